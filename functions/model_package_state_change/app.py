@@ -1,0 +1,26 @@
+"""EventBridge `SageMaker Model Package State Change` for the configured group.
+
+Approved -> record the live version in the SSM parameter (see mlops_loop.live for why SSM) and
+notify (and start a batch run when RUN_ON_APPROVAL=true); Rejected -> notify (rolling the live
+record back if the live version was rejected); PendingManualApproval -> ask approvers, with the
+version's metrics compared to the live version's. Events of other groups -> `{"action": "ignored"}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mlops_loop import approvals
+from mlops_loop.models import ModelPackageStateChangeEvent, parse_event
+from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.settings import ModelPackageStateChangeSettings, settings
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    cfg = settings(ModelPackageStateChangeSettings)
+    parsed = parse_event(event, ModelPackageStateChangeEvent)
+    return approvals.handle(parsed, cfg).dump()

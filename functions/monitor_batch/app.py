@@ -1,0 +1,27 @@
+"""Batch-inference step MonitorBatch: data-quality monitoring of the batch against the version's
+baseline (`analyze`: the dataquality analyzer; `classify`: files a Model Monitor Processing job
+wrote). Writes statistics.json, constraint_violations.json, report.html and verdict.json under the
+run's monitoring prefix, emits drift metrics (EMF) and returns `$.monitoring`.
+
+Named failures (errorType): BaselineObjectNotFound, InvalidBaseline, MonitoringOutputNotFound,
+InvalidEvent, and the analyzer's own (UnreadableInput, EmptyBatch, SchemaMismatch, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mlops_loop import monitoring
+from mlops_loop.models import MonitorBatchRequest, parse_event
+from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.settings import MonitorBatchSettings, settings
+
+
+@logger.inject_lambda_context(correlation_id_path="runId")
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    cfg = settings(MonitorBatchSettings)
+    request = parse_event(event, MonitorBatchRequest)
+    return monitoring.monitor(request, cfg).dump()

@@ -1,0 +1,22 @@
+"""EventBridge `Step Functions Execution Status Change` (FAILED / TIMED_OUT / ABORTED of our state
+machines) and `SageMaker Model Building Pipeline Execution Status Change` (Failed / Stopped) -> one
+short SNS message each; other statuses are ignored (`{"action": "ignored"}`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mlops_loop import failures
+from mlops_loop.models import parse_event
+from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.settings import NotifyFailureSettings, settings
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    cfg = settings(NotifyFailureSettings)
+    parsed = parse_event(event, failures.FailureEvent)
+    return failures.handle(parsed, cfg).dump()

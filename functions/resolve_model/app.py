@@ -1,0 +1,24 @@
+"""Batch-inference step ResolveModel: the latest Approved model package version of the group, with
+its baseline, image and artifact, and the deterministic SageMaker Model name (`$.model`).
+
+Named failures (errorType): NoApprovedModel, MissingBaseline, ModelPackageGroupNotFound, InvalidEvent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mlops_loop import resolve
+from mlops_loop.models import ResolveModelRequest, parse_event
+from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.settings import ResolveModelSettings, settings
+
+
+@logger.inject_lambda_context(correlation_id_path="runId")
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    cfg = settings(ResolveModelSettings)
+    parse_event(event, ResolveModelRequest)
+    return resolve.resolve(cfg.model_package_group).dump()

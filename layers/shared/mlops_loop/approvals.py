@@ -1,0 +1,144 @@
+"""ModelPackageStateChange's logic: approvals make a version live, rejections and new versions
+are told to people.
+
+"Live" is what ResolveModel will pick: the latest Approved version by CreationTime. So on every
+Approved/Rejected event the live version is recomputed from the registry (not taken from the
+event) and recorded when it changed: approving an OLD version does not make it live while a newer
+one is approved, and rejecting the live version rolls back to the previous approved one.
+"""
+
+from __future__ import annotations
+
+from mlops_loop import live, notifications, registry, scheduling
+from mlops_loop.errors import ConfigurationError, NoApprovedModel
+from mlops_loop.models import ModelPackageStateChangeEvent, StateChangeResult
+from mlops_loop.observability import logger
+from mlops_loop.settings import ModelPackageStateChangeSettings
+
+
+def handle(event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings) -> StateChangeResult:
+    detail = event.detail
+    group = registry.GroupRef.parse(cfg.model_package_group)
+    if not group.owns(detail.model_package_arn, detail.model_package_group_name):
+        logger.info(
+            "Event of another model package group ignored",
+            extra={"eventGroup": detail.model_package_group_name, "configuredGroup": group.api_name},
+        )
+        return StateChangeResult(action="ignored", reason=f"other group {detail.model_package_group_name}")
+    if detail.model_approval_status == "PendingManualApproval":
+        return _ask_approval(event, cfg, group)
+    return _approval_decided(event, cfg, group)
+
+
+def _current_latest(group: registry.GroupRef) -> tuple[str | None, int | None]:
+    try:
+        summary = registry.latest_approved(group)
+    except NoApprovedModel:
+        return None, None
+    return summary["ModelPackageArn"], int(summary.get("ModelPackageVersion") or 0) or None
+
+
+def _approval_decided(
+    event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings, group: registry.GroupRef
+) -> StateChangeResult:
+    detail = event.detail
+    before = live.read(cfg.live_model_parameter_name)
+    latest_arn, latest_version = _current_latest(group)
+    before_arn = before.model_package_arn if before else None
+    if detail.model_approval_status == "Approved" and before_arn == detail.model_package_arn == latest_arn:
+        # SageMaker may send several events per change and EventBridge delivers at least once.
+        logger.info("Duplicate approval event ignored", extra={"modelPackageArn": detail.model_package_arn})
+        return StateChangeResult(action="ignored", reason="already live")
+    changed = latest_arn != before_arn
+    if changed:
+        live.record(
+            cfg.live_model_parameter_name,
+            latest_arn,
+            detail.model_package_group_name if latest_arn else None,
+            latest_version,
+            reason=f"{detail.model_approval_status.lower()} v{detail.model_package_version}",
+        )
+    region = event.region
+    if detail.model_approval_status == "Approved":
+        batch_arn = None
+        if cfg.run_on_approval and changed and latest_arn == detail.model_package_arn:
+            batch_arn = _start_run_on_approval(event, cfg)
+        note = notifications.approved(
+            env=cfg.environment_name,
+            group=detail.model_package_group_name,
+            version=detail.model_package_version,
+            model_package_arn=detail.model_package_arn,
+            previous_live=before.label if before else None,
+            now_live=f"{detail.model_package_group_name} v{latest_version}" if latest_arn else None,
+            is_live=latest_arn == detail.model_package_arn,
+            parameter_name=cfg.live_model_parameter_name,
+            batch_execution_arn=batch_arn,
+            region=region,
+        )
+        message_id = notifications.publish(cfg.notification_topic_arn, note)
+        return StateChangeResult(
+            action="recorded_live_and_notified" if changed else "notified",
+            message_id=message_id,
+            batch_execution_arn=batch_arn,
+        )
+    note = notifications.rejected(
+        env=cfg.environment_name,
+        group=detail.model_package_group_name,
+        version=detail.model_package_version,
+        model_package_arn=detail.model_package_arn,
+        approval_description=detail.approval_description,
+        live=f"{detail.model_package_group_name} v{latest_version}" if latest_arn else None,
+        live_changed=changed,
+        region=region,
+    )
+    message_id = notifications.publish(cfg.notification_topic_arn, note)
+    return StateChangeResult(
+        action="recorded_live_and_notified" if changed else "notified", message_id=message_id
+    )
+
+
+def _start_run_on_approval(
+    event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings
+) -> str | None:
+    if not (cfg.batch_inference_state_machine_arn and cfg.batch_input_s3_uri):
+        raise ConfigurationError(
+            "RUN_ON_APPROVAL=true needs BATCH_INFERENCE_STATE_MACHINE_ARN and BATCH_INPUT_S3_URI"
+        )
+    run_id = scheduling.execution_name(f"approval-v{event.detail.model_package_version}", event.time)
+    result = scheduling.start_batch_run(
+        cfg.batch_inference_state_machine_arn, run_id, cfg.batch_input_s3_uri, trigger="approval"
+    )
+    return result.execution_arn
+
+
+def _ask_approval(
+    event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings, group: registry.GroupRef
+) -> StateChangeResult:
+    detail = event.detail
+    candidate = registry.describe(detail.model_package_arn)
+    current = live.read(cfg.live_model_parameter_name)
+    live_metrics: dict[str, float] = {}
+    live_version = None
+    if current and current.model_package_arn and current.model_package_arn != detail.model_package_arn:
+        live_version = current.version
+        live_metrics = notifications.read_metrics(
+            registry.describe(current.model_package_arn).model_quality_statistics_s3_uri
+        )
+    metadata = candidate.raw.get("CustomerMetadataProperties") or {}
+    reason = metadata.get("reason")
+    if reason and metadata.get("episodeId"):
+        reason = f"{reason} (episode {metadata['episodeId']})"
+    note = notifications.awaiting_approval(
+        env=cfg.environment_name,
+        group=detail.model_package_group_name,
+        version=detail.model_package_version,
+        model_package_arn=detail.model_package_arn,
+        candidate_metrics=notifications.read_metrics(candidate.model_quality_statistics_s3_uri),
+        live_version=live_version,
+        live_metrics=live_metrics,
+        reason=reason,
+        region=event.region,
+    )
+    return StateChangeResult(
+        action="asked_approval", message_id=notifications.publish(cfg.notification_topic_arn, note)
+    )

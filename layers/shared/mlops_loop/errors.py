@@ -1,0 +1,44 @@
+"""Named failures. The class name is the error name Step Functions sees (errorType), so the ASL's
+Retry/Catch and the failure notifications can name them; keep names stable."""
+
+# ruff: noqa: N818  (the names are the Step Functions error names, a contract with the ASL)
+
+
+class MlopsError(Exception):
+    """Base of every named failure of the loop."""
+
+
+class InvalidEvent(MlopsError):
+    """An event that does not have the documented shape; nothing was started."""
+
+
+class ConfigurationError(MlopsError):
+    """An environment variable the function needs is missing or invalid."""
+
+
+class ModelPackageGroupNotFound(MlopsError):
+    """The configured model package group does not exist (or this account may not see it)."""
+
+
+class NoApprovedModel(MlopsError):
+    """The group has no model package version with status Approved."""
+
+
+class MissingBaseline(MlopsError):
+    """The model package version has no data-quality baseline (statistics + constraints) registered."""
+
+
+class BaselineObjectNotFound(MlopsError):
+    """A baseline file named by the model package version is not in S3 (or not readable)."""
+
+
+class InvalidBaseline(MlopsError):
+    """A baseline file is not valid Model Monitor statistics/constraints JSON."""
+
+
+class MonitoringOutputNotFound(MlopsError):
+    """`classify` mode: the Model Monitor processing job did not write the expected files."""
+
+
+class BatchInputNotFound(MlopsError):
+    """The batch to monitor has no objects at the given S3 URI."""

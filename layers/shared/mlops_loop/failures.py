@@ -1,0 +1,118 @@
+"""NotifyFailure's logic: one SNS message per failed, timed-out or aborted workflow execution
+(Step Functions) and per failed or stopped SageMaker Pipeline execution; other statuses ignored."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from botocore.exceptions import ClientError
+from pydantic import Field, RootModel
+
+from mlops_loop import aws, notifications
+from mlops_loop.models import (
+    PipelineExecutionStatusChangeEvent,
+    StateChangeResult,
+    StepFunctionsExecutionStatusChangeEvent,
+)
+from mlops_loop.observability import logger
+from mlops_loop.registry import GroupRef
+from mlops_loop.settings import NotifyFailureSettings
+
+SFN_NOTIFIED = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+PIPELINE_NOTIFIED = frozenset({"Failed", "Stopped"})
+DATA_QUALITY_FAILURE = "DataQualityFailure"
+_S3_URI = re.compile(r"s3://[A-Za-z0-9.\-_]{3,63}/[^\s\"',;)]*")
+
+
+class FailureEvent(
+    RootModel[
+        Annotated[
+            StepFunctionsExecutionStatusChangeEvent | PipelineExecutionStatusChangeEvent,
+            Field(discriminator="detail_type"),
+        ]
+    ]
+):
+    """Either trigger of NotifyFailure, told apart by `detail-type`."""
+
+
+def handle(event: FailureEvent, cfg: NotifyFailureSettings) -> StateChangeResult:
+    inner = event.root
+    if isinstance(inner, StepFunctionsExecutionStatusChangeEvent):
+        return _workflow(inner, cfg)
+    return _pipeline(inner, cfg)
+
+
+def _group_name(cfg: NotifyFailureSettings) -> str | None:
+    return GroupRef.parse(cfg.model_package_group).name if cfg.model_package_group else None
+
+
+def _workflow(
+    event: StepFunctionsExecutionStatusChangeEvent, cfg: NotifyFailureSettings
+) -> StateChangeResult:
+    d = event.detail
+    if d.status not in SFN_NOTIFIED:
+        logger.info(
+            "Execution status not notified", extra={"status": d.status, "executionArn": d.execution_arn}
+        )
+        return StateChangeResult(action="ignored", reason=f"status {d.status}")
+    run_id = d.input_json().get("runId") or d.name
+    if d.error == DATA_QUALITY_FAILURE:
+        note = notifications.data_quality_failure(
+            env=cfg.environment_name,
+            execution_arn=d.execution_arn,
+            cause=d.cause,
+            run_id=str(run_id),
+            s3_uris=sorted(set(_S3_URI.findall(d.cause or ""))),
+            region=event.region,
+            group=_group_name(cfg),
+        )
+    else:
+        note = notifications.workflow_failed(
+            env=cfg.environment_name,
+            status=d.status,
+            execution_arn=d.execution_arn,
+            state_machine_arn=d.state_machine_arn,
+            execution_name=d.name,
+            error=d.error,
+            cause=d.cause,
+            run_id=str(run_id),
+            region=event.region,
+            group=_group_name(cfg),
+        )
+    return StateChangeResult(
+        action="notified", message_id=notifications.publish(cfg.notification_topic_arn, note)
+    )
+
+
+def _failure_reason(pipeline_execution_arn: str, region: str) -> str | None:
+    """Best effort: the event has no reason; DescribePipelineExecution does."""
+    try:
+        described = aws.client("sagemaker", region).describe_pipeline_execution(
+            PipelineExecutionArn=pipeline_execution_arn
+        )
+    except ClientError as exc:
+        logger.warning("Could not describe pipeline execution", extra={"error": str(exc)})
+        return None
+    reason = described.get("FailureReason")
+    return str(reason) if reason else None
+
+
+def _pipeline(event: PipelineExecutionStatusChangeEvent, cfg: NotifyFailureSettings) -> StateChangeResult:
+    d = event.detail
+    status = d.current_pipeline_execution_status
+    if status not in PIPELINE_NOTIFIED:
+        logger.info("Pipeline status not notified", extra={"status": status})
+        return StateChangeResult(action="ignored", reason=f"status {status}")
+    note = notifications.pipeline_failed(
+        env=cfg.environment_name,
+        status=status,
+        pipeline_name=d.pipeline_name,
+        pipeline_execution_arn=d.pipeline_execution_arn,
+        display_name=d.pipeline_execution_display_name,
+        failure_reason=_failure_reason(d.pipeline_execution_arn, event.region),
+        region=event.region,
+    )
+    return StateChangeResult(
+        action="notified", message_id=notifications.publish(cfg.notification_topic_arn, note)
+    )

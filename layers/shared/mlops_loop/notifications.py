@@ -1,0 +1,371 @@
+"""Short SNS messages a person can act on.
+
+Every message says what happened, which model version, which execution, where to look (console
+links for the region, S3 URIs) and what to do next. Messages carry names, ARNs, URIs, error names
+and model-level metrics only: never data values from a batch, never secrets. Subjects are plain
+one-line text under SNS's 100-character limit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from mlops_loop import aws, links
+from mlops_loop.observability import logger
+from mlops_loop.s3uri import S3Uri
+
+SUBJECT_MAX = 99  # SNS: "less than 100 characters", no line breaks or control characters
+CAUSE_MAX = 600
+MAX_METRICS = 8
+MAX_LISTED = 10
+_EVALUATION_MAX_BYTES = 1_000_000
+
+
+#: What a person should do for the loop's named errors (errorType of the failed step).
+NEXT_STEP_BY_ERROR = {
+    "NoApprovedModel": "Approve a model package version in the registry (SageMaker Studio or "
+    "`aws sagemaker update-model-package --model-approval-status Approved`); the next run picks it up.",
+    "MissingBaseline": "Register the version again with DriftCheckBaselines.ModelDataQuality (statistics "
+    "and constraints), or approve a version that has one.",
+    "ModelPackageGroupNotFound": "Check the MODEL_PACKAGE_GROUP stack parameter; for a cross-account group, "
+    "check the group's resource policy in the registry account.",
+    "BaselineObjectNotFound": "The baseline files registered with the live version are gone from S3: restore "
+    "them or register a new version with a baseline.",
+    "BatchInputNotFound": "No batch arrived at the input prefix for this run: check the upstream export.",
+    "QualityGateFailed": "The retrained candidate scored below the quality gate and was not registered: look "
+    "at evaluation.json and the training data before retrying.",
+    "States.Timeout": "A step ran longer than its timeout: check the SageMaker job's logs and "
+    "instance quotas.",
+}
+
+
+@dataclass(frozen=True)
+class Notification:
+    subject: str
+    message: str
+
+
+def _subject(env: str, text: str) -> str:
+    clean = re.sub(r"[\x00-\x1f\x7f]+", " ", f"[{env}] {text}").strip()
+    return clean if len(clean) <= SUBJECT_MAX else clean[: SUBJECT_MAX - 3].rstrip() + "..."
+
+
+def _body(*sections: str | None) -> str:
+    return "\n\n".join(s.strip("\n") for s in sections if s) + "\n"
+
+
+def _lines(title: str, items: Iterable[str]) -> str:
+    items = list(items)
+    return title + "\n" + "\n".join(f"  - {i}" for i in items) if items else ""
+
+
+def _listed(values: list[str]) -> str:
+    shown = ", ".join(values[:MAX_LISTED])
+    return shown + (f" (+{len(values) - MAX_LISTED} more)" if len(values) > MAX_LISTED else "")
+
+
+def _truncate(text: str | None, limit: int = CAUSE_MAX) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _version_label(group: str, version: int | None) -> str:
+    return f"{group} v{version}" if version else group
+
+
+# --- model metrics (evaluation JSON referenced by ModelMetrics.ModelQuality.Statistics) ----------
+
+
+def flatten_metrics(doc: Any) -> dict[str, float]:
+    """Model-level metrics from an evaluation JSON: SageMaker's model-quality shape
+    (`{"binary_classification_metrics": {"auc": {"value": 0.98, ...}}}`) or flat `{"auc": 0.98}`."""
+    found: dict[str, float] = {}
+
+    def walk(node: Any, path: list[str]) -> None:
+        if isinstance(node, Mapping):
+            if (
+                "value" in node
+                and isinstance(node["value"], int | float)
+                and not isinstance(node["value"], bool)
+            ):
+                found[".".join(path)] = float(node["value"])
+                return
+            for key, child in node.items():
+                walk(child, [*path, str(key)] if not str(key).endswith("_metrics") else path)
+        elif isinstance(node, int | float) and not isinstance(node, bool) and path:
+            found[".".join(path)] = float(node)
+
+    walk(doc, [])
+    return {k: v for k, v in found.items() if math.isfinite(v) and k}
+
+
+def read_metrics(s3_uri: str | None, region: str | None = None) -> dict[str, float]:
+    """Metrics from an evaluation JSON in S3; {} (logged) when absent or unreadable."""
+    if not s3_uri:
+        return {}
+    try:
+        loc = S3Uri.parse(s3_uri)
+        obj = aws.client("s3", region).get_object(Bucket=loc.bucket, Key=loc.key)
+        if obj.get("ContentLength", 0) > _EVALUATION_MAX_BYTES:
+            logger.warning("Evaluation JSON too large to read", extra={"s3Uri": s3_uri})
+            return {}
+        return flatten_metrics(json.loads(obj["Body"].read()))
+    except (ClientError, ValueError) as exc:
+        logger.warning("Could not read model metrics", extra={"s3Uri": s3_uri, "error": str(exc)})
+        return {}
+
+
+def compare_metrics(
+    candidate: Mapping[str, float], live: Mapping[str, float], live_version: int | None
+) -> str:
+    if not candidate:
+        return "Metrics: none registered with this version (ModelMetrics.ModelQuality.Statistics)."
+    rows = []
+    for name in list(candidate)[:MAX_METRICS]:
+        value = candidate[name]
+        if name in live:
+            delta = value - live[name]
+            rows.append(f"{name}: {value:.4f} (live v{live_version}: {live[name]:.4f}, {delta:+.4f})")
+        else:
+            rows.append(f"{name}: {value:.4f}")
+    header = (
+        "Metrics (this version vs the live version):" if live else "Metrics (no live version to compare):"
+    )
+    return _lines(header, rows)
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+
+def drift_detected(
+    *,
+    env: str,
+    group: str,
+    version: int,
+    model_package_arn: str,
+    execution_arn: str,
+    drifted_features: list[str],
+    report_s3_uri: str | None,
+    region: str,
+) -> Notification:
+    return Notification(
+        _subject(env, f"Drift detected: {_version_label(group, version)}"),
+        _body(
+            f"The scheduled batch scored by {_version_label(group, version)} drifted from the model's "
+            f"training baseline on {len(drifted_features)} feature(s): {_listed(drifted_features)}.",
+            f"Model package: {model_package_arn}\n"
+            f"Execution: {execution_arn}\n{links.execution(execution_arn)}",
+            f"Drift report: {report_s3_uri}\n{links.s3(report_s3_uri, region)}" if report_s3_uri else None,
+            "Next: retraining starts automatically (once per drift episode). Review the report; "
+            "approve or reject the new version when it asks for approval.",
+        ),
+    )
+
+
+def data_quality_failure(
+    *,
+    env: str,
+    execution_arn: str,
+    cause: str | None,
+    run_id: str | None,
+    s3_uris: list[str],
+    region: str,
+    group: str | None = None,
+) -> Notification:
+    where = [f"{u}\n    {links.s3(u, region)}" for u in s3_uris]
+    return Notification(
+        _subject(env, f"Data-quality failure in batch {run_id or ''}".rstrip()),
+        _body(
+            "The batch input broke the data contract of the live model (missing/extra columns, wrong "
+            "types or incomplete values). Predictions of this run must not be used. No retraining was "
+            "started: broken input is not drift.",
+            f"Model group: {group}" if group else None,
+            f"Execution: {execution_arn}\n{links.execution(execution_arn)}",
+            f"Details: {_truncate(cause)}" if cause else None,
+            _lines("Where to look:", where),
+            "Next: fix the upstream data feed (compare the batch with constraint_violations.json), "
+            "then start the batch-inference state machine again by hand.",
+        ),
+    )
+
+
+def workflow_failed(
+    *,
+    env: str,
+    status: str,
+    execution_arn: str,
+    state_machine_arn: str,
+    execution_name: str,
+    error: str | None,
+    cause: str | None,
+    run_id: str | None,
+    region: str,
+    group: str | None = None,
+) -> Notification:
+    workflow = state_machine_arn.rsplit(":", 1)[-1]
+    what = {"FAILED": "failed", "TIMED_OUT": "timed out", "ABORTED": "was aborted"}.get(
+        status, status.lower()
+    )
+    next_step = {
+        "FAILED": "Open the execution, find the failed step in the graph, fix the cause, then re-run "
+        "(or redrive) the execution.",
+        "TIMED_OUT": "Open the execution to see which step ran too long (a SageMaker job?); check its "
+        "logs and quotas, then re-run.",
+        "ABORTED": "Someone or something stopped it: check CloudTrail StopExecution if unexpected; "
+        "re-run when ready.",
+    }.get(status, "Open the execution to see what happened.")
+    next_step = NEXT_STEP_BY_ERROR.get(error or "", next_step)
+    return Notification(
+        _subject(env, f"Workflow {what}: {workflow} {execution_name}"),
+        _body(
+            f"Step Functions execution {execution_name} of {workflow} {what}.",
+            f"Model group: {group}" if group else None,
+            f"Run: {run_id}" if run_id else None,
+            f"Error: {error}" if error else None,
+            f"Cause: {_truncate(cause)}" if cause else None,
+            f"Execution: {execution_arn}\n{links.execution(execution_arn)}",
+            f"Next: {next_step}",
+        ),
+    )
+
+
+def pipeline_failed(
+    *,
+    env: str,
+    status: str,
+    pipeline_name: str,
+    pipeline_execution_arn: str,
+    display_name: str | None,
+    failure_reason: str | None,
+    region: str,
+) -> Notification:
+    what = "failed" if status == "Failed" else "was stopped"
+    return Notification(
+        _subject(env, f"Retraining pipeline {what}: {pipeline_name}"),
+        _body(
+            f"SageMaker Pipeline {pipeline_name} execution {display_name or ''} {what}.".replace("  ", " "),
+            f"Reason: {_truncate(failure_reason)}" if failure_reason else None,
+            f"Pipeline execution: {pipeline_execution_arn}",
+            f"Look in SageMaker Studio > Pipelines > {pipeline_name} > Executions "
+            f"({links.model_registry(region)}), or run:\n  aws sagemaker list-pipeline-execution-steps "
+            f"--pipeline-execution-arn {pipeline_execution_arn} --region {region}",
+            "Next: fix the failing step and start the pipeline again; the drift that asked for retraining "
+            "is still unresolved.",
+        ),
+    )
+
+
+def awaiting_approval(
+    *,
+    env: str,
+    group: str,
+    version: int,
+    model_package_arn: str,
+    candidate_metrics: Mapping[str, float],
+    live_version: int | None,
+    live_metrics: Mapping[str, float],
+    reason: str | None,
+    region: str,
+) -> Notification:
+    return Notification(
+        _subject(env, f"Approval needed: {_version_label(group, version)}"),
+        _body(
+            f"A new version {_version_label(group, version)} is registered and waits for approval."
+            + (f" It was trained because: {reason}." if reason else ""),
+            compare_metrics(candidate_metrics, live_metrics, live_version),
+            f"Live version: v{live_version}" if live_version else "Live version: none recorded yet",
+            f"Model package: {model_package_arn}\nReview in SageMaker Studio: {links.model_registry(region)}",
+            "Next: approve to make it live (the next scheduled batch uses it):\n"
+            f"  aws sagemaker update-model-package --model-package-arn {model_package_arn} "
+            f"--model-approval-status Approved --region {region}\n"
+            "or reject it with --model-approval-status Rejected --approval-description '<why>'.",
+        ),
+    )
+
+
+def approved(
+    *,
+    env: str,
+    group: str,
+    version: int,
+    model_package_arn: str,
+    previous_live: str | None,
+    now_live: str | None,
+    is_live: bool,
+    parameter_name: str,
+    batch_execution_arn: str | None,
+    region: str,
+) -> Notification:
+    label = _version_label(group, version)
+    if is_live:
+        status = (
+            f"{label} was approved and is now the live version (recorded in SSM parameter "
+            f"{parameter_name}; its history is the audit log of what went live when)."
+        )
+        title = f"Approved, now live: {label}"
+    else:
+        status = (
+            f"{label} was approved, but {now_live} stays live: it is the newest approved version "
+            "and the batch runs use the newest approved version."
+        )
+        title = f"Approved (not live): {label}"
+    return Notification(
+        _subject(env, title),
+        _body(
+            status,
+            f"Previously live: {previous_live or 'none'}",
+            f"Model package: {model_package_arn}\nSageMaker Studio: {links.model_registry(region)}",
+            f"A batch run started at once: {batch_execution_arn}\n{links.execution(batch_execution_arn)}"
+            if batch_execution_arn
+            else ("The next scheduled batch-inference run uses it." if is_live else None),
+            "Next: nothing to do. To roll back, reject this version (update-model-package "
+            "--model-approval-status Rejected): the previous approved version becomes live again.",
+        ),
+    )
+
+
+def rejected(
+    *,
+    env: str,
+    group: str,
+    version: int,
+    model_package_arn: str,
+    approval_description: str | None,
+    live: str | None,
+    live_changed: bool,
+    region: str,
+) -> Notification:
+    label = _version_label(group, version)
+    if live_changed:
+        live_line = (
+            f"Live version is now: {live} (rolled back)."
+            if live
+            else "No approved version is left: batch runs fail with NoApprovedModel until one is approved."
+        )
+    else:
+        live_line = f"Live version stays: {live}." if live else "No version is live."
+    return Notification(
+        _subject(env, f"Rejected: {label}"),
+        _body(
+            f"{label} was rejected; batch runs will not use it.",
+            f"Reason given: {_truncate(approval_description, 300)}" if approval_description else None,
+            live_line,
+            f"Model package: {model_package_arn}\nSageMaker Studio: {links.model_registry(region)}",
+            "Next: if a better model is needed, look at the training data and the evaluation, then "
+            "start the retraining workflow by hand (reason 'manual').",
+        ),
+    )
+
+
+def publish(topic_arn: str, note: Notification) -> str:
+    """Publish to the topic; returns the SNS MessageId."""
+    response = aws.client("sns").publish(TopicArn=topic_arn, Subject=note.subject, Message=note.message)
+    logger.info("Notification published", extra={"subject": note.subject, "messageId": response["MessageId"]})
+    return str(response["MessageId"])

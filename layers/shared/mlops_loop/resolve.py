@@ -1,0 +1,29 @@
+"""ResolveModel's logic: the latest Approved version, ready for CreateModel and the transform."""
+
+from __future__ import annotations
+
+from mlops_loop import registry
+from mlops_loop.models import ResolvedModel
+from mlops_loop.observability import logger
+
+
+def resolve(group_setting: str) -> ResolvedModel:
+    group = registry.GroupRef.parse(group_setting)
+    summary = registry.latest_approved(group)
+    package = registry.describe(summary["ModelPackageArn"])
+    statistics, constraints = registry.require_baseline(package)
+    name = registry.model_name(package.group_name or group.name, package.version)
+    resolved = ResolvedModel(
+        model_package_arn=package.arn,
+        model_package_group_name=package.group_name or group.name,
+        model_package_version=package.version,
+        model_name=name,
+        model_exists=registry.model_exists(name),
+        image_uri=package.image_uri,
+        model_data_url=package.model_data_url,
+        baseline_statistics_s3_uri=statistics,
+        baseline_constraints_s3_uri=constraints,
+        creation_time=package.creation_time,
+    )
+    logger.info("Resolved model", extra={"model": resolved.dump()})
+    return resolved

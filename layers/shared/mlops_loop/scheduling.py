@@ -1,0 +1,55 @@
+"""Starting batch-inference runs: named from the schedule's time, so a duplicated tick runs once."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from botocore.exceptions import ClientError
+
+from mlops_loop import aws
+from mlops_loop.models import BatchInferenceInput, StartBatchInferenceResult
+from mlops_loop.observability import logger
+
+# StartExecution with the name AND input of a RUNNING execution succeeds and returns that
+# execution (AWS's idempotency); we tell it apart by its start date lying before our call.
+_ALREADY_RUNNING_SLACK = timedelta(seconds=2)
+
+
+def execution_name(prefix: str, when: datetime) -> str:
+    """`<prefix>-YYYYMMDDTHHMMSSZ` in UTC, e.g. `scheduled-20261124T020000Z`."""
+    return f"{prefix}-{when.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def start_batch_run(
+    state_machine_arn: str, run_id: str, batch_input_s3_uri: str, trigger: str
+) -> StartBatchInferenceResult:
+    run_input = BatchInferenceInput.model_validate(
+        {"runId": run_id, "batchInputS3Uri": batch_input_s3_uri, "trigger": trigger}
+    )
+    sfn = aws.client("stepfunctions")
+    called_at = datetime.now(UTC)
+    try:
+        response = sfn.start_execution(
+            stateMachineArn=state_machine_arn, name=run_id, input=json.dumps(run_input.dump(), sort_keys=True)
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+            raise
+        logger.warning(
+            "Duplicate start ignored: an execution of this name exists", extra={"executionName": run_id}
+        )
+        return StartBatchInferenceResult(started=False, execution_name=run_id, reason="duplicate")
+    start_date = response.get("startDate")
+    if isinstance(start_date, datetime) and start_date < called_at - _ALREADY_RUNNING_SLACK:
+        logger.warning(
+            "Duplicate start ignored: the same run is already in progress",
+            extra={"executionName": run_id, "executionArn": response["executionArn"]},
+        )
+        return StartBatchInferenceResult(
+            started=False, execution_name=run_id, execution_arn=response["executionArn"], reason="duplicate"
+        )
+    logger.info("Batch-inference run started", extra={"executionArn": response["executionArn"]})
+    return StartBatchInferenceResult(
+        started=True, execution_name=run_id, execution_arn=response["executionArn"], reason="started"
+    )
