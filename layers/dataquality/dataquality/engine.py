@@ -1,0 +1,520 @@
+"""Profiling (one streaming pass per file), baseline suggestion and the checks against a baseline."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from . import formats as F
+from .distance import categorical_linf, chi_squared_p_value, ks_critical_term, linf_cdf_distance
+from .errors import AllMissingColumn, EmptyBatch, UsageError
+from .profile import DEFAULT_KLL_K, MAX_DOMAIN_SIZE, ColumnProfile, Profile
+from .sources import (
+    CsvTypeConflict,
+    DataFile,
+    count_csv_fields,
+    csv_header,
+    iter_csv,
+    iter_jsonl,
+    iter_parquet,
+    resolve_sources,
+    write_text,
+)
+
+VERDICT_CLEAN = "clean"
+VERDICT_DRIFT = "drift"
+VERDICT_DATA_QUALITY_FAILURE = "data_quality_failure"
+
+
+def _dumps(doc: Any) -> str:
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+# =========================================================================== profiling
+
+
+def profile_file(
+    f: DataFile,
+    *,
+    has_header: bool,
+    column_names: list[str] | None,
+    k: int = DEFAULT_KLL_K,
+    delimiter: str = ",",
+) -> Profile:
+    """One file's profile. CSV blocks whose types contradict the first block are re-read as wider types."""
+    if f.fmt == "parquet":
+        part = Profile(k=k, sources=[f.uri])
+        for batch in iter_parquet(f):
+            part.update(batch)
+        return part
+    if f.fmt == "jsonl":
+        part = Profile(k=k, sources=[f.uri])
+        for table in iter_jsonl(f):
+            part.update(table)
+        return part
+    # CSV
+    if has_header:
+        names_for_read = None
+        names = csv_header(f, delimiter)
+    else:
+        n_fields = count_csv_fields(f, delimiter)
+        if n_fields == 0:
+            return Profile(k=k, sources=[f.uri])
+        base = list(column_names or [])
+        names = base[:n_fields] + [f"_c{i}" for i in range(len(base), n_fields)]
+        names_for_read = names
+    forced: dict[str, pa.DataType] = {}
+    while True:
+        part = Profile(k=k, sources=[f.uri])
+        try:
+            for batch in iter_csv(f, column_names=names_for_read, column_types=forced, delimiter=delimiter):
+                part.update(batch)
+            return part
+        except CsvTypeConflict as conflict:
+            name = names[conflict.column_index]
+            current = forced.get(name)
+            if current is None and conflict.arrow_type.startswith("int"):
+                forced[name] = pa.float64()
+            elif current == pa.string():
+                raise  # cannot widen past text: should never happen
+            else:
+                forced[name] = pa.string()
+
+
+def profile_sources(
+    sources: Any,
+    *,
+    has_header: bool = True,
+    column_names: list[str] | None = None,
+    data_format: str | None = None,
+    kll_k: int = DEFAULT_KLL_K,
+    delimiter: str = ",",
+) -> Profile:
+    """Profile every file named by ``sources`` and merge the parts (one streaming pass each)."""
+    if kll_k < 8:
+        raise UsageError(f"kll_k must be at least 8, got {kll_k}")
+    files = resolve_sources(sources, data_format)
+    total = Profile(k=kll_k)
+    for f in files:
+        total.merge(profile_file(f, has_header=has_header, column_names=column_names, k=kll_k, delimiter=delimiter))
+    return total
+
+
+def _require_rows(profile: Profile) -> None:
+    if profile.rows == 0:
+        where = ", ".join(profile.sources[:3]) + (" ..." if len(profile.sources) > 3 else "")
+        raise EmptyBatch(f"no data rows in {where or 'the input'}")
+
+
+# =========================================================================== baseline
+
+
+@dataclass
+class Baseline:
+    statistics: dict[str, Any]
+    constraints: dict[str, Any]
+    profile: Profile | None = field(default=None, repr=False)
+
+    def write(self, dest: str) -> dict[str, str]:
+        """Write statistics.json and constraints.json under a folder or an s3:// prefix."""
+        return {
+            "statistics": write_text(dest, "statistics.json", _dumps(self.statistics)),
+            "constraints": write_text(dest, "constraints.json", _dumps(self.constraints)),
+        }
+
+
+def _feature_statistics(col: ColumnProfile, rows: int, itype: str) -> dict[str, Any]:
+    feat: dict[str, Any] = {"name": col.name, "inferred_type": itype}
+    if itype in F.NUMERIC_TYPES:
+        feat["numerical_statistics"] = col.numerical_statistics(rows)
+    else:
+        feat["string_statistics"] = col.string_statistics(rows)
+    return feat
+
+
+def suggest_from_profile(profile: Profile) -> Baseline:
+    _require_rows(profile)
+    stats_feats: list[dict[str, Any]] = []
+    cons_feats: list[dict[str, Any]] = []
+    for col in profile.columns.values():
+        itype = col.inferred_type()
+        if itype == F.UNKNOWN:
+            raise AllMissingColumn(
+                f"column {col.name!r} has no value in {profile.rows} rows: a baseline needs data for every "
+                "feature (drop the column or fix the data)"
+            )
+        stats_feats.append(_feature_statistics(col, profile.rows, itype))
+        cons: dict[str, Any] = {
+            "name": col.name,
+            "inferred_type": itype,
+            "completeness": col.num_present / profile.rows,
+        }
+        if itype in F.NUMERIC_TYPES:
+            cons["num_constraints"] = {"is_non_negative": bool(col.moments.n and col.moments.lo >= 0)}
+        elif col.n_other == 0 and len(col.categories) <= MAX_DOMAIN_SIZE:
+            cons["string_constraints"] = {"domains": sorted(col.categories)}
+        cons_feats.append(cons)
+    statistics = {"version": F.SCHEMA_VERSION, "dataset": {"item_count": profile.rows}, "features": stats_feats}
+    constraints = {
+        "version": F.SCHEMA_VERSION,
+        "features": cons_feats,
+        "monitoring_config": json.loads(json.dumps(F.DEFAULT_MONITORING_CONFIG)),
+    }
+    return Baseline(statistics=statistics, constraints=constraints, profile=profile)
+
+
+def suggest_baseline(
+    sources: Any,
+    *,
+    has_header: bool = True,
+    column_names: list[str] | None = None,
+    data_format: str | None = None,
+    kll_k: int = DEFAULT_KLL_K,
+    delimiter: str = ",",
+) -> Baseline:
+    """Suggest statistics.json and constraints.json from training data (Model Monitor's baseline job)."""
+    profile = profile_sources(
+        sources,
+        has_header=has_header,
+        column_names=column_names,
+        data_format=data_format,
+        kll_k=kll_k,
+        delimiter=delimiter,
+    )
+    return suggest_from_profile(profile)
+
+
+# =========================================================================== verdict
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    drifted_features: list[str]
+    feature_distances: dict[str, dict[str, Any]]
+    violations: list[dict[str, str]]
+
+
+def _drift_types(drift_check_types: Iterable[str]) -> frozenset[str]:
+    types = frozenset(drift_check_types)
+    unknown = sorted(types - set(F.CHECK_TYPES))
+    if unknown:
+        raise UsageError(f"unknown drift check type(s) {unknown}; choose from {list(F.CHECK_TYPES)}")
+    return types
+
+
+def classify(violations: list[dict[str, str]], drift_check_types: Iterable[str]) -> tuple[str, list[str]]:
+    """Data-quality failures win over drift: broken input must never trigger retraining.
+
+    Any violation whose type is not a drift type (including types this package does not know)
+    counts as a data-quality failure.
+    """
+    drift_types = _drift_types(drift_check_types)
+    drifted: list[str] = []
+    failure = False
+    for v in violations:
+        if v["constraint_check_type"] in drift_types:
+            if v["feature_name"] not in drifted:
+                drifted.append(v["feature_name"])
+        else:
+            failure = True
+    if failure:
+        return VERDICT_DATA_QUALITY_FAILURE, drifted
+    return (VERDICT_DRIFT if drifted else VERDICT_CLEAN), drifted
+
+
+_DISTANCE_RE = re.compile(
+    r"distance:\s*(?P<d>[-+0-9.eE]+)\s*(?:\([^)]*\)\s*)?(?:exceeds|is below)\s+(?:\w+\s+)?threshold:\s*(?P<t>[-+0-9.eE]+)",
+    re.IGNORECASE,
+)
+_METHOD_RE = re.compile(r"method (\w+)")
+
+
+def verdict_from_violations(
+    violations_doc: Any, drift_check_types: Iterable[str] = F.DEFAULT_DRIFT_CHECK_TYPES
+) -> Verdict:
+    """Classify a constraint_violations.json (ours or one AWS's analyzer wrote)."""
+    violations = F.parse_violations(violations_doc)
+    verdict, drifted = classify(violations, drift_check_types)
+    distances: dict[str, dict[str, Any]] = {}
+    for v in violations:
+        if v["constraint_check_type"] != F.BASELINE_DRIFT_CHECK:
+            continue
+        m = _DISTANCE_RE.search(v["description"])
+        if not m:
+            continue
+        try:
+            d, t = float(m.group("d")), float(m.group("t"))
+        except ValueError:
+            continue
+        mm = _METHOD_RE.search(v["description"])
+        kind = "Categorical" if v["description"].lower().startswith("categorical") else "Numerical"
+        distances[v["feature_name"]] = {"distance": d, "threshold": t, "method": mm.group(1) if mm else kind}
+    return Verdict(verdict=verdict, drifted_features=drifted, feature_distances=distances, violations=violations)
+
+
+# =========================================================================== check
+
+
+@dataclass
+class CheckResult:
+    statistics: dict[str, Any]
+    violations: dict[str, Any]
+    verdict: str
+    feature_distances: dict[str, dict[str, Any]]
+    drifted_features: list[str]
+    profile: Profile | None = field(default=None, repr=False)
+
+    def write(self, dest: str) -> dict[str, str]:
+        """Write statistics.json and constraint_violations.json under a folder or an s3:// prefix."""
+        return {
+            "statistics": write_text(dest, "statistics.json", _dumps(self.statistics)),
+            "violations": write_text(dest, "constraint_violations.json", _dumps(self.violations)),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The workflow's ``$.monitoring`` fields that come from the analysis."""
+        return {
+            "verdict": self.verdict,
+            "driftedFeatures": list(self.drifted_features),
+            "violations": list(self.violations["violations"]),
+            "featureDistances": {k: v["distance"] for k, v in self.feature_distances.items()},
+        }
+
+
+def _pct(x: float) -> str:
+    return f"{100.0 * x:.1f}%"
+
+
+def _violation(feature: str, check: str, description: str) -> dict[str, str]:
+    return {"feature_name": feature, "constraint_check_type": check, "description": description}
+
+
+def _batch_type(col: ColumnProfile, baseline_type: str | None) -> str:
+    own = col.inferred_type()
+    if baseline_type in F.NUMERIC_TYPES and col.num_present and col.n_string / col.num_present < 0.5:
+        return F.FRACTIONAL if col.n_fractional else F.INTEGRAL
+    if own == F.UNKNOWN and baseline_type:
+        return baseline_type
+    return own
+
+
+def _numeric_drift(
+    feat: F.FeatureStats, col: ColumnProfile, cfg: F.FeatureConfig
+) -> tuple[dict[str, Any], str] | None:
+    if feat.kll_items is None or col.num_numeric == 0:
+        return None
+    b_items = np.asarray(feat.kll_items, dtype=np.float64)
+    b_weights = np.asarray(feat.kll_weights, dtype=np.float64)
+    items, weights = col.sketch_items()
+    raw = linf_cdf_distance(b_items, b_weights, items, weights)
+    n = feat.num_present or float(b_weights.sum())
+    m = float(col.num_numeric)
+    if cfg.comparison_method == F.ROBUST:
+        term = ks_critical_term(n, m)
+        dist = max(0.0, raw - term)
+        how = f"method Robust: L-infinity {raw:.6g} minus K-S critical term {term:.6g}; n={n:.0f}, m={m:.0f}"
+    else:
+        dist = raw
+        how = f"method Simple; n={n:.0f}, m={m:.0f}"
+    entry = {"distance": dist, "threshold": cfg.comparison_threshold, "method": cfg.comparison_method}
+    if dist > cfg.comparison_threshold:
+        return entry, (
+            f"Numerical distance: {dist:.6g} exceeds numerical threshold: {cfg.comparison_threshold:g} ({how})"
+        )
+    return entry, ""
+
+
+def _categorical_drift(
+    feat: F.FeatureStats, col: ColumnProfile, cfg: F.FeatureConfig
+) -> tuple[dict[str, Any], str] | None:
+    if not feat.categorical or not col.categories:
+        return None
+    batch: dict[str, float] = {k: float(v) for k, v in col.categories.items()}
+    threshold = cfg.categorical_comparison_threshold
+    if cfg.categorical_drift_method == F.CHI_SQUARED:
+        stat, p, dof = chi_squared_p_value(feat.categorical, batch)
+        entry = {"distance": p, "threshold": threshold, "method": F.CHI_SQUARED}
+        if p < threshold:
+            return entry, (
+                f"Categorical distance: {p:.6g} (ChiSquared p-value) is below categorical threshold: "
+                f"{threshold:g} (method ChiSquared: chi2={stat:.6g}, dof={dof})"
+            )
+        return entry, ""
+    dist = categorical_linf(feat.categorical, batch)
+    entry = {"distance": dist, "threshold": threshold, "method": F.LINFINITY}
+    if dist > threshold:
+        return entry, (
+            f"Categorical distance: {dist:.6g} exceeds categorical threshold: {threshold:g} (method LInfinity)"
+        )
+    return entry, ""
+
+
+def check_profile(
+    profile: Profile,
+    *,
+    baseline_statistics: Mapping[str, Any],
+    baseline_constraints: Mapping[str, Any],
+    drift_check_types: Iterable[str] = F.DEFAULT_DRIFT_CHECK_TYPES,
+) -> CheckResult:
+    """Evaluate a (possibly merged) batch profile against a baseline."""
+    drift_types = _drift_types(drift_check_types)
+    stats = F.parse_statistics(baseline_statistics)
+    cons = F.parse_constraints(baseline_constraints)
+    _require_rows(profile)
+    rows = profile.rows
+    stats_by = stats.by_name()
+    cons_by = cons.by_name()
+    baseline_names = [f.name for f in stats.features] + [f.name for f in cons.features if f.name not in stats_by]
+    violations: list[dict[str, str]] = []
+    distances: dict[str, dict[str, Any]] = {}
+    n_batch_cols = len(profile.columns)
+    n_base_cols = len(baseline_names)
+
+    for name in baseline_names:
+        c = cons_by.get(name)
+        s = stats_by.get(name)
+        cfg = c.config if c else cons.config
+        base_type = c.inferred_type if c else (s.inferred_type if s else None)
+        col = profile.columns.get(name)
+        if col is None:
+            if cfg.evaluate_constraints:
+                violations.append(
+                    _violation(
+                        name,
+                        F.MISSING_COLUMN_CHECK,
+                        f"There are missing columns in current dataset: baseline column {name!r} is absent "
+                        f"(current dataset: {n_batch_cols} columns, baseline: {n_base_cols}).",
+                    )
+                )
+            continue
+        present = col.num_present
+        if cfg.evaluate_constraints and c is not None:
+            if present and base_type in (F.INTEGRAL, F.FRACTIONAL):
+                conforming = col.n_integral + (col.n_fractional if base_type == F.FRACTIONAL else 0)
+                ratio = conforming / present
+                if ratio < cfg.datatype_check_threshold:
+                    violations.append(
+                        _violation(
+                            name,
+                            F.DATA_TYPE_CHECK,
+                            f"Data type match requirement is not met. Expected data type: {base_type}, "
+                            f"Expected match: {_pct(cfg.datatype_check_threshold)}. Observed: Only "
+                            f"{_pct(ratio)} of data is {base_type} ({present - conforming} of {present} "
+                            "present values are not).",
+                        )
+                    )
+            if c.completeness is not None:
+                completeness = present / rows
+                if completeness < c.completeness - 1e-12:
+                    violations.append(
+                        _violation(
+                            name,
+                            F.COMPLETENESS_CHECK,
+                            f"Data completeness requirement is not met. Expected: at least "
+                            f"{_pct(c.completeness)} of values present (baseline completeness "
+                            f"{c.completeness:.6g}). Observed: {_pct(completeness)} ({rows - present} of "
+                            f"{rows} values missing).",
+                        )
+                    )
+            if c.domains is not None and base_type == F.STRING and present:
+                domain = set(c.domains)
+                inside = sum(v for k, v in col.categories.items() if k in domain)
+                ratio = inside / present
+                if ratio < cfg.domain_content_threshold:
+                    unknown = sum(1 for k in col.categories if k not in domain)
+                    violations.append(
+                        _violation(
+                            name,
+                            F.CATEGORICAL_VALUES_CHECK,
+                            f"Data content requirement is not met. Expected: at least "
+                            f"{_pct(cfg.domain_content_threshold)} of values in the baseline domain "
+                            f"({len(domain)} values). Observed: {_pct(ratio)} ({present - inside} values of "
+                            f"{unknown}{'+' if col.n_other else ''} unknown distinct categories).",
+                        )
+                    )
+        if cfg.perform_comparison and s is not None:
+            if s.inferred_type in F.NUMERIC_TYPES:
+                res = _numeric_drift(s, col, cfg)
+            elif s.inferred_type == F.STRING:
+                res = _categorical_drift(s, col, cfg)
+            else:
+                res = None
+            if res is not None:
+                entry, description = res
+                distances[name] = entry
+                if description:
+                    violations.append(_violation(name, F.BASELINE_DRIFT_CHECK, description))
+
+    extra = [n for n in profile.columns if n not in stats_by and n not in cons_by]
+    if cons.config.evaluate_constraints:
+        for name in extra:
+            violations.append(
+                _violation(
+                    name,
+                    F.EXTRA_COLUMN_CHECK,
+                    f"There are extra columns in current dataset: column {name!r} is not in the baseline "
+                    f"(current dataset: {n_batch_cols} columns, baseline: {n_base_cols}).",
+                )
+            )
+
+    feats = []
+    for col in profile.columns.values():
+        base_type = cons_by[col.name].inferred_type if col.name in cons_by else None
+        if base_type is None and col.name in stats_by:
+            base_type = stats_by[col.name].inferred_type
+        feats.append(_feature_statistics(col, rows, _batch_type(col, base_type)))
+    statistics = {"version": F.SCHEMA_VERSION, "dataset": {"item_count": rows}, "features": feats}
+    verdict, drifted = classify(violations, drift_types)
+    return CheckResult(
+        statistics=statistics,
+        violations={"violations": violations},
+        verdict=verdict,
+        feature_distances=distances,
+        drifted_features=drifted,
+        profile=profile,
+    )
+
+
+def baseline_column_names(baseline_statistics: Mapping[str, Any], baseline_constraints: Mapping[str, Any]) -> list[str]:
+    """Column names of a headerless batch: statistics.json order, then constraints-only features."""
+    stats = F.parse_statistics(baseline_statistics)
+    cons = F.parse_constraints(baseline_constraints)
+    names = [f.name for f in stats.features]
+    return names + [f.name for f in cons.features if f.name not in names]
+
+
+def check(
+    sources: Any,
+    *,
+    baseline_statistics: Mapping[str, Any],
+    baseline_constraints: Mapping[str, Any],
+    has_header: bool = False,
+    drift_check_types: Iterable[str] = F.DEFAULT_DRIFT_CHECK_TYPES,
+    column_names: list[str] | None = None,
+    data_format: str | None = None,
+    kll_k: int = DEFAULT_KLL_K,
+    delimiter: str = ",",
+) -> CheckResult:
+    """Check a batch against baseline statistics and constraints (Model Monitor's monitoring job)."""
+    names = column_names or baseline_column_names(baseline_statistics, baseline_constraints)
+    profile = profile_sources(
+        sources,
+        has_header=has_header,
+        column_names=names,
+        data_format=data_format,
+        kll_k=kll_k,
+        delimiter=delimiter,
+    )
+    return check_profile(
+        profile,
+        baseline_statistics=baseline_statistics,
+        baseline_constraints=baseline_constraints,
+        drift_check_types=drift_check_types,
+    )

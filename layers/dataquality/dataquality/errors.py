@@ -1,0 +1,35 @@
+"""Named errors for bad input. Every message names the file, column or field and the problem."""
+
+from __future__ import annotations
+
+
+class DataQualityError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class UsageError(DataQualityError):
+    """The caller asked for something that cannot be done (bad option, unknown format)."""
+
+
+class UnreadableInput(DataQualityError):
+    """A data file cannot be found, fetched or parsed."""
+
+
+class EmptyBatch(DataQualityError):
+    """The data holds no rows at all."""
+
+
+class BaselineFormatError(DataQualityError):
+    """A statistics.json / constraints.json / constraint_violations.json is malformed or of a wrong version."""
+
+
+class SchemaMismatch(DataQualityError):
+    """The data's columns cannot be lined up with the baseline (e.g. headerless CSV without names)."""
+
+
+class ProfileFormatError(DataQualityError):
+    """A serialised partial profile cannot be read back (corrupt, other version)."""
+
+
+class AllMissingColumn(DataQualityError):
+    """A baseline cannot be suggested for a column that holds no value at all."""

@@ -1,0 +1,409 @@
+"""Mergeable partial state of a dataset: per-column counts, moments, a KLL sketch, categories.
+
+A ``Profile`` is what one pass over (part of) a batch leaves behind. Profiles of disjoint parts
+merge into the profile of the whole (exactly for counts and moments, to the KLL sketch's error for
+quantiles), so a big batch can be split across workers and reduced in one step. They serialise to
+compact JSON (sketches base64-encoded) to travel between Lambda invocations.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasketches import hll_sketch, kll_doubles_sketch
+
+from .errors import ProfileFormatError
+from .formats import FRACTIONAL, INTEGRAL, STRING, UNKNOWN
+
+DEFAULT_KLL_K = 2048
+#: Distinct categories tracked per column; beyond that values are counted as "other" (bounded memory).
+MAX_TRACKED_CATEGORIES = 10_000
+#: Domains are suggested only for columns with at most this many distinct values.
+MAX_DOMAIN_SIZE = 100
+HLL_LG_K = 12
+PROFILE_FORMAT = "dataquality-profile/1"
+KLL_BUCKETS = 10
+
+# Deequ-style classification of text values (what Model Monitor does to CSV cells).
+_INTEGRAL_RE = re.compile(r"^\s*[+-]?\d+\s*$")
+_FRACTIONAL_RE = re.compile(r"^\s*[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _classify_text(value: str) -> tuple[str, float | None]:
+    """``(Integral|Fractional|String, numeric value or None)`` for one cell of text."""
+    if _INTEGRAL_RE.match(value):
+        return INTEGRAL, float(value)
+    if _FRACTIONAL_RE.match(value):
+        return FRACTIONAL, float(value)
+    return STRING, None
+
+
+@dataclass
+class _Moments:
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    total: float = 0.0
+    lo: float = math.inf
+    hi: float = -math.inf
+
+    def add(self, n: int, mean: float, m2: float, total: float, lo: float, hi: float) -> None:
+        if n == 0:
+            return
+        if self.n == 0:
+            self.n, self.mean, self.m2, self.total, self.lo, self.hi = n, mean, m2, total, lo, hi
+            return
+        tot = self.n + n
+        delta = mean - self.mean
+        self.mean += delta * n / tot
+        self.m2 += m2 + delta * delta * self.n * n / tot
+        self.n = tot
+        self.total += total
+        self.lo = min(self.lo, lo)
+        self.hi = max(self.hi, hi)
+
+    def add_values(self, x: np.ndarray, w: np.ndarray | None = None) -> None:
+        if x.size == 0:
+            return
+        if w is None:
+            n = int(x.size)
+            total = float(x.sum())
+            mean = total / n
+            d = x - mean
+            m2 = float(np.dot(d, d))
+        else:
+            n = int(w.sum())
+            total = float(np.dot(x, w))
+            mean = total / n
+            d = x - mean
+            m2 = float(np.dot(d * d, w))
+        self.add(n, mean, m2, total, float(x.min()), float(x.max()))
+
+
+@dataclass
+class ColumnProfile:
+    """Everything kept about one column. ``num_missing`` is derived: rows - present."""
+
+    name: str
+    k: int = DEFAULT_KLL_K
+    n_integral: int = 0
+    n_fractional: int = 0
+    n_string: int = 0
+    n_nonfinite: int = 0  # +/-inf: present, but not a usable number
+    moments: _Moments = field(default_factory=_Moments)
+    sketch: Any = None  # kll_doubles_sketch, created on first numeric value
+    categories: dict[str, int] = field(default_factory=dict)
+    n_other: int = 0  # string values beyond MAX_TRACKED_CATEGORIES distinct
+    hll: Any = None  # hll_sketch of string values (distinct_count)
+
+    @property
+    def num_present(self) -> int:
+        return self.n_integral + self.n_fractional + self.n_string + self.n_nonfinite
+
+    @property
+    def num_numeric(self) -> int:
+        return self.moments.n
+
+    # ------------------------------------------------------------------ updates
+    def _sketch(self) -> Any:
+        if self.sketch is None:
+            self.sketch = kll_doubles_sketch(self.k)
+        return self.sketch
+
+    def _add_numbers(self, x: np.ndarray) -> None:
+        finite = np.isfinite(x)
+        if not finite.all():
+            nan = np.isnan(x)
+            self.n_nonfinite += int((~finite & ~nan).sum())
+            x = x[finite]
+        if x.size == 0:
+            return
+        whole = int(np.count_nonzero(np.floor(x) == x))
+        self.n_integral += whole
+        self.n_fractional += int(x.size) - whole
+        self.moments.add_values(x)
+        self._sketch().update(x)
+
+    def _add_strings(self, arr: pa.Array) -> None:
+        vc = pc.value_counts(arr)
+        values = vc.field("values").to_pylist()
+        counts = vc.field("counts").to_numpy()
+        num_vals: list[float] = []
+        num_w: list[int] = []
+        for value, count in zip(values, counts.tolist(), strict=True):
+            if value is None:
+                continue
+            kind, number = _classify_text(value)
+            if kind == INTEGRAL:
+                self.n_integral += count
+            elif kind == FRACTIONAL:
+                self.n_fractional += count
+            else:
+                self.n_string += count
+            if number is not None:
+                if math.isfinite(number):
+                    num_vals.append(number)
+                    num_w.append(count)
+                else:
+                    self.n_nonfinite += count
+            if value in self.categories:
+                self.categories[value] += count
+            elif len(self.categories) < MAX_TRACKED_CATEGORIES:
+                self.categories[value] = count
+            else:
+                self.n_other += count
+        if self.hll is None:
+            self.hll = hll_sketch(HLL_LG_K)
+        for value in values:
+            if value is not None:
+                self.hll.update(value)
+        if num_vals:
+            xv = np.asarray(num_vals, dtype=np.float64)
+            wv = np.asarray(num_w, dtype=np.int64)
+            self.moments.add_values(xv, wv)
+            self._sketch().update(np.repeat(xv, wv))
+
+    def update(self, arr: pa.Array | pa.ChunkedArray) -> None:
+        if isinstance(arr, pa.ChunkedArray):
+            for chunk in arr.chunks:
+                self.update(chunk)
+            return
+        t = arr.type
+        if pa.types.is_null(t) or len(arr) == 0:
+            return
+        if pa.types.is_dictionary(t):
+            self.update(arr.dictionary_decode())
+            return
+        if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+            if arr.null_count:
+                arr = arr.drop_null()
+            x = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            if not x.flags.writeable:  # DataSketches' update() refuses read-only (Arrow-owned) buffers
+                x = x.copy()
+            if pa.types.is_integer(t):
+                self.n_integral += int(x.size)
+                if x.size:
+                    self.moments.add_values(x)
+                    self._sketch().update(x)
+            else:
+                self._add_numbers(x)
+            return
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            self._add_strings(arr)
+            return
+        if pa.types.is_boolean(t):
+            self._add_strings(pc.if_else(arr, "true", "false"))
+            return
+        # dates, timestamps, binary, nested: their text form is a String value
+        self._add_strings(pa.array([None if v is None else _text(v) for v in arr.to_pylist()], pa.string()))
+
+    # ------------------------------------------------------------------ merge / serialise
+    def merge(self, other: ColumnProfile) -> None:
+        self.n_integral += other.n_integral
+        self.n_fractional += other.n_fractional
+        self.n_string += other.n_string
+        self.n_nonfinite += other.n_nonfinite
+        m = other.moments
+        self.moments.add(m.n, m.mean, m.m2, m.total, m.lo, m.hi)
+        if other.sketch is not None:
+            self._sketch().merge(other.sketch)
+        for value, count in other.categories.items():
+            if value in self.categories:
+                self.categories[value] += count
+            elif len(self.categories) < MAX_TRACKED_CATEGORIES:
+                self.categories[value] = count
+            else:
+                self.n_other += count
+        self.n_other += other.n_other
+        if other.hll is not None:
+            if self.hll is None:
+                self.hll = hll_sketch(HLL_LG_K)
+            from datasketches import hll_union
+
+            u = hll_union(HLL_LG_K)
+            u.update(self.hll)
+            u.update(other.hll)
+            self.hll = u.get_result()
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.moments
+        return {
+            "name": self.name,
+            "k": self.k,
+            "counts": [self.n_integral, self.n_fractional, self.n_string, self.n_nonfinite, self.n_other],
+            "moments": [m.n, m.mean, m.m2, m.total, m.lo if m.n else None, m.hi if m.n else None],
+            "kll": base64.b64encode(self.sketch.serialize()).decode() if self.sketch is not None else None,
+            "hll": base64.b64encode(self.hll.serialize_compact()).decode() if self.hll is not None else None,
+            "categories": self.categories,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ColumnProfile:
+        col = cls(name=str(d["name"]), k=int(d["k"]))
+        col.n_integral, col.n_fractional, col.n_string, col.n_nonfinite, col.n_other = (int(c) for c in d["counts"])
+        n, mean, m2, total, lo, hi = d["moments"]
+        col.moments.add(int(n), float(mean), float(m2), float(total), lo if lo is not None else 0.0, hi or 0.0)
+        if d.get("kll"):
+            col.sketch = kll_doubles_sketch.deserialize(base64.b64decode(d["kll"]))
+        if d.get("hll"):
+            col.hll = hll_sketch.deserialize(base64.b64decode(d["hll"]))
+        col.categories = {str(k): int(v) for k, v in d.get("categories", {}).items()}
+        return col
+
+    # ------------------------------------------------------------------ summaries
+    def inferred_type(self) -> str:
+        """Deequ's rule: any text makes it String; else any fraction makes it Fractional."""
+        if self.n_string > 0:
+            return STRING
+        if self.n_fractional > 0:
+            return FRACTIONAL
+        if self.n_integral > 0:
+            return INTEGRAL
+        return UNKNOWN
+
+    def sketch_items(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted items of the KLL sketch and their weights."""
+        if self.sketch is None or self.sketch.is_empty():
+            return np.empty(0), np.empty(0)
+        pairs = list(self.sketch)
+        items = np.fromiter((p[0] for p in pairs), dtype=np.float64, count=len(pairs))
+        weights = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        order = np.argsort(items, kind="stable")
+        return items[order], weights[order]
+
+    def distinct_count(self) -> float:
+        if self.n_other == 0:
+            return float(len(self.categories))
+        return float(round(self.hll.get_estimate())) if self.hll is not None else float(len(self.categories))
+
+    def numerical_statistics(self, rows: int) -> dict[str, Any]:
+        m = self.moments
+        block: dict[str, Any] = {"common": {"num_present": self.num_present, "num_missing": rows - self.num_present}}
+        if m.n == 0:
+            return block
+        block.update(
+            {
+                "mean": m.mean,
+                "sum": m.total,
+                "std_dev": math.sqrt(max(m.m2, 0.0) / m.n),
+                "min": m.lo,
+                "max": m.hi,
+            }
+        )
+        items, weights = self.sketch_items()
+        if m.hi > m.lo:
+            edges = np.linspace(m.lo, m.hi, KLL_BUCKETS + 1)
+        else:
+            edges = np.array([m.lo, m.hi])
+        counts, _ = np.histogram(items, bins=edges, weights=weights)
+        # the sketch's total weight is n; scale rounding-free so bucket counts add up to n
+        buckets = [
+            {"lower_bound": float(edges[i]), "upper_bound": float(edges[i + 1]), "count": float(counts[i])}
+            for i in range(len(edges) - 1)
+        ]
+        levels: dict[int, list[float]] = {}
+        for item, weight in zip(items.tolist(), weights.tolist(), strict=True):
+            levels.setdefault(round(math.log2(weight)), []).append(item)
+        data = [levels.get(i, []) for i in range(max(levels) + 1)] if levels else []
+        block["distribution"] = {
+            "kll": {
+                "buckets": buckets,
+                # DataSketches' KLL shrinks compactor capacity by 2/3 per level
+                "sketch": {"parameters": {"c": 2.0 / 3.0, "k": float(self.k)}, "data": data},
+            }
+        }
+        return block
+
+    def string_statistics(self, rows: int) -> dict[str, Any]:
+        buckets = [
+            {"value": v, "count": float(c)} for v, c in sorted(self.categories.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        return {
+            "common": {"num_present": self.num_present, "num_missing": rows - self.num_present},
+            "distinct_count": self.distinct_count(),
+            "distribution": {"categorical": {"buckets": buckets}},
+        }
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+@dataclass
+class Profile:
+    """Columns in first-seen order plus the row count."""
+
+    k: int = DEFAULT_KLL_K
+    rows: int = 0
+    columns: dict[str, ColumnProfile] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    def column(self, name: str) -> ColumnProfile:
+        col = self.columns.get(name)
+        if col is None:
+            col = self.columns[name] = ColumnProfile(name=name, k=self.k)
+        return col
+
+    def update(self, batch: pa.RecordBatch | pa.Table) -> None:
+        self.rows += batch.num_rows
+        for name, arr in zip(batch.schema.names, batch.columns, strict=True):
+            self.column(name).update(arr)
+
+    def merge(self, other: Profile) -> Profile:
+        """Fold ``other`` into this profile (in place) and return self."""
+        self.rows += other.rows
+        for name, col in other.columns.items():
+            self.column(name).merge(col)
+        self.sources.extend(other.sources)
+        return self
+
+    @classmethod
+    def merged(cls, parts: Iterable[Profile], k: int = DEFAULT_KLL_K) -> Profile:
+        total = cls(k=k)
+        for p in parts:
+            total.merge(p)
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PROFILE_FORMAT,
+            "k": self.k,
+            "rows": self.rows,
+            "sources": self.sources,
+            "columns": [c.to_dict() for c in self.columns.values()],
+        }
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Profile:
+        if not isinstance(d, dict) or d.get("format") != PROFILE_FORMAT:
+            raise ProfileFormatError(f"not a {PROFILE_FORMAT} document")
+        try:
+            prof = cls(k=int(d["k"]), rows=int(d["rows"]), sources=list(d.get("sources", [])))
+            for c in d["columns"]:
+                col = ColumnProfile.from_dict(c)
+                prof.columns[col.name] = col
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ProfileFormatError(f"corrupt profile: {exc}") from exc
+        return prof
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Profile:
+        try:
+            d = json.loads(data)
+        except ValueError as exc:
+            raise ProfileFormatError(f"profile is not JSON: {exc}") from exc
+        return cls.from_dict(d)

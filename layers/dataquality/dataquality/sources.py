@@ -1,0 +1,388 @@
+"""Find data files (local paths, folders, S3 prefixes) and stream them as Arrow record batches.
+
+S3 is read with boto3 (``get_object`` streaming), never with pyarrow's own S3 filesystem, so that
+moto's in-process mock (tests, local cloud) and the Lambda's credentials apply unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from .errors import UnreadableInput, UsageError
+
+FORMATS = ("csv", "parquet", "jsonl")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".csv.gz": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".jsonl.gz": "jsonl",
+    ".ndjson": "jsonl",
+}
+CSV_BLOCK_SIZE = 16 << 20
+JSONL_CHUNK_BYTES = 8 << 20
+PARQUET_BATCH_ROWS = 131_072
+_S3_READ_CHUNK = 8 << 20
+
+
+@dataclass(frozen=True)
+class DataFile:
+    uri: str  # local path or s3://bucket/key
+    fmt: str
+
+    @property
+    def is_s3(self) -> bool:
+        return self.uri.startswith("s3://")
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise UsageError(f"not an s3:// URI: {uri}")
+    bucket, _, key = uri[5:].partition("/")
+    if not bucket:
+        raise UsageError(f"S3 URI without a bucket: {uri}")
+    return bucket, key
+
+
+def s3_client() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
+def format_of(name: str, data_format: str | None = None) -> str | None:
+    if data_format:
+        fmt = data_format.lower().lstrip(".")
+        fmt = {"json": "jsonl", "ndjson": "jsonl", "pq": "parquet"}.get(fmt, fmt)
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown data format {data_format!r} (csv, parquet or jsonl)")
+        return fmt
+    lower = name.lower()
+    for ext in sorted(_EXTENSIONS, key=len, reverse=True):
+        if lower.endswith(ext):
+            return _EXTENSIONS[ext]
+    return None
+
+
+def _skip(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return not base or base.startswith((".", "_"))
+
+
+def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFile]:
+    """Every data file named by ``sources`` (path, folder, list of them, or s3://bucket/prefix), sorted."""
+    if isinstance(sources, str | os.PathLike):
+        items: Sequence[Any] = [sources]
+    elif isinstance(sources, Sequence):
+        items = list(sources)
+    else:
+        raise UsageError(f"sources must be a path, an s3:// URI or a list of them, got {type(sources).__name__}")
+    if not items:
+        raise UsageError("no data sources given")
+    files: list[DataFile] = []
+    for item in items:
+        files.extend(_resolve_one(str(item), data_format))
+    return files
+
+
+def _resolve_one(src: str, data_format: str | None) -> list[DataFile]:
+    if src.startswith("s3://"):
+        bucket, key = split_s3_uri(src)
+        client = s3_client()
+        found: list[DataFile] = []
+        try:
+            paginator = client.get_paginator("list_objects_v2")
+            keys = [
+                obj["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=key) for obj in page.get("Contents", [])
+            ]
+        except Exception as exc:  # botocore errors: NoSuchBucket, AccessDenied, ...
+            raise UnreadableInput(f"{src}: cannot list objects: {exc}") from exc
+        if key in keys and not key.endswith("/"):
+            fmt = format_of(key, data_format)
+            if fmt is None:
+                raise UsageError(f"{src}: unknown file type (use .csv, .parquet or .jsonl, or give the format)")
+            return [DataFile(src, fmt)]
+        prefix = key if key.endswith("/") or not key else key + "/"
+        for k in sorted(keys):
+            if not k.startswith(prefix) or k.endswith("/") or _skip(k):
+                continue
+            fmt = format_of(k, data_format)
+            if fmt is not None:
+                found.append(DataFile(f"s3://{bucket}/{k}", fmt))
+        if not found:
+            raise UnreadableInput(f"{src}: no .csv, .parquet or .jsonl objects under this prefix")
+        return found
+    path = Path(src)
+    if path.is_file():
+        fmt = format_of(path.name, data_format)
+        if fmt is None:
+            raise UsageError(f"{src}: unknown file type (use .csv, .parquet or .jsonl, or give the format)")
+        return [DataFile(str(path), fmt)]
+    if path.is_dir():
+        found = []
+        for p in sorted(path.rglob("*")):
+            rel = p.relative_to(path).as_posix()
+            if p.is_file() and not any(part.startswith((".", "_")) for part in rel.split("/")):
+                fmt = format_of(p.name, data_format)
+                if fmt is not None:
+                    found.append(DataFile(str(p), fmt))
+        if not found:
+            raise UnreadableInput(f"{src}: no .csv, .parquet or .jsonl files in this folder")
+        return found
+    raise UnreadableInput(f"{src}: no such file or folder")
+
+
+# --------------------------------------------------------------------------- byte streams
+
+
+class _RawStream(io.RawIOBase):
+    """A readable raw stream over a botocore StreamingBody (pyarrow wants readinto/readable)."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._body.read(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+def open_binary(f: DataFile) -> IO[bytes]:
+    try:
+        if f.is_s3:
+            bucket, key = split_s3_uri(f.uri)
+            body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+            stream: IO[bytes] = io.BufferedReader(_RawStream(body), buffer_size=1 << 20)
+        else:
+            stream = open(f.uri, "rb")  # noqa: SIM115 - caller closes
+    except Exception as exc:
+        raise UnreadableInput(f"{f.uri}: cannot open: {exc}") from exc
+    if f.uri.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    return stream
+
+
+def _first_line(f: DataFile) -> str:
+    with open_binary(f) as stream:
+        line = stream.readline(1 << 20)
+    return line.decode("utf-8", errors="replace")
+
+
+def count_csv_fields(f: DataFile, delimiter: str = ",") -> int:
+    line = _first_line(f).rstrip("\r\n")
+    if not line.strip():
+        return 0
+    return len(next(csv.reader([line], delimiter=delimiter)))
+
+
+def csv_header(f: DataFile, delimiter: str = ",") -> list[str]:
+    line = _first_line(f).rstrip("\r\n")
+    return next(csv.reader([line], delimiter=delimiter)) if line.strip() else []
+
+
+# --------------------------------------------------------------------------- readers
+
+
+_CONVERSION_RE = re.compile(r"In CSV column #(\d+): .*conversion error to (\w+)")
+
+
+class CsvTypeConflict(Exception):
+    """A later block of a CSV file does not fit the type pyarrow inferred from the first block."""
+
+    def __init__(self, column_index: int, arrow_type: str) -> None:
+        super().__init__(column_index, arrow_type)
+        self.column_index = column_index
+        self.arrow_type = arrow_type
+
+
+def iter_csv(
+    f: DataFile,
+    *,
+    column_names: list[str] | None,
+    column_types: dict[str, pa.DataType] | None = None,
+    delimiter: str = ",",
+) -> Iterator[pa.RecordBatch]:
+    """Stream one CSV file. ``column_names`` given = the file has no header row."""
+    read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK_SIZE, column_names=column_names, use_threads=True)
+    parse_opts = pacsv.ParseOptions(delimiter=delimiter)
+    convert_opts = pacsv.ConvertOptions(
+        column_types=column_types or {},
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    stream = open_binary(f)
+    try:
+        try:
+            reader = pacsv.open_csv(stream, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc):
+                return
+            raise _csv_error(f, exc) from exc
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as exc:
+                m = _CONVERSION_RE.search(str(exc))
+                if m:
+                    raise CsvTypeConflict(int(m.group(1)), m.group(2)) from exc
+                raise _csv_error(f, exc) from exc
+            yield batch
+    finally:
+        stream.close()
+
+
+def _csv_error(f: DataFile, exc: Exception) -> UnreadableInput:
+    msg = str(exc).splitlines()[0]
+    if len(msg) > 300:
+        msg = msg[:300] + "..."
+    return UnreadableInput(f"{f.uri}: cannot parse CSV: {msg}")
+
+
+def iter_parquet(f: DataFile) -> Iterator[pa.RecordBatch]:
+    tmp = None
+    try:
+        if f.is_s3:
+            tmp = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally
+            with open_binary(f) as stream:
+                while chunk := stream.read(_S3_READ_CHUNK):
+                    tmp.write(chunk)
+            tmp.seek(0)
+            pf = pq.ParquetFile(tmp)
+        else:
+            pf = pq.ParquetFile(f.uri)
+        yield from pf.iter_batches(batch_size=PARQUET_BATCH_ROWS)
+    except (pa.ArrowException, OSError) as exc:
+        raise UnreadableInput(f"{f.uri}: cannot read Parquet: {str(exc).splitlines()[0]}") from exc
+    finally:
+        if tmp is not None:
+            tmp.close()
+
+
+def iter_jsonl(f: DataFile) -> Iterator[pa.Table]:
+    """JSON Lines in chunks of whole lines; a chunk pyarrow cannot type is read line by line as text."""
+    line_no = 0
+    with open_binary(f) as stream:
+        pending = b""
+        while True:
+            data = stream.read(JSONL_CHUNK_BYTES)
+            if not data:
+                block, pending = pending, b""
+            else:
+                buf = pending + data
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    pending = buf
+                    continue
+                block, pending = buf[: cut + 1], buf[cut + 1 :]
+            if block.strip():
+                table = _jsonl_block(f, block, line_no)
+                if table.num_rows:
+                    yield table
+            line_no += block.count(b"\n")
+            if not data:
+                return
+
+
+def _jsonl_block(f: DataFile, block: bytes, first_line: int) -> pa.Table:
+    try:
+        table = pajson.read_json(io.BytesIO(block))
+        if not any(pa.types.is_nested(t) for t in table.schema.types):
+            return table
+    except pa.ArrowInvalid:
+        pass
+    # slow path: mixed types in a field, nested values, or a malformed line (named)
+    rows: list[dict[str, Any]] = []
+    for i, raw in enumerate(block.splitlines(), start=first_line + 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError as exc:
+            raise UnreadableInput(f"{f.uri}: line {i} is not valid JSON: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise UnreadableInput(f"{f.uri}: line {i} is not a JSON object")
+        rows.append(obj)
+    names: dict[str, None] = {}
+    for r in rows:
+        names.update(dict.fromkeys(r))
+    cols = {}
+    for name in names:
+        values = [r.get(name) for r in rows]
+        cols[name] = pa.array([None if v is None else _json_text(v) for v in values], pa.string())
+    return pa.table(cols) if cols else pa.table({})
+
+
+def _json_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict | list):
+        return json.dumps(v, sort_keys=True)
+    return str(v)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_text(dest: str, name: str, text: str, content_type: str = "application/json") -> str:
+    """Write ``name`` under ``dest`` (a folder or an s3:// prefix) and return where it went."""
+    if dest.startswith("s3://"):
+        bucket, key = split_s3_uri(dest)
+        key = f"{key.rstrip('/')}/{name}" if key else name
+        try:
+            s3_client().put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type)
+        except Exception as exc:
+            raise UnreadableInput(f"s3://{bucket}/{key}: cannot write: {exc}") from exc
+        return f"s3://{bucket}/{key}"
+    folder = Path(dest)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UnreadableInput(f"{folder / name}: cannot write: {exc}") from exc
+    return str(folder / name)
+
+
+def read_json_doc(location: str) -> Any:
+    """Load a JSON document from a local path or an s3:// URI (used for baseline files)."""
+    from .errors import BaselineFormatError
+
+    try:
+        if location.startswith("s3://"):
+            bucket, key = split_s3_uri(location)
+            data = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        else:
+            data = Path(location).read_bytes()
+    except Exception as exc:
+        raise UnreadableInput(f"{location}: cannot read: {exc}") from exc
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise BaselineFormatError(f"{location}: not valid JSON: {exc}") from exc
