@@ -1,0 +1,28 @@
+"""Retraining state machine, EvaluateModel: metrics of the candidate on the held-out test set.
+
+Input `{"runId", "predictionsS3Uri", "testLabelsS3Uri", "evaluationS3Uri"}`; writes evaluation.json
+(Model Monitor's model-quality format) and returns `$.evaluation`
+`{"auc", "accuracy", "precision", "recall", "f1", "itemCount", "evaluationS3Uri"}`.
+Named errors: PredictionsNotFound, PredictionCountMismatch, InvalidPredictions, InvalidEvent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mlops_loop.models import parse_event
+from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.retraining.evaluate import EvaluateRequest, evaluate
+
+
+@logger.inject_lambda_context(correlation_id_path="runId")
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse_event(event, EvaluateRequest)
+    result = evaluate(request)
+    metrics.add_metric(name="CandidateAuc", unit=MetricUnit.NoUnit, value=result.auc)
+    logger.info("Candidate evaluated", extra={"auc": result.auc, "itemCount": result.item_count})
+    return result.dump()

@@ -1,0 +1,31 @@
+"""Retraining state machine, PrepareTrainingData: every labelled CSV under the training prefix ->
+train / validation / test / test-labels / baseline-data of the run, plus the run's job names.
+
+Input `{"runId", "trainingDataS3Uri", "modelPackageGroupName"}`; output: `$.prepared`
+(mlops_loop.retraining.prepare.PreparedData). Named errors: NoTrainingData, InvalidTrainingData,
+InsufficientTrainingData, InvalidEvent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mlops_loop.models import parse_event
+from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.retraining.prepare import PrepareRequest, prepare
+from mlops_loop.retraining.settings import ArtifactsSettings
+from mlops_loop.settings import settings
+
+
+@logger.inject_lambda_context(correlation_id_path="runId")
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    cfg = settings(ArtifactsSettings)
+    request = parse_event(event, PrepareRequest)
+    prepared = prepare(request, cfg.artifacts_bucket)
+    logger.info(
+        "Training data prepared", extra={"rows": prepared.rows, "objects": len(prepared.source_objects)}
+    )
+    return prepared.dump()

@@ -1,0 +1,44 @@
+"""`Data Drift Detected` -> one retraining run for the drift episode (see starter.py)."""
+
+from __future__ import annotations
+
+from mlops_loop import registry
+from mlops_loop.models import DataDriftDetectedEvent
+from mlops_loop.observability import logger
+from mlops_loop.retraining import names
+from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult
+from mlops_loop.settings import StartRetrainingSettings
+
+
+def starter_for(cfg: StartRetrainingSettings) -> RetrainingStarter:
+    return RetrainingStarter(
+        table_name=cfg.state_table_name,
+        state_machine_arn=cfg.retraining_state_machine_arn,
+        pipeline_name=cfg.retraining_pipeline_name,
+    )
+
+
+def start_for_drift(event: DataDriftDetectedEvent, cfg: StartRetrainingSettings) -> StartResult:
+    detail = event.detail
+    execution_name = names.execution_name(detail.drift_episode_id)
+    target = "pipeline" if cfg.retraining_pipeline_name else "state_machine"
+    group = registry.GroupRef.parse(cfg.model_package_group)
+    why = None
+    if event.source != cfg.drift_event_source:
+        why = f"source {event.source!r} is not this stack's drift source {cfg.drift_event_source!r}"
+    elif not group.owns(detail.model_package_arn, detail.model_package_group_name):
+        why = f"group {detail.model_package_group_name!r} is not this stack's group {group.name!r}"
+    if why:
+        logger.warning("Drift event ignored", extra={"why": why, "episode": detail.drift_episode_id})
+        return StartResult(
+            started=False, outcome="ignored", target=target, execution_name=execution_name, detail=why
+        )
+    request = RetrainingRequest(
+        reason="drift",
+        episode_id=detail.drift_episode_id,
+        group=cfg.model_package_group,
+        training_data_s3_uri=cfg.training_data_s3_uri,
+        source_execution_arn=detail.execution_arn,
+        base_model_package_arn=detail.model_package_arn,
+    )
+    return starter_for(cfg).start(request)

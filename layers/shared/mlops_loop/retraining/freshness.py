@@ -1,0 +1,112 @@
+"""Freshness policy (desired state: the live model is younger than N days), checked daily.
+
+Actual state: the live version is the one recorded in the live-model SSM parameter (written when a
+version is approved), or, when nothing is recorded there, the group's newest Approved version (what
+the batch-inference workflow uses). Its age is its CreationTime in the registry. When it is older
+than `max_age_days`, retraining starts with reason `stale` through the same at-most-once logic as
+drift, keyed by the episode `stale-v<version>-<YYYYMMDD>`: one start per live version per day,
+whatever the number of ticks. A newer version already awaiting approval is a fresh candidate:
+nothing is started while it waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from mlops_loop import aws, live, registry
+from mlops_loop.errors import NoApprovedModel
+from mlops_loop.models.payloads import Payload
+from mlops_loop.observability import logger
+from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult
+
+FreshnessAction = Literal["off", "no_live_model", "fresh", "awaiting_approval", "retraining"]
+
+
+class FreshnessResult(Payload):
+    action: FreshnessAction
+    live_model_package_arn: str | None = Field(None, alias="liveModelPackageArn")
+    live_version: int | None = Field(None, alias="liveVersion")
+    age_days: float | None = Field(None, alias="ageDays")
+    max_age_days: int = Field(alias="maxAgeDays")
+    start: StartResult | None = None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def stale_episode_id(version: int, now: datetime) -> str:
+    return f"stale-v{version}-{now.astimezone(UTC):%Y%m%d}"
+
+
+def live_version(group: registry.GroupRef, live_parameter_name: str) -> registry.ModelPackageVersion | None:
+    recorded = live.read(live_parameter_name)
+    if recorded is not None and recorded.model_package_arn:
+        if recorded.group_name in (None, group.name):
+            return registry.describe(recorded.model_package_arn)
+        logger.warning(
+            "Live-model record names another group; using the registry",
+            extra={"recorded": recorded.model_package_arn},
+        )
+    try:
+        summary = registry.latest_approved(group)
+    except NoApprovedModel:
+        return None
+    return registry.describe(summary["ModelPackageArn"])
+
+
+def _newer_pending(group: registry.GroupRef, than: datetime) -> bool:
+    response = aws.client("sagemaker", group.region).list_model_packages(
+        ModelPackageGroupName=group.api_name,
+        ModelApprovalStatus="PendingManualApproval",
+        ModelPackageType="Versioned",
+        SortBy="CreationTime",
+        SortOrder="Descending",
+        MaxResults=1,
+    )
+    summaries = response.get("ModelPackageSummaryList", [])
+    return bool(summaries) and _aware(summaries[0]["CreationTime"]) > than
+
+
+def check_freshness(
+    *,
+    group: str,
+    live_parameter_name: str,
+    max_age_days: int,
+    now: datetime,
+    training_data_s3_uri: str,
+    starter_factory: Callable[[], RetrainingStarter],
+) -> FreshnessResult:
+    """`starter_factory()` builds the RetrainingStarter only when a start is needed."""
+    if max_age_days <= 0:
+        return FreshnessResult(action="off", max_age_days=max_age_days)
+    ref = registry.GroupRef.parse(group)
+    current = live_version(ref, live_parameter_name)
+    if current is None:
+        return FreshnessResult(action="no_live_model", max_age_days=max_age_days)
+    created = _aware(current.creation_time)
+    age = now - created
+    facts: dict[str, object] = {
+        "liveModelPackageArn": current.arn,
+        "liveVersion": current.version,
+        "ageDays": round(age.total_seconds() / 86400, 3),
+        "maxAgeDays": max_age_days,
+    }
+    if age <= timedelta(days=max_age_days):
+        return FreshnessResult.model_validate({"action": "fresh", **facts})
+    if _newer_pending(ref, created):
+        return FreshnessResult.model_validate({"action": "awaiting_approval", **facts})
+    result = starter_factory().start(
+        RetrainingRequest(
+            reason="stale",
+            episode_id=stale_episode_id(current.version, now),
+            group=group,
+            training_data_s3_uri=training_data_s3_uri,
+            base_model_package_arn=current.arn,
+        )
+    )
+    return FreshnessResult.model_validate({"action": "retraining", "start": result, **facts})

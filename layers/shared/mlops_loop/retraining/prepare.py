@@ -1,0 +1,225 @@
+"""PrepareTrainingData: every labelled CSV under the training prefix -> the channels of one run.
+
+Input CSVs have a header `label,<feature>,...` with labels 0/1 (docs/architecture.md). They are
+concatenated in key order and split, per class, with a fixed seed into train / validation / test
+(70/15/15): the same data always gives the same split. Values are copied as text, never re-formatted,
+so the baseline sees the same types as the data. Writes, under `retraining/<runId>/`:
+
+* `train/train.csv`, `validation/validation.csv`: label first, no header (built-in XGBoost's CSV);
+* `test/test.csv`: features only, no header (batch-transform input); `test-labels/test-labels.csv`;
+* `baseline-data/baseline-data.csv`: the training features with their header (for the baseline).
+
+Standard library only: it runs without the numpy layer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from mlops_loop.aws import client
+from mlops_loop.models.payloads import Payload
+from mlops_loop.retraining import names
+from mlops_loop.retraining.errors import InsufficientTrainingData, InvalidTrainingData, NoTrainingData
+from mlops_loop.s3uri import S3Uri
+
+SPLIT_SEED = 20261124
+VALIDATION_FRACTION = 0.15
+TEST_FRACTION = 0.15
+MIN_ROWS_PER_CLASS = 5
+LABEL_COLUMN = "label"
+_LABELS = {"0": 0, "1": 1, "0.0": 0, "1.0": 1}
+
+Row = list[str]
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    header: list[str]  # label first
+    rows: list[Row]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.header[1:]
+
+
+@dataclass(frozen=True)
+class Split:
+    header: list[str]
+    train: list[Row]
+    validation: list[Row]
+    test: list[Row]
+
+
+def parse_labelled_csv(text: str, source: str, header: list[str] | None = None) -> LabelledData:
+    """Parse one CSV with header; `header` (from an earlier file) must match when given."""
+    reader = csv.reader(io.StringIO(text))
+    own = next(reader, None)
+    if own is None:
+        raise InvalidTrainingData(f"{source}: empty file (expected a header `label,<feature>,...`)")
+    own = [c.strip() for c in own]
+    if not own or own[0] != LABEL_COLUMN or len(own) < 2:
+        raise InvalidTrainingData(f"{source}: the header must start with `{LABEL_COLUMN}` then the features")
+    if header is not None and own != header:
+        raise InvalidTrainingData(
+            f"{source}: its header differs from the first file's ({len(own)} vs {len(header)} columns)"
+        )
+    rows: list[Row] = []
+    for line, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(own):
+            raise InvalidTrainingData(f"{source} line {line}: {len(row)} fields, the header has {len(own)}")
+        label = row[0].strip()
+        if label not in _LABELS:
+            raise InvalidTrainingData(f"{source} line {line}: label must be 0 or 1")
+        rows.append([str(_LABELS[label]), *(c.strip() for c in row[1:])])
+    return LabelledData(own, rows)
+
+
+def concatenate(parts: Iterable[LabelledData]) -> LabelledData:
+    header: list[str] | None = None
+    rows: list[Row] = []
+    for part in parts:
+        header = header or part.header
+        rows.extend(part.rows)
+    if header is None:
+        raise NoTrainingData("no training data")
+    return LabelledData(header, rows)
+
+
+def split(data: LabelledData, seed: int = SPLIT_SEED) -> Split:
+    """Stratified, seeded split: both classes reach every part; deterministic for the same rows."""
+    by_class: dict[str, list[Row]] = {"0": [], "1": []}
+    for row in data.rows:
+        by_class[row[0]].append(row)
+    for label, rows in by_class.items():
+        if len(rows) < MIN_ROWS_PER_CLASS:
+            raise InsufficientTrainingData(
+                f"class {label} has {len(rows)} rows; at least {MIN_ROWS_PER_CLASS} per class are needed"
+            )
+    rng = random.Random(seed)
+    train: list[Row] = []
+    validation: list[Row] = []
+    test: list[Row] = []
+    for label in ("0", "1"):
+        rows = list(by_class[label])
+        rng.shuffle(rows)
+        n_test = max(1, round(len(rows) * TEST_FRACTION))
+        n_val = max(1, round(len(rows) * VALIDATION_FRACTION))
+        test.extend(rows[:n_test])
+        validation.extend(rows[n_test : n_test + n_val])
+        train.extend(rows[n_test + n_val :])
+    for part in (train, validation, test):
+        rng.shuffle(part)
+    return Split(data.header, train, validation, test)
+
+
+def to_csv(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if header is not None:
+        writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def channel_files(parts: Split) -> dict[str, tuple[str, str]]:
+    """Channel folder -> (file name, CSV text), as the built-in XGBoost and the baseline want them."""
+    features = parts.header[1:]
+    return {
+        "train": ("train.csv", to_csv(parts.train)),
+        "validation": ("validation.csv", to_csv(parts.validation)),
+        "test": ("test.csv", to_csv([r[1:] for r in parts.test])),
+        "test-labels": ("test-labels.csv", to_csv([[r[0]] for r in parts.test])),
+        "baseline-data": ("baseline-data.csv", to_csv([r[1:] for r in parts.train], header=features)),
+    }
+
+
+class PrepareRequest(Payload):
+    run_id: str = Field(alias="runId", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
+    training_data_s3_uri: str = Field(alias="trainingDataS3Uri", pattern=r"^s3://[^/]+(/.*)?$")
+    model_package_group_name: str = Field(alias="modelPackageGroupName", min_length=1)
+
+
+class PreparedData(Payload):
+    """PrepareTrainingData's output, `$.prepared` in the retraining state machine."""
+
+    train_s3_uri: str = Field(alias="trainS3Uri")
+    validation_s3_uri: str = Field(alias="validationS3Uri")
+    test_s3_uri: str = Field(alias="testS3Uri")
+    test_labels_s3_uri: str = Field(alias="testLabelsS3Uri")
+    baseline_data_s3_uri: str = Field(alias="baselineDataS3Uri")
+    model_output_s3_uri: str = Field(alias="modelOutputS3Uri")
+    predictions_s3_uri: str = Field(alias="predictionsS3Uri")
+    evaluation_s3_uri: str = Field(alias="evaluationS3Uri")
+    baseline_s3_uri: str = Field(alias="baselineS3Uri")
+    training_job_name: str = Field(alias="trainingJobName")
+    model_name: str = Field(alias="modelName")
+    transform_job_name: str = Field(alias="transformJobName")
+    rows: dict[str, int]
+    source_objects: list[str] = Field(alias="sourceObjects")
+    feature_names: list[str] = Field(alias="featureNames")
+
+
+def list_csv_objects(prefix: S3Uri) -> list[str]:
+    s3 = client("s3")
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=prefix.bucket, Prefix=prefix.key):
+        keys.extend(o["Key"] for o in page.get("Contents", []) if o["Key"].lower().endswith(".csv"))
+    return sorted(keys)
+
+
+def run_prefix(bucket: str, run_id: str) -> S3Uri:
+    return S3Uri(bucket, f"retraining/{run_id}")
+
+
+def prepare(request: PrepareRequest, artifacts_bucket: str) -> PreparedData:
+    source = S3Uri.parse(request.training_data_s3_uri)
+    keys = list_csv_objects(source)
+    if not keys:
+        raise NoTrainingData(f"no .csv object under {request.training_data_s3_uri}")
+    s3 = client("s3")
+    header: list[str] | None = None
+    parts: list[LabelledData] = []
+    for key in keys:
+        text = s3.get_object(Bucket=source.bucket, Key=key)["Body"].read().decode("utf-8-sig")
+        part = parse_labelled_csv(text, f"s3://{source.bucket}/{key}", header)
+        header = part.header
+        parts.append(part)
+    parts_split = split(concatenate(parts))
+
+    base = run_prefix(artifacts_bucket, request.run_id)
+    for channel, (file_name, body) in channel_files(parts_split).items():
+        target = base.join(channel, file_name)
+        s3.put_object(Bucket=target.bucket, Key=target.key, Body=body.encode(), ContentType="text/csv")
+
+    def folder(name: str) -> str:
+        return f"{base.join(name)}/"
+
+    return PreparedData.model_validate(
+        {
+            "trainS3Uri": folder("train"),
+            "validationS3Uri": folder("validation"),
+            "testS3Uri": folder("test"),
+            "testLabelsS3Uri": folder("test-labels"),
+            "baselineDataS3Uri": folder("baseline-data"),
+            "modelOutputS3Uri": folder("model"),
+            "predictionsS3Uri": folder("test-predictions"),
+            "evaluationS3Uri": str(base.join("evaluation", "evaluation.json")),
+            "baselineS3Uri": folder("baseline"),
+            "rows": {
+                "train": len(parts_split.train),
+                "validation": len(parts_split.validation),
+                "test": len(parts_split.test),
+            },
+            "sourceObjects": [f"s3://{source.bucket}/{k}" for k in keys],
+            "featureNames": parts_split.header[1:],
+            **names.job_names(request.model_package_group_name, request.run_id),
+        }
+    )
