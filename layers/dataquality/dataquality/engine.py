@@ -73,7 +73,10 @@ def profile_file(
     while True:
         part = Profile(k=k, sources=[f.uri])
         try:
-            for batch in iter_csv(f, column_names=names_for_read, column_types=forced, delimiter=delimiter):
+            batches = iter_csv(
+                f, column_names=names_for_read, column_types=forced, delimiter=delimiter, single_column=len(names) == 1
+            )
+            for batch in batches:
                 part.update(batch)
             return part
         except CsvTypeConflict as conflict:

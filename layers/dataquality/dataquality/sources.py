@@ -226,10 +226,14 @@ def iter_csv(
     column_names: list[str] | None,
     column_types: dict[str, pa.DataType] | None = None,
     delimiter: str = ",",
+    single_column: bool = False,
 ) -> Iterator[pa.RecordBatch]:
-    """Stream one CSV file. ``column_names`` given = the file has no header row."""
+    """Stream one CSV file. ``column_names`` given = the file has no header row.
+
+    In a one-column file an empty line is a missing value, not a line to skip.
+    """
     read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK_SIZE, column_names=column_names, use_threads=True)
-    parse_opts = pacsv.ParseOptions(delimiter=delimiter)
+    parse_opts = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=not single_column)
     convert_opts = pacsv.ConvertOptions(
         column_types=column_types or {},
         null_values=[""],
