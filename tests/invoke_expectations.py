@@ -1,0 +1,489 @@
+"""The one table of what invoking each function with each `events/` file must give.
+
+Two runners read it, so there is one truth:
+- `tools/sam_local.py` (`make sam-local`): the real `sam local invoke` in a Lambda container,
+  with the handler's AWS calls going to the local cloud's server;
+- `tests/integration/test_invoke_expectations.py`: the local cloud's in-process `invoke`.
+
+Both run the cases in table order against one freshly deployed and seeded local cloud (the
+state a case sees may depend on the cases before it, the same way in both runners), take a
+snapshot of the cloud's state before and after each case, and check the case with `check`.
+
+A case names a function (logical ID in template.yaml), an event file, and the expected outcome:
+either a payload (a subset: every key given must be there with that value; `ANY` = present) or
+a named error (the `errorType` Lambda reports, which must also show in the logs), plus the side
+effects to check (`NOTHING_STARTED`, `NOTHING_WRITTEN`, `Started(...)`, `Wrote(...)`, ...).
+A case can derive its event from a file (`mutate`) to feed bad input without adding a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+REPO = Path(__file__).resolve().parents[1]
+EVENTS_DIR = REPO / "events"
+
+
+class _AnyValue:
+    """Matches any value that is present."""
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Any = _AnyValue()
+
+
+# -- the state of the local cloud, as far as a side effect can show -------------------------------
+class Probe(Protocol):
+    """What the checks read the local cloud through: boto3 clients and the SNS outbox."""
+
+    def client(self, service: str) -> Any: ...
+
+    def notification_count(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    executions: frozenset[str]  # "<state machine name>/<execution name>"
+    pipeline_executions: frozenset[str]  # "<pipeline name>/<execution arn>"
+    jobs: frozenset[str]  # "<kind>:<job name>"
+    objects: frozenset[str]  # "<bucket>/<key>@<etag>"
+    items: frozenset[str]  # "<table>:<item as sorted JSON>"
+    parameters: frozenset[str]  # "<name>@<version>"
+    model_packages: frozenset[str]  # "<arn>=<approval status>"
+    notifications: int
+
+    @classmethod
+    def take(cls, probe: Probe) -> Snapshot:
+        return cls(
+            executions=frozenset(_executions(probe.client("stepfunctions"))),
+            pipeline_executions=frozenset(_pipeline_executions(probe.client("sagemaker"))),
+            jobs=frozenset(_jobs(probe.client("sagemaker"))),
+            objects=frozenset(_objects(probe.client("s3"))),
+            items=frozenset(_items(probe.client("dynamodb"))),
+            parameters=frozenset(_parameters(probe.client("ssm"))),
+            model_packages=frozenset(_model_packages(probe.client("sagemaker"))),
+            notifications=probe.notification_count(),
+        )
+
+
+def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[dict[str, Any]]:
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key, [])
+
+
+def _executions(sfn: Any) -> Iterable[str]:
+    for machine in _pages(sfn, "list_state_machines", "stateMachines"):
+        for execution in _pages(
+            sfn, "list_executions", "executions", stateMachineArn=machine["stateMachineArn"]
+        ):
+            yield f"{machine['name']}/{execution['name']}"
+
+
+def _pipeline_executions(sagemaker: Any) -> Iterable[str]:
+    for pipeline in _pages(sagemaker, "list_pipelines", "PipelineSummaries"):
+        name = pipeline["PipelineName"]
+        for execution in _pages(
+            sagemaker, "list_pipeline_executions", "PipelineExecutionSummaries", PipelineName=name
+        ):
+            yield f"{name}/{execution['PipelineExecutionArn']}"
+
+
+def _jobs(sagemaker: Any) -> Iterable[str]:
+    for kind, operation, key, name in (
+        ("training", "list_training_jobs", "TrainingJobSummaries", "TrainingJobName"),
+        ("transform", "list_transform_jobs", "TransformJobSummaries", "TransformJobName"),
+        ("processing", "list_processing_jobs", "ProcessingJobSummaries", "ProcessingJobName"),
+    ):
+        for job in _pages(sagemaker, operation, key):
+            yield f"{kind}:{job[name]}"
+
+
+def _objects(s3: Any) -> Iterable[str]:
+    for bucket in s3.list_buckets().get("Buckets", []):
+        for obj in _pages(s3, "list_objects_v2", "Contents", Bucket=bucket["Name"]):
+            yield f"{bucket['Name']}/{obj['Key']}@{obj.get('ETag', '')}"
+
+
+def _items(dynamodb: Any) -> Iterable[str]:
+    for table in _pages(dynamodb, "list_tables", "TableNames"):
+        for item in _pages(dynamodb, "scan", "Items", TableName=table):
+            yield f"{table}:{json.dumps(item, sort_keys=True)}"
+
+
+def _parameters(ssm: Any) -> Iterable[str]:
+    for parameter in _pages(ssm, "describe_parameters", "Parameters"):
+        yield f"{parameter['Name']}@{parameter.get('Version', '')}"
+
+
+def _model_packages(sagemaker: Any) -> Iterable[str]:
+    for group in _pages(sagemaker, "list_model_package_groups", "ModelPackageGroupSummaryList"):
+        name = group["ModelPackageGroupName"]
+        for package in _pages(
+            sagemaker, "list_model_packages", "ModelPackageSummaryList", ModelPackageGroupName=name
+        ):
+            yield f"{package['ModelPackageArn']}={package.get('ModelApprovalStatus', '')}"
+
+
+# -- side effects --------------------------------------------------------------------------------
+class Effect(Protocol):
+    def problem(self, before: Snapshot, after: Snapshot) -> str | None:
+        """None when the effect holds, else what is wrong (one line)."""
+        ...
+
+
+def _new(before: frozenset[str], after: frozenset[str]) -> list[str]:
+    return sorted(after - before)
+
+
+@dataclass(frozen=True)
+class _NothingStarted:
+    def problem(self, before: Snapshot, after: Snapshot) -> str | None:
+        started = (
+            _new(before.executions, after.executions)
+            + _new(before.pipeline_executions, after.pipeline_executions)
+            + _new(before.jobs, after.jobs)
+        )
+        return f"started {started}" if started else None
+
+    def __repr__(self) -> str:
+        return "NOTHING_STARTED"
+
+
+@dataclass(frozen=True)
+class _NothingWritten:
+    def problem(self, before: Snapshot, after: Snapshot) -> str | None:
+        changed: list[str] = []
+        for name in ("objects", "items", "parameters", "model_packages"):
+            old, new = getattr(before, name), getattr(after, name)
+            if old != new:
+                changed.append(f"{name}: +{sorted(new - old)} -{sorted(old - new)}")
+        if after.notifications != before.notifications:
+            changed.append(f"notifications: {before.notifications} -> {after.notifications}")
+        return "wrote " + "; ".join(changed) if changed else None
+
+    def __repr__(self) -> str:
+        return "NOTHING_WRITTEN"
+
+
+NOTHING_STARTED: Effect = _NothingStarted()
+NOTHING_WRITTEN: Effect = _NothingWritten()
+
+
+@dataclass(frozen=True)
+class Started:
+    """Exactly `count` new executions of the state machine whose name contains `machine`."""
+
+    machine: str
+    count: int = 1
+
+    def problem(self, before: Snapshot, after: Snapshot) -> str | None:
+        new = [
+            e
+            for e in _new(before.executions, after.executions)
+            if self.machine.lower() in e.split("/")[0].lower()
+        ]
+        return (
+            None
+            if len(new) == self.count
+            else f"expected {self.count} new {self.machine} execution(s), got {new}"
+        )
+
+
+@dataclass(frozen=True)
+class Wrote:
+    """At least one new or changed S3 object whose key starts with `prefix` (any bucket)."""
+
+    prefix: str
+
+    def problem(self, before: Snapshot, after: Snapshot) -> str | None:
+        keys = [o.split("/", 1)[1] for o in _new(before.objects, after.objects)]
+        return (
+            None
+            if any(k.startswith(self.prefix) for k in keys)
+            else f"no object written under {self.prefix!r}"
+        )
+
+
+@dataclass(frozen=True)
+class Notified:
+    """Exactly `count` new SNS notifications."""
+
+    count: int = 1
+
+    def problem(self, before: Snapshot, after: Snapshot) -> str | None:
+        got = after.notifications - before.notifications
+        return None if got == self.count else f"expected {self.count} notification(s), got {got}"
+
+
+@dataclass(frozen=True)
+class ParameterChanged:
+    """The SSM parameter whose name contains `name` got a new version."""
+
+    name: str
+
+    def problem(self, before: Snapshot, after: Snapshot) -> str | None:
+        new = [p for p in _new(before.parameters, after.parameters) if self.name in p]
+        return None if new else f"SSM parameter {self.name!r} not written"
+
+
+@dataclass(frozen=True)
+class ItemWritten:
+    """A new or changed DynamoDB item whose JSON contains `text`."""
+
+    text: str
+
+    def problem(self, before: Snapshot, after: Snapshot) -> str | None:
+        new = [i for i in _new(before.items, after.items) if self.text in i]
+        return None if new else f"no DynamoDB item with {self.text!r} written"
+
+
+# -- the cases -----------------------------------------------------------------------------------
+Mutation = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    function: str  # logical ID in template.yaml
+    event: str  # file name in events/
+    why: str  # one line: what this case shows
+    payload: Mapping[str, Any] | None = None  # expected subset of the returned payload
+    error: str | None = None  # expected errorType
+    logged: tuple[str, ...] = ()  # text that must appear in the invocation's logs
+    effects: tuple[Effect, ...] = ()
+    mutate: Mutation | None = None  # derive a bad event from the file
+    variant: str = ""  # names the derived event (required with mutate)
+
+    @property
+    def id(self) -> str:
+        suffix = f"[{self.variant}]" if self.variant else ""
+        return f"{self.function} {self.event}{suffix}"
+
+    def event_body(self, events_dir: Path = EVENTS_DIR) -> Any:
+        body = json.loads((events_dir / self.event).read_text(encoding="utf-8"))
+        return self.mutate(copy.deepcopy(body)) if self.mutate else body
+
+    def event_file(self, scratch: Path, events_dir: Path = EVENTS_DIR) -> Path:
+        """The file to pass to `sam local invoke -e`: the event itself, or the derived one written out."""
+        if self.mutate is None:
+            return events_dir / self.event
+        scratch.mkdir(parents=True, exist_ok=True)
+        path = scratch / f"{Path(self.event).stem}.{self.variant}.json"
+        path.write_text(json.dumps(self.event_body(events_dir), indent=2), encoding="utf-8")
+        return path
+
+
+@dataclass
+class Outcome:
+    """One invocation's result, from either runner."""
+
+    payload: Any
+    logs: str
+    seconds: float
+    error_type: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_payload_text(cls, text: str, logs: str, seconds: float) -> Outcome:
+        payload = json.loads(text) if text.strip() else None
+        error_type = payload.get("errorType") if isinstance(payload, dict) else None
+        return cls(payload=payload, logs=logs, seconds=seconds, error_type=error_type)
+
+
+def _match(expected: Any, actual: Any, path: str) -> list[str]:
+    if expected is ANY:
+        return []
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return [f"{path or 'payload'}: expected an object, got {actual!r:.80}"]
+        problems: list[str] = []
+        for key, value in expected.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in actual:
+                problems.append(f"{where}: missing")
+            else:
+                problems.extend(_match(value, actual[key], where))
+        return problems
+    return [] if expected == actual else [f"{path}: expected {expected!r}, got {actual!r:.120}"]
+
+
+def check(case: Case, outcome: Outcome, before: Snapshot, after: Snapshot) -> list[str]:
+    """Everything wrong with this outcome for this case; empty when it passed."""
+    problems: list[str] = []
+    if case.error is not None:
+        if outcome.error_type != case.error:
+            got = outcome.error_type or "success"
+            problems.append(f"expected error {case.error}, got {got}: {outcome.payload!r:.200}")
+        if case.error not in outcome.logs:
+            problems.append(f"error {case.error} not in the logs")
+    elif outcome.error_type is not None:
+        message = outcome.payload.get("errorMessage", "") if isinstance(outcome.payload, dict) else ""
+        problems.append(f"unexpected error {outcome.error_type}: {message:.200}")
+    elif case.payload is not None:
+        problems.extend(_match(case.payload, outcome.payload, ""))
+    problems.extend(f"log lacks {text!r}" for text in case.logged if text not in outcome.logs)
+    for effect in case.effects:
+        problem = effect.problem(before, after)
+        if problem:
+            problems.append(f"{effect!r}: {problem}")
+    return problems
+
+
+def coverage_problems(functions: Iterable[str], events_dir: Path = EVENTS_DIR) -> list[str]:
+    """Every function in the template and every event file must have a case; every case must exist."""
+    functions = set(functions)
+    files = {p.name for p in events_dir.glob("*.json")}
+    problems = [
+        f"{f}: no case in tests/invoke_expectations.py"
+        for f in sorted(functions - {c.function for c in CASES})
+    ]
+    problems += [
+        f"events/{e}: no case in tests/invoke_expectations.py"
+        for e in sorted(files - {c.event for c in CASES})
+    ]
+    problems += [
+        f"{c.id}: no function {c.function} in template.yaml" for c in CASES if c.function not in functions
+    ]
+    problems += [f"{c.id}: no file events/{c.event}" for c in CASES if c.event not in files]
+    ids = [c.id for c in CASES]
+    problems += [f"{i}: listed twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    return problems
+
+
+# -- the local cloud both runners use -------------------------------------------------------------
+class SeedError(RuntimeError):
+    """The demo's seeding command failed against the local cloud."""
+
+
+class SeededCloud:
+    """A local cloud with the stack deployed, served on 127.0.0.1 and seeded like the demo."""
+
+    def __init__(self, cloud: Any, endpoint_url: str) -> None:
+        self.cloud = cloud
+        self.endpoint_url = endpoint_url
+        self.port = int(endpoint_url.rsplit(":", 1)[1])
+
+    def client(self, service: str) -> Any:
+        return self.cloud.client(service)
+
+    def notification_count(self) -> int:
+        return len(self.cloud.outbox)
+
+    def function_environments(self) -> dict[str, dict[str, str]]:
+        """Each function's environment variables as the local stack resolved them (logical id -> vars)."""
+        lambda_ = self.client("lambda")
+        found = {}
+        for logical_id, name in self.cloud.stack.functions.items():
+            config = lambda_.get_function_configuration(FunctionName=name)
+            found[logical_id] = dict((config.get("Environment") or {}).get("Variables") or {})
+        return found
+
+    def invoke(self, function: str, event: Any) -> Outcome:
+        started = time.perf_counter()
+        result = self.cloud.invoke(function, event)
+        seconds = time.perf_counter() - started
+        return Outcome(
+            payload=result.payload, logs=result.logs, seconds=seconds, error_type=result.error_type
+        )
+
+
+def seed(endpoint_url: str, bucket: str, group: str) -> None:
+    """The demo's seeding command, run as a user would, against the served local cloud."""
+    command = [
+        sys.executable,
+        "-m",
+        "sample.seed",
+        "--bucket",
+        bucket,
+        "--group",
+        group,
+        "--endpoint-url",
+        endpoint_url,
+    ]
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        env={**_inherited_env(), **env},
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise SeedError(f"{' '.join(command[1:])} exited {result.returncode}: {result.stderr.strip()[-500:]}")
+
+
+def _inherited_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
+@contextlib.contextmanager
+def seeded_cloud(
+    template: Path = REPO / "template.yaml", output_dir: Path | None = None
+) -> Iterator[SeededCloud]:
+    """Deploy the template into a fresh local cloud, serve it on 127.0.0.1, seed it like the demo."""
+    from localcloud import LocalCloud
+
+    with LocalCloud.start(template=template, output_dir=output_dir) as cloud:
+        local = SeededCloud(cloud, cloud.serve(port=0))
+        environments = local.function_environments()
+        bucket = _one_value(environments, "ARTIFACTS_BUCKET")
+        group = _one_value(environments, "MODEL_PACKAGE_GROUP")
+        seed(local.endpoint_url, bucket, group)
+        yield local
+
+
+def _one_value(environments: dict[str, dict[str, str]], name: str) -> str:
+    values = {env[name] for env in environments.values() if env.get(name)}
+    if len(values) != 1:
+        raise SeedError(f"expected one {name} across the stack's functions, found {sorted(values)}")
+    return values.pop()
+
+
+# -- derived bad events --------------------------------------------------------------------------
+def drop_detail(event: dict[str, Any]) -> dict[str, Any]:
+    """A malformed EventBridge event: the envelope without its `detail`."""
+    event.pop("detail", None)
+    return event
+
+
+def other_group(event: dict[str, Any]) -> dict[str, Any]:
+    """The same event for a model package group that is not this stack's."""
+    text = json.dumps(event)
+    for key in ("ModelPackageGroupName", "modelPackageGroupName"):
+        group = _find(event, key)
+        if isinstance(group, str):
+            text = text.replace(group, "someone-elses-group")
+    return json.loads(text)
+
+
+def _find(data: Any, key: str) -> Any:
+    if isinstance(data, dict):
+        if key in data:
+            return data[key]
+        for value in data.values():
+            found = _find(value, key)
+            if found is not None:
+                return found
+    elif isinstance(data, list):
+        for value in data:
+            found = _find(value, key)
+            if found is not None:
+                return found
+    return None
+
+
+# -- the table (rows in the order both runners run them) -----------------------------------------
+CASES: tuple[Case, ...] = ()

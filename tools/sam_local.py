@@ -1,0 +1,504 @@
+"""`make sam-local`: the real `sam local invoke` for every function and every `events/` file.
+
+    python -m tools.sam_local [--require-engine] [--only TEXT] [--no-compare] [--report FILE]
+
+1. Without a reachable container engine: one line saying why, exit 0 (a developer machine);
+   with CI=1 or --require-engine that is a failure.
+2. The Lambda python3.11 base image: reused, or built offline (tools/build_base_image.sh).
+3. `sam build`; managed layers referenced by ARN (Powertools, AWS SDK for pandas) are taken from
+   SAM's layer cache, filled offline with the same pinned packages when not downloaded already.
+4. The local cloud: the real template deployed into moto, served on 127.0.0.1, seeded like the
+   demo (sample data in the bucket, a registry group with v1 approved and its baseline).
+5. For every case of tests/invoke_expectations.py, in order: snapshot the local cloud, run
+   `sam local invoke <LogicalId> -e <event> --skip-pull-image --env-vars <generated>`, parse
+   the payload, snapshot again and check the case. The handler in the container reaches the local
+   cloud through `AWS_ENDPOINT_URL` (boto3 honours it) and a relay on the container bridge's
+   gateway address, since SAM CLI 1.170 runs containers on the default bridge network even with
+   `--docker-network host` (127.0.0.1 inside the container is the container itself).
+6. With --compare (default): the same cases through the local cloud's in-process invoke on a fresh
+   cloud, for the per-invoke time ratio. One line per case, then `N passed, N failed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import json
+import os
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BUILD = REPO / "build" / "sam-local"
+SAM = REPO / ".venv-sam" / "bin" / "sam"
+BUILT_TEMPLATE = REPO / ".aws-sam" / "build" / "template.yaml"
+LAYER_CACHE = REPO / "build" / "sam-layers"
+REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
+
+# Offline stand-ins for AWS-managed layers, by the layer name in the ARN: the packages the layer
+# provides that our handlers import, at the project's runtime pins (requirements/runtime.txt).
+MANAGED_LAYER_PACKAGES: dict[str, tuple[str, ...]] = {
+    "AWSLambdaPowertoolsPythonV3": ("aws-lambda-powertools", "pydantic"),
+    "AWSSDKPandas": ("numpy", "pyarrow"),
+}
+# Packages a stand-in layer needs beyond the pins (extras of Powertools the layer ships with).
+_EXTRAS = {"aws-lambda-powertools": "[tracer,parser]"}
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+# -- 1. the engine -------------------------------------------------------------------------------
+def engine_problem() -> str | None:
+    """None when a container engine answers, else why not (one line)."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return "no docker client on PATH"
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [docker, "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return "the container engine did not answer `docker info` within 20 s"
+    if result.returncode != 0 or not result.stdout.strip():
+        last = (result.stderr.strip().splitlines() or ["docker info failed"])[-1]
+        return f"no container engine reachable ({last})"
+    return None
+
+
+# -- 2./3. image, build, layers ------------------------------------------------------------------
+def sam_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(FAKE_CREDENTIALS)
+    env.pop("AWS_SESSION_TOKEN", None)
+    env.pop("AWS_PROFILE", None)
+    env.update(
+        {
+            "SAM_CLI_TELEMETRY": "0",
+            "__SAM_CLI_APP_DIR": str(REPO / "build" / "sam-app-dir"),
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+    )
+    return env
+
+
+def ensure_base_image() -> None:
+    subprocess.run([str(REPO / "tools" / "build_base_image.sh")], check=True, cwd=REPO)  # noqa: S603
+
+
+def sam_build() -> None:
+    if not SAM.exists():
+        raise SystemExit(f"sam-local: SAM CLI missing at {SAM} (make setup-tools)")
+    subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [str(SAM), "build", "--cached", "--parallel"],
+        check=True,
+        cwd=REPO,
+        env=sam_environment(),
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    from samtranslator.yaml_helper import yaml_parse  # the loader that knows !Ref and friends
+
+    return dict(yaml_parse(path.read_text(encoding="utf-8")))
+
+
+def function_ids(template: dict[str, Any]) -> list[str]:
+    return [
+        logical_id
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource.get("Type") in ("AWS::Serverless::Function", "AWS::Lambda::Function")
+    ]
+
+
+def declares_endpoint_variable(template: dict[str, Any], logical_id: str) -> bool:
+    """SAM passes --env-vars values only for variables the template declares for the function."""
+
+    def names(holder: Any) -> set[str]:
+        variables = ((holder or {}).get("Environment") or {}).get("Variables") or {}
+        return set(variables) if isinstance(variables, dict) else set()
+
+    globals_ = (template.get("Globals") or {}).get("Function")
+    own = template["Resources"][logical_id].get("Properties")
+    return ENDPOINT_VARIABLE in names(globals_) | names(own)
+
+
+def layer_arns(template: dict[str, Any]) -> set[str]:
+    """Literal layer ARNs of the functions (after SAM build's resolution of Globals and Mappings)."""
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, str) and node.startswith("arn:") and ":layer:" in node:
+            found.add(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(template.get("Globals", {}).get("Function", {}).get("Layers"))
+    visit(template.get("Mappings"))
+    for resource in template.get("Resources", {}).values():
+        visit(resource.get("Properties", {}).get("Layers"))
+    return found
+
+
+def cached_layer_name(arn: str) -> str:
+    """The folder SAM CLI caches a layer in: <name>-<version>-<sha256(arn)[:10]>."""
+    import hashlib
+
+    _, name, version = arn.rsplit(":", 2)
+    return f"{name}-{version}-{hashlib.sha256(arn.encode()).hexdigest()[:10]}"
+
+
+def runtime_pin(package: str) -> str:
+    for line in (REPO / "requirements" / "runtime.txt").read_text(encoding="utf-8").splitlines():
+        name, _, version = line.partition("==")
+        if name.split("[")[0].strip().lower() == package.lower() and version:
+            return f"{package}{_EXTRAS.get(package, '')}=={version.strip()}"
+    raise SystemExit(f"sam-local: no pin for {package} in requirements/runtime.txt")
+
+
+def ensure_managed_layers(arns: set[str]) -> list[str]:
+    """Fill SAM's layer cache for every managed layer ARN not there already; returns what was made."""
+    made = []
+    for arn in sorted(arns):
+        target = LAYER_CACHE / cached_layer_name(arn)
+        if target.exists():
+            continue
+        layer_name = arn.rsplit(":", 2)[1]
+        packages = next(
+            (p for prefix, p in MANAGED_LAYER_PACKAGES.items() if layer_name.startswith(prefix)), None
+        )
+        if packages is None:
+            raise SystemExit(
+                f"sam-local: layer {arn} is not cached in {LAYER_CACHE} and has no offline stand-in; "
+                "run once with AWS credentials and internet so SAM downloads it"
+            )
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        subprocess.run(  # noqa: S603 - pinned packages from requirements/runtime.txt, no shell
+            [
+                sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+                "--target", str(staging / "python"),
+                "--only-binary=:all:", "--platform", "manylinux2014_x86_64",
+                "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                *[runtime_pin(p) for p in packages],
+            ],
+            check=True,
+        )  # fmt: skip
+        staging.rename(target)
+        made.append(layer_name)
+    return made
+
+
+# -- 4. reaching the local cloud from a container ------------------------------------------------
+def bridge_gateway() -> str:
+    """The host's address on the engine's default bridge network (reachable from its containers)."""
+    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [
+            shutil.which("docker") or "docker",
+            "network",
+            "inspect",
+            "bridge",
+            "--format",
+            "{{json .IPAM.Config}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for config in json.loads(result.stdout) or []:
+        if config.get("Gateway"):
+            return str(config["Gateway"])
+        if config.get("Subnet"):
+            network = ipaddress.ip_network(config["Subnet"])
+            if network.version == 4:
+                return str(next(network.hosts()))
+    raise RuntimeError(
+        "cannot tell the bridge network's gateway address from `docker network inspect bridge`"
+    )
+
+
+class Relay:
+    """Forwards TCP from the bridge gateway address to a server on 127.0.0.1, on a thread.
+
+    Listens only on the gateway address of the engine's bridge (not reachable from other machines),
+    on a free port, for the duration of the run.
+    """
+
+    def __init__(self, listen_host: str, target_port: int) -> None:
+        self._target = ("127.0.0.1", target_port)
+        self._server = socket.create_server((listen_host, 0))
+        self.address = f"{listen_host}:{self._server.getsockname()[1]}"
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._server, selectors.EVENT_READ)
+        self._peers: dict[socket.socket, socket.socket] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sam-local-relay", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for key, _ in self._selector.select(timeout=0.2):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if sock is self._server:
+                    self._accept()
+                else:
+                    self._pump(sock)
+
+    def _accept(self) -> None:
+        inbound, _ = self._server.accept()
+        try:
+            outbound = socket.create_connection(self._target, timeout=10)
+        except OSError:
+            inbound.close()
+            return
+        for one, other in ((inbound, outbound), (outbound, inbound)):
+            one.setblocking(False)
+            self._peers[one] = other
+            self._selector.register(one, selectors.EVENT_READ)
+
+    def _pump(self, sock: socket.socket) -> None:
+        other = self._peers.get(sock)
+        try:
+            data = sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if data and other is not None:
+            try:
+                other.setblocking(True)
+                other.sendall(data)
+                other.setblocking(False)
+                return
+            except OSError:
+                pass
+        self._close(sock)
+
+    def _close(self, sock: socket.socket) -> None:
+        for one in (sock, self._peers.get(sock)):
+            if one is None or one not in self._peers:
+                continue
+            self._peers.pop(one, None)
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(one)
+            one.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for sock in list(self._peers):
+            self._close(sock)
+        self._selector.close()
+        self._server.close()
+
+
+# -- 5. one invocation through the container -----------------------------------------------------
+@dataclass
+class Result:
+    case_id: str
+    problems: list[str]
+    seconds: float
+    in_process_seconds: float | None = None
+    in_process_problems: list[str] = field(default_factory=list)
+
+
+def sam_invoke(logical_id: str, event_file: Path, env_vars_file: Path) -> tuple[str, str, float]:
+    """Run `sam local invoke`; returns (payload text, logs, wall seconds)."""
+    command = [
+        str(SAM), "local", "invoke", logical_id,
+        "--template", str(BUILT_TEMPLATE),
+        "--event", str(event_file),
+        "--env-vars", str(env_vars_file),
+        "--skip-pull-image",
+        "--layer-cache-basedir", str(LAYER_CACHE),
+        "--region", REGION,
+    ]  # fmt: skip
+    started = time.perf_counter()
+    result = subprocess.run(  # noqa: S603 - argv built here, no shell
+        command, cwd=REPO, env=sam_environment(), capture_output=True, text=True, timeout=300, check=False
+    )
+    seconds = time.perf_counter() - started
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    payload = lines[-1] if lines else ""
+    if result.returncode != 0 and not payload:
+        tail = " | ".join(result.stderr.strip().splitlines()[-3:])
+        raise InvokeError(f"sam local invoke exited {result.returncode}: {tail}")
+    return payload, result.stderr, seconds
+
+
+class InvokeError(RuntimeError):
+    """`sam local invoke` itself failed (no payload): the engine, the image or the template."""
+
+
+def env_vars_for(functions: dict[str, dict[str, str]], endpoint: str) -> dict[str, dict[str, str]]:
+    """SAM's --env-vars document: each function's variables as the local stack resolved them."""
+    return {
+        logical_id: {**variables, ENDPOINT_VARIABLE: endpoint} for logical_id, variables in functions.items()
+    }
+
+
+# -- the run -------------------------------------------------------------------------------------
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tools.sam_local", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--require-engine", action="store_true", help="fail instead of skipping without an engine"
+    )
+    parser.add_argument("--only", default="", help="run the cases whose id contains this text")
+    parser.add_argument("--no-compare", action="store_true", help="skip the in-process comparison run")
+    parser.add_argument("--no-build", action="store_true", help="reuse .aws-sam/build as it is")
+    parser.add_argument(
+        "--report", type=Path, default=BUILD / "report.json", help="timings and results as JSON"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    require = args.require_engine or os.environ.get("CI", "") not in ("", "0", "false")
+    problem = engine_problem()
+    if problem:
+        if require:
+            say(f"sam-local: FAILED: {problem} (CI=1/--require-engine: an engine is required)")
+            return 1
+        say(f"sam-local: skipped: {problem}")
+        return 0
+
+    started = time.perf_counter()
+    ensure_base_image()
+    if not args.no_build:
+        sam_build()
+    template = load_template(BUILT_TEMPLATE)
+    made = ensure_managed_layers(layer_arns(template))
+    if made:
+        say(f"sam-local: offline stand-ins for managed layers {made} in {LAYER_CACHE.relative_to(REPO)}")
+
+    from tests import invoke_expectations as table
+
+    results: list[Result] = []
+    functions = function_ids(template)
+    failures = [f"COVERAGE {p}" for p in table.coverage_problems(functions)]
+    missing_endpoint = [f for f in functions if not declares_endpoint_variable(template, f)]
+    if missing_endpoint:
+        failures.append(
+            f"TEMPLATE {ENDPOINT_VARIABLE} is not declared for {', '.join(missing_endpoint)}: add "
+            f"`{ENDPOINT_VARIABLE}: !Ref AWS::NoValue` to Globals.Function.Environment.Variables "
+            "(absent in AWS; lets --env-vars point the SDK at the local cloud)"
+        )
+    cases = [c for c in table.CASES if args.only in c.id and c.function in functions]
+
+    gateway = bridge_gateway()
+    with table.seeded_cloud(output_dir=BUILD / "localcloud") as local:
+        relay = Relay(gateway, local.port)
+        try:
+            env_file = BUILD / "env-vars.json"
+            env_file.parent.mkdir(parents=True, exist_ok=True)
+            env_file.write_text(
+                json.dumps(env_vars_for(local.function_environments(), f"http://{relay.address}"), indent=2),
+                encoding="utf-8",
+            )
+            for case in cases:
+                results.append(run_case(case, local, env_file))
+        finally:
+            relay.close()
+
+    if not args.no_compare and cases:
+        compare_in_process(cases, results)
+
+    for line in failures:
+        say(f"FAIL {line}")
+    passed = sum(1 for r in results if not r.problems)
+    failed = len(results) - passed + len(failures)
+    write_report(args.report, results, failures, time.perf_counter() - started)
+    say(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def run_case(case: Any, local: Any, env_file: Path) -> Result:
+    from tests import invoke_expectations as table
+
+    before = table.Snapshot.take(local)
+    try:
+        payload, logs, seconds = sam_invoke(case.function, case.event_file(BUILD / "events"), env_file)
+    except (InvokeError, subprocess.TimeoutExpired) as error:
+        result = Result(case.id, [str(error)], 0.0)
+    else:
+        outcome = table.Outcome.from_payload_text(payload, logs, seconds)
+        result = Result(case.id, table.check(case, outcome, before, table.Snapshot.take(local)), seconds)
+    status = "ok  " if not result.problems else "FAIL"
+    detail = ": " + "; ".join(result.problems) if result.problems else ""
+    say(f"{status} {case.id} ({result.seconds:.1f} s){detail}")
+    return result
+
+
+def compare_in_process(cases: Sequence[Any], results: list[Result]) -> None:
+    """The same cases through the local cloud's in-process invoke, on a fresh cloud: the time ratio."""
+    from tests import invoke_expectations as table
+
+    by_id = {r.case_id: r for r in results}
+    with table.seeded_cloud(output_dir=BUILD / "localcloud-in-process") as local:
+        for case in cases:
+            before = table.Snapshot.take(local)
+            outcome = local.invoke(case.function, case.event_body())
+            problems = table.check(case, outcome, before, table.Snapshot.take(local))
+            result = by_id[case.id]
+            result.in_process_seconds = outcome.seconds
+            result.in_process_problems = problems
+            if problems:
+                say(f"note in-process {case.id}: {'; '.join(problems)}")
+    timed = [r for r in results if r.in_process_seconds and r.seconds]
+    if timed:
+        container = sum(r.seconds for r in timed) / len(timed)
+        in_process = sum(r.in_process_seconds or 0 for r in timed) / len(timed)
+        say(
+            f"per invoke: sam local invoke {container:.2f} s, in-process {in_process * 1000:.0f} ms "
+            f"(x{container / in_process:.0f}, mean of {len(timed)} cases)"
+        )
+
+
+def write_report(path: Path, results: list[Result], failures: list[str], total: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "total_seconds": round(total, 2),
+        "failures": failures,
+        "cases": [
+            {
+                "case": r.case_id,
+                "problems": r.problems,
+                "sam_local_invoke_seconds": round(r.seconds, 3),
+                "in_process_seconds": None
+                if r.in_process_seconds is None
+                else round(r.in_process_seconds, 4),
+                "in_process_problems": r.in_process_problems,
+            }
+            for r in results
+        ],
+    }
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
