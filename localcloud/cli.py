@@ -1,0 +1,136 @@
+"""`python -m localcloud`: serve the stack locally, or invoke one function (no Docker)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from localcloud.stack import StackDeployError, TemplateError
+
+
+def _parameters(items: list[str] | None) -> dict[str, str] | None:
+    if not items:
+        return None
+    parameters: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--parameter-overrides: {item!r} is not Key=Value")
+        parameters[key] = value
+    return parameters
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-t", "--template", default="template.yaml", help="SAM template (default: template.yaml)"
+    )
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="template parameters (default: samconfig.toml [default] parameter_overrides)",
+    )
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--output-dir", help="where notifications and Lambda logs go")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud",
+        description="The whole stack on this machine: moto, in-process Lambda, no AWS account, no Docker.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="stand the stack up and serve its AWS APIs on 127.0.0.1")
+    _common(serve)
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+
+    invoke = commands.add_parser(
+        "invoke", help="invoke one function with an event file (like sam local invoke)"
+    )
+    _common(invoke)
+    invoke.add_argument("function", help="logical id (e.g. ResolveModelFunction) or function name")
+    invoke.add_argument("-e", "--event", help="event JSON file (default: {})")
+    invoke.add_argument("--quiet-logs", action="store_true", help="do not print the function's logs")
+
+    commands.add_parser("demo", help="play the whole loop (not available yet)")
+    return parser
+
+
+def _start(args: argparse.Namespace) -> Any:
+    from localcloud.cloud import LocalCloud
+
+    return LocalCloud.start(
+        template=args.template,
+        parameters=_parameters(args.parameter_overrides),
+        region=args.region,
+        output_dir=args.output_dir,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _start(args) as cloud:
+        endpoint = cloud.serve(port=args.port)
+        print(f"local cloud up: {endpoint}")
+        print(f"  e.g. aws --endpoint-url {endpoint} --region {cloud.region} s3 ls")
+        print(f"  notifications: {cloud.outbox.path}")
+        print("resources:")
+        for logical_id, physical in sorted(cloud.stack.resources.items()):
+            kind = cloud.stack.resource_types.get(logical_id, "")
+            if physical and not kind.startswith(("AWS::IAM::", "AWS::Lambda::Permission")):
+                print(f"  {logical_id:40s} {kind:34s} {physical}")
+        if cloud.stack.outputs:
+            print("outputs:")
+            for key, value in sorted(cloud.stack.outputs.items()):
+                print(f"  {key:40s} {value}")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    event: Any = {}
+    if args.event:
+        path = Path(args.event)
+        if not path.is_file():
+            raise SystemExit(f"no event file {path}")
+        event = json.loads(path.read_text(encoding="utf-8"))
+    with _start(args) as cloud:
+        if args.function not in cloud.stack.functions and args.function not in cloud.stack.functions.values():
+            known = ", ".join(sorted(cloud.stack.functions))
+            print(f"no function {args.function!r} in the template; functions: {known}", file=sys.stderr)
+            return 2
+        result = cloud.invoke(args.function, event)
+    if not args.quiet_logs:
+        sys.stderr.write(result.logs)
+    print(json.dumps(result.payload, indent=2))
+    return 0 if result.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        print("demo: not available yet")
+        return 2
+    try:
+        if args.command == "serve":
+            return cmd_serve(args)
+        return cmd_invoke(args)
+    except (StackDeployError, TemplateError, FileNotFoundError) as error:
+        print(f"localcloud: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

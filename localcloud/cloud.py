@@ -1,0 +1,335 @@
+"""`LocalCloud`: the whole stack on this machine, no AWS account, no Docker.
+
+    with LocalCloud.start(template="template.yaml", output_dir=tmp) as cloud:
+        cloud.invoke("ResolveModelFunction", event)
+        cloud.clock.advance_to(datetime(2026, 11, 25, 2, tzinfo=UTC))
+        cloud.wait_for_execution(arn)
+        cloud.outbox.messages
+
+Everything runs in this process on moto (pinned), extended by `localcloud.patches`. Only one
+local cloud runs per process at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from localcloud import patches, runtime
+from localcloud.events import EventRouter, _Invoker
+from localcloud.faults import Faults
+from localcloud.lambda_runtime import FunctionRegistry
+from localcloud.outbox import Outbox
+from localcloud.scheduler import Clock
+from localcloud.stack import DeployedStack, deploy
+
+LOG = logging.getLogger(__name__)
+
+_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+_TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """The outcome of one Lambda invocation."""
+
+    payload: Any
+    error_type: str | None
+    error_message: str | None
+    logs: str
+
+    @property
+    def ok(self) -> bool:
+        return self.error_type is None
+
+
+class FunctionError(RuntimeError):
+    """A scheduled Lambda target ended with a function error (its error payload is the message)."""
+
+
+class ExecutionTimeoutError(TimeoutError):
+    """An execution was still RUNNING when the wait ended."""
+
+
+class LocalCloud:
+    """A running local cloud; make one with `LocalCloud.start(...)`."""
+
+    def __init__(
+        self,
+        region: str,
+        output_dir: Path,
+        functions: FunctionRegistry,
+        faults: Faults,
+        outbox: Outbox,
+    ) -> None:
+        self.region = region
+        self.output_dir = output_dir
+        self.functions = functions
+        self.faults = faults
+        self.outbox = outbox
+        self.account = ""
+        self.stack: DeployedStack
+        self.router: EventRouter
+        self.clock: Clock
+        self.sagemaker_jobs: Any = None
+        self._server: Any = None
+        self.endpoint_url: str | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @classmethod
+    @contextlib.contextmanager
+    def start(
+        cls,
+        template: str | Path = "template.yaml",
+        *,
+        parameters: dict[str, str] | None = None,
+        region: str = "us-east-1",
+        output_dir: str | Path | None = None,
+        stack_name: str = "mlops-loop-local",
+        now: datetime | None = None,
+        echo_logs: bool = False,
+        job_runner: bool = True,
+    ) -> Iterator[LocalCloud]:
+        """Stand the stack up from `template`; everything is gone when the block ends.
+
+        parameters: template parameters; None reads samconfig.toml's `[default]` overrides.
+        output_dir: where notifications.jsonl and lambda-logs/ go (default: build/localcloud/<time>
+        next to the template). now: the scheduler clock's start (default: the current time).
+        job_runner: attach the SageMaker job runner of `localcloud.sagemaker_jobs` when present.
+        """
+        from moto import mock_aws
+
+        template_path = Path(template).resolve()
+        if not template_path.is_file():
+            raise FileNotFoundError(f"no template at {template_path}")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = Path(output_dir) if output_dir else template_path.parent / "build" / "localcloud" / stamp
+        out.mkdir(parents=True, exist_ok=True)
+
+        patches.apply_all()
+        saved_env = {k: os.environ.get(k) for k in _SESSION_ENV}
+        mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        mock.start()
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": region,
+                "AWS_REGION": region,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "false"),
+            }
+        )
+        functions = FunctionRegistry(log_dir=out / "lambda-logs", echo_logs=echo_logs)
+        faults = Faults()
+        outbox = Outbox(out / "notifications.jsonl")
+        cloud = cls(region, out, functions, faults, outbox)
+        active = runtime.Runtime(functions=functions, faults=faults, outbox=outbox)
+        runtime.activate(active)
+        functions.install_capture()
+        try:
+            cloud.account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+            cloud.router = EventRouter(cloud.account, region, faults, cloud._invoker())
+            active.router = cloud.router
+            if job_runner:
+                cloud._attach_job_runner()
+            cloud.stack = deploy(template_path, functions, parameters, region, stack_name)
+            cloud.router.function_dead_letter_queues.update(cloud.stack.function_dead_letter_queues)
+            cloud.clock = Clock(now or datetime.now(UTC), cloud.account, region, cloud._deliver_scheduled)
+            yield cloud
+        finally:
+            cloud._shutdown(active)
+            functions.remove_capture()
+            mock.stop()
+            for key, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def _attach_job_runner(self) -> None:
+        try:
+            from localcloud.sagemaker_jobs import JobRunner
+        except ImportError as error:
+            LOG.info("no SageMaker job runner attached: %s", error)
+            return
+        self.sagemaker_jobs = JobRunner(
+            emit=self._emit_from_jobs, faults=self.faults, region=self.region, account=self.account
+        )
+        self.sagemaker_jobs.install()
+        self.sagemaker_jobs.start()
+
+    def _emit_from_jobs(self, event: dict[str, Any]) -> None:
+        self.router.emit(event)
+
+    def _shutdown(self, active: runtime.Runtime) -> None:
+        if self.sagemaker_jobs is not None:
+            with contextlib.suppress(Exception):
+                self.sagemaker_jobs.stop()
+            with contextlib.suppress(Exception):
+                self.sagemaker_jobs.uninstall()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        runtime.deactivate(active)
+        # Executions still running would go on calling APIs after the mock ends: abort them.
+        with contextlib.suppress(Exception):
+            self._abort_running_executions()
+
+    def _abort_running_executions(self) -> None:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[self.account][self.region]
+        for machine in backend.state_machines:
+            for execution in list(getattr(machine, "executions", [])):
+                if str(getattr(execution, "exec_status", "")) == "RUNNING":
+                    with contextlib.suppress(Exception):
+                        backend.stop_execution(execution.exec_arn)
+
+    # -- clients -------------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        """A boto3 client on the local cloud (in-process; no retries, so faults show)."""
+        return boto3.client(service, region_name=self.region, config=_NO_RETRIES)
+
+    # -- Lambda --------------------------------------------------------------------------------
+    def function_name(self, logical_id_or_name: str) -> str:
+        return self.stack.functions.get(logical_id_or_name, logical_id_or_name)
+
+    def invoke(self, logical_id_or_name: str, event: Any) -> InvokeResult:
+        """Invoke a function (logical id or name) synchronously with `event`, like `sam local invoke`."""
+        import base64
+
+        response = self.client("lambda").invoke(
+            FunctionName=self.function_name(logical_id_or_name),
+            Payload=json.dumps(event).encode(),
+            LogType="Tail",
+        )
+        raw = response["Payload"].read().decode()
+        payload = json.loads(raw) if raw else None
+        logs = base64.b64decode(response.get("LogResult", "")).decode(errors="replace")
+        if response.get("FunctionError"):
+            body = payload if isinstance(payload, dict) else {}
+            return InvokeResult(payload, body.get("errorType", "Unhandled"), body.get("errorMessage"), logs)
+        return InvokeResult(payload, None, None, logs)
+
+    # -- events --------------------------------------------------------------------------------
+    def emit(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Put an AWS-service event on the default bus (SageMaker, Step Functions state changes)."""
+        return self.router.emit(event)
+
+    # -- Step Functions ------------------------------------------------------------------------
+    def start_execution(self, state_machine: str, payload: Any, name: str | None = None) -> str:
+        """Start an execution of a state machine (logical id or ARN); returns its ARN."""
+        arn = self.stack.state_machines.get(state_machine, state_machine)
+        response = self.client("stepfunctions").start_execution(
+            stateMachineArn=arn, name=name or str(uuid.uuid4()), input=json.dumps(payload)
+        )
+        return str(response["executionArn"])
+
+    def wait_for_execution(
+        self, execution_arn: str, timeout: float = 60.0, poll: float = 0.05
+    ) -> dict[str, Any]:
+        """Poll until the execution leaves RUNNING; returns describe_execution's answer."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] in _TERMINAL:
+                described.pop("ResponseMetadata", None)
+                return dict(described)
+            if time.monotonic() > deadline:
+                raise ExecutionTimeoutError(f"{execution_arn} still {described['status']} after {timeout}s")
+            time.sleep(poll)
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            events.extend(page["events"])
+        return events
+
+    def executions(self, state_machine: str) -> list[dict[str, Any]]:
+        arn = self.stack.state_machines.get(state_machine, state_machine)
+        sfn = self.client("stepfunctions")
+        found: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
+            found.extend(page["executions"])
+        return found
+
+    # -- serve ---------------------------------------------------------------------------------
+    def serve(self, port: int = 0) -> str:
+        """Serve the AWS APIs of this cloud on 127.0.0.1 (same backends); returns the endpoint URL."""
+        if self._server is None:
+            from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            server.start()
+            host, bound = server.get_host_and_port()
+            self._server = server
+            self.endpoint_url = f"http://{host}:{bound}"
+        assert self.endpoint_url is not None
+        return self.endpoint_url
+
+    # -- targets (router and scheduler) --------------------------------------------------------
+    def _invoker(self) -> _Invoker:
+        return _Invoker(
+            invoke_lambda=self._invoke_lambda_arn,
+            start_execution=self._start_execution_arn,
+            publish_sns=self._publish_sns,
+            send_sqs=self._send_sqs,
+        )
+
+    def _invoke_lambda_arn(self, arn: str, payload: Any) -> tuple[str, bool]:
+        from moto.awslambda.models import lambda_backends
+
+        function = lambda_backends[self.account][self.region].get_function(arn)
+        result, errored, _logs = function._invoke_lambda(event=payload)
+        return result, errored
+
+    def _start_execution_arn(self, arn: str, payload: str) -> str:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[self.account][self.region]
+        execution = backend.start_execution(arn, name=str(uuid.uuid4()), execution_input=payload)
+        return str(execution.exec_arn)
+
+    def _publish_sns(self, arn: str, message: str, subject: str | None) -> str:
+        from moto.sns.models import sns_backends
+
+        return str(sns_backends[self.account][self.region].publish(message, arn=arn, subject=subject))
+
+    def _send_sqs(self, arn: str, body: str, attributes: dict[str, Any] | None) -> None:
+        from moto.sqs.models import sqs_backends
+
+        queue_name = arn.rsplit(":", 1)[-1]
+        message_attributes = {
+            key: {"DataType": "String", "StringValue": str(value)}
+            for key, value in (attributes or {}).items()
+        }
+        sqs_backends[self.account][self.region].send_message(
+            queue_name=queue_name, message_body=body, message_attributes=message_attributes or None
+        )
+
+    def _deliver_scheduled(self, target_arn: str, payload: str) -> str | None:
+        service = target_arn.split(":")[2]
+        if service == "lambda":
+            result, errored = self._invoke_lambda_arn(target_arn, json.loads(payload))
+            if errored:
+                raise FunctionError(result)
+            return None
+        if service == "states":
+            return self._start_execution_arn(target_arn, payload)
+        raise NotImplementedError(f"the local scheduler does not deliver to {target_arn}")
+
+
+_SESSION_ENV = ("AWS_DEFAULT_REGION", "AWS_REGION", "POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_DEV")

@@ -1,0 +1,130 @@
+"""Fault injection: throttled APIs, duplicated events, failing SageMaker jobs."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from dataclasses import dataclass
+
+
+def _normalise(name: str) -> str:
+    """`CreateTransformJob`, `createTransformJob` and `create_transform_job` compare equal."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+# moto's service names differ from the ones people write (boto3 names, SDK prefixes).
+_SERVICE_ALIASES = {"states": "stepfunctions", "sfn": "stepfunctions", "eventbridge": "events"}
+
+
+def _service(name: str) -> str:
+    key = _normalise(name)
+    return _SERVICE_ALIASES.get(key, key)
+
+
+@dataclass
+class _Throttle:
+    service: str
+    operation: str
+    remaining: int
+    hits: int = 0
+
+
+@dataclass(frozen=True)
+class _Duplicate:
+    detail_type: str | None
+    source: str | None
+    copies: int
+
+
+@dataclass(frozen=True)
+class _JobFailure:
+    name_pattern: str
+    reason: str
+
+
+class Faults:
+    """The faults a test or a demo asks for; the patches and the router consult it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._throttles: list[_Throttle] = []
+        self._duplicates: list[_Duplicate] = []
+        self._job_failures: list[_JobFailure] = []
+
+    # -- throttling ------------------------------------------------------------------------
+    def throttle(self, service: str, operation: str, times: int = 1) -> None:
+        """The next `times` calls of `service` `operation` fail with ThrottlingException.
+
+        Applies to every caller of the local cloud's APIs: boto3 in handlers, Step Functions
+        optimised and SDK integrations, clients of `serve`. `service` is the boto3 name
+        (`sagemaker`, `sns`, `stepfunctions`/`states`, `events`, ...); `operation` the API name.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._throttles.append(_Throttle(_service(service), _normalise(operation), times))
+
+    def take_throttle(self, service: str, operation: str) -> bool:
+        """True (and one fewer left) when this call must be throttled."""
+        service_key, operation_key = _service(service), _normalise(operation)
+        with self._lock:
+            for throttle in self._throttles:
+                if (
+                    throttle.remaining > 0
+                    and throttle.service == service_key
+                    and throttle.operation == operation_key
+                ):
+                    throttle.remaining -= 1
+                    throttle.hits += 1
+                    return True
+        return False
+
+    def throttled_count(self, service: str, operation: str) -> int:
+        """How many calls were throttled so far for this service and operation."""
+        service_key, operation_key = _service(service), _normalise(operation)
+        with self._lock:
+            return sum(
+                t.hits for t in self._throttles if t.service == service_key and t.operation == operation_key
+            )
+
+    # -- duplicated events -----------------------------------------------------------------
+    def duplicate_events(
+        self, detail_type: str | None = None, copies: int = 2, source: str | None = None
+    ) -> None:
+        """The router delivers every matching event `copies` times to each target."""
+        if copies < 1:
+            raise ValueError("copies must be at least 1")
+        with self._lock:
+            self._duplicates.append(_Duplicate(detail_type, source, copies))
+
+    def copies_for(self, event: dict) -> int:
+        copies = 1
+        with self._lock:
+            for duplicate in self._duplicates:
+                if duplicate.detail_type is not None and duplicate.detail_type != event.get("detail-type"):
+                    continue
+                if duplicate.source is not None and duplicate.source != event.get("source"):
+                    continue
+                copies = max(copies, duplicate.copies)
+        return copies
+
+    # -- SageMaker job failures ------------------------------------------------------------
+    def fail_job(self, name_pattern: str, reason: str) -> None:
+        """Jobs whose name matches the glob `name_pattern` end Failed with `reason`."""
+        with self._lock:
+            self._job_failures.append(_JobFailure(name_pattern, reason))
+
+    def job_failure_for(self, job_name: str) -> str | None:
+        """The failure reason registered for this job name, or None (read by the job runner)."""
+        with self._lock:
+            for failure in self._job_failures:
+                if fnmatch.fnmatchcase(job_name, failure.name_pattern):
+                    return failure.reason
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._throttles.clear()
+            self._duplicates.clear()
+            self._job_failures.clear()

@@ -1,0 +1,380 @@
+"""Changes to moto 5.2.5's behaviour, made from outside moto, each small and named.
+
+`apply_all()` applies them once (idempotent). Each one acts on the local cloud only while one is
+active (`localcloud.runtime`), except where moto's shipped behaviour is simply wrong for every
+use (`$.List[0].Field`, JSONata missing, aws-sdk error names, `GetAtt StateMachine.Arn`).
+moto's internals are private: `tests/localcloud/test_patches.py` has one test per patch, so an
+upgrade that moves one of these points fails loudly there.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import re
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from localcloud import runtime
+
+_lock = threading.Lock()
+_applied: dict[str, bool] = {}
+
+
+def _once(name: str, apply: Callable[[], None]) -> None:
+    with _lock:
+        if _applied.get(name):
+            return
+        apply()
+        _applied[name] = True
+
+
+def applied() -> list[str]:
+    return sorted(name for name, done in _applied.items() if done)
+
+
+# (a) -------------------------------------------------------------------------------------------
+def patch_sagemaker_sync_integration() -> None:
+    """`arn:aws:states:::sagemaker:*` (request-response and `.sync`) in moto's interpreter."""
+
+    def apply() -> None:
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+
+        from localcloud.sfn_sagemaker import StateTaskServiceSageMaker
+
+        original = state_task_factory.state_task_service_for
+
+        def state_task_service_for(service_name: str) -> Any:
+            if service_name == "sagemaker":
+                return StateTaskServiceSageMaker()
+            return original(service_name=service_name)
+
+        state_task_factory.state_task_service_for = state_task_service_for
+
+    _once("sagemaker_sync_integration", apply)
+
+
+# (b) -------------------------------------------------------------------------------------------
+def patch_in_process_lambda() -> None:
+    """Lambda invocations run the function's real handler in this process (no Docker)."""
+
+    def apply() -> None:
+        from moto.awslambda.models import LambdaFunction
+
+        original = LambdaFunction._invoke_lambda
+
+        def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+            active = runtime.current()
+            if active is None:
+                return original(self, event)
+            code = active.functions.lookup(self.code or {})
+            if code is None:
+                payload = json.dumps(
+                    {
+                        "errorType": "LocalCloud.NoCode",
+                        "errorMessage": f"no local code recorded for function {self.function_name}",
+                        "stackTrace": [],
+                    }
+                )
+                return payload, True, ""
+            return active.functions.invoke(self, code, {} if event is None else event)
+
+        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+
+    _once("in_process_lambda", apply)
+
+
+# (c) -------------------------------------------------------------------------------------------
+def _jsonata_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonata_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonata_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def patch_jsonata() -> None:
+    """JSONata expressions (`{% ... %}`, QueryLanguage JSONata) evaluated by jsonata-python."""
+
+    def apply() -> None:
+        import jsonata
+        from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+        def eval_jsonata(expression: str) -> Any:
+            try:
+                result = jsonata.Jsonata(expression).evaluate(None)
+            except Exception as error:  # surfaced as States.QueryEvaluationError by moto
+                raise moto_jsonata.JSONataException("UNKNOWN", str(error)) from error
+            return _jsonata_value(result)
+
+        moto_jsonata._eval_jsonata = eval_jsonata
+
+    _once("jsonata", apply)
+
+
+# (d) -------------------------------------------------------------------------------------------
+_INDEFINITE = re.compile(r"\*|\.\.|\[\?|\[[^\]]*[:,][^\]]*\]")
+
+
+def fixed_extract_json(path: str, data: Any) -> Any:
+    """JSONPath as Step Functions reads it: a definite path gives its value, an indefinite one
+    (wildcard, slice, filter, union, deep scan) a list. moto gives `$.List[0].Field` as a list."""
+    from jsonpath_ng.ext import parse
+    from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+    matches = parse(path).find(data)
+    indefinite = bool(_INDEFINITE.search(path))
+    if not matches:
+        if indefinite:
+            return []
+        raise NoSuchJsonPathError(json_path=path, data=data)
+    if indefinite:
+        return [match.value for match in matches]
+    return matches[0].value
+
+
+def patch_jsonpath_list_index() -> None:
+    """`$.List[0].Field` gives the field's value (moto 5.2.5 gives a one-element list)."""
+
+    def apply() -> None:
+        import moto.stepfunctions.parser as parser_package
+        from moto.stepfunctions.parser.asl.utils import json_path
+
+        original = json_path.extract_json
+        # Every module of the interpreter that imported the function by name gets the fixed one.
+        for info in pkgutil.walk_packages(parser_package.__path__, parser_package.__name__ + "."):
+            if ".test_state" in info.name or info.name.endswith("provider"):
+                continue
+            try:
+                importlib.import_module(info.name)
+            except Exception:  # noqa: BLE001, S112 - a module moto never imports on its own
+                continue
+        for module in list(sys.modules.values()):
+            name = getattr(module, "__name__", "")
+            if (
+                name.startswith("moto.stepfunctions.parser")
+                and getattr(module, "extract_json", None) is original
+            ):
+                module.extract_json = fixed_extract_json  # type: ignore[attr-defined]
+
+    _once("jsonpath_list_index", apply)
+
+
+# (e) -------------------------------------------------------------------------------------------
+def patch_cloudformation_state_machines() -> None:
+    """State machines made by CloudFormation land where executions read them, and have `Arn`."""
+
+    def apply() -> None:
+        from moto.stepfunctions import models
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        # create/update/delete_from_cloudformation_json look this name up at call time.
+        models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
+
+        state_machine = models.StateMachine
+        original_has = state_machine.has_cfn_attr.__func__  # type: ignore[attr-defined]
+        original_get = state_machine.get_cfn_attribute
+
+        def has_cfn_attr(cls: Any, attr: str) -> bool:
+            return attr in ("Arn", "StateMachineRevisionId") or original_has(cls, attr)
+
+        def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
+            if attribute_name == "Arn":
+                return self.arn
+            if attribute_name == "StateMachineRevisionId":
+                return self.revision_id or self.arn
+            return original_get(self, attribute_name)
+
+        state_machine.has_cfn_attr = classmethod(has_cfn_attr)  # type: ignore[assignment,method-assign]
+        state_machine.get_cfn_attribute = get_cfn_attribute  # type: ignore[method-assign]
+
+    _once("cloudformation_state_machines", apply)
+
+
+# (f) -------------------------------------------------------------------------------------------
+def patch_put_events_router() -> None:
+    """PutEvents (boto3 in handlers, the `events:putEvents` task, `serve`) goes to the router."""
+
+    def apply() -> None:
+        from moto.events.models import EventsBackend
+
+        original = EventsBackend.put_events
+
+        def put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            active = runtime.current()
+            if active is None or active.router is None:
+                return original(self, events)
+            return active.router.put_events(self, events)
+
+        EventsBackend.put_events = put_events  # type: ignore[method-assign]
+
+    _once("put_events_router", apply)
+
+
+# (g) -------------------------------------------------------------------------------------------
+def _millis(value: Any) -> int | None:
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    return None
+
+
+def execution_status_change_event(execution: Any) -> dict[str, Any]:
+    """The `Step Functions Execution Status Change` event of an ended execution."""
+    described = execution.to_describe_output()
+    status = str(described["status"])
+    detail = {
+        "executionArn": described["executionArn"],
+        "stateMachineArn": described["stateMachineArn"],
+        "name": described["name"],
+        "status": status,
+        "startDate": _millis(described.get("startDate")),
+        "stopDate": _millis(described.get("stopDate")),
+        "input": described.get("input"),
+        "output": described.get("output"),
+        "inputDetails": {"included": True},
+        "outputDetails": {"included": True} if described.get("output") is not None else None,
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+    }
+    return {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "resources": [described["executionArn"]],
+        "account": execution.account_id,
+        "region": execution.region_name,
+        "detail": detail,
+    }
+
+
+def patch_execution_status_events() -> None:
+    """Ended executions emit `Step Functions Execution Status Change` (source aws.states)."""
+
+    def apply() -> None:
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        original = BaseExecutionWorkerCommunication.terminated
+
+        def terminated(self: Any) -> None:
+            original(self)
+            active = runtime.current()
+            if active is None or active.router is None:
+                return
+            active.router.emit(execution_status_change_event(self.execution))
+
+        BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+
+    _once("execution_status_events", apply)
+
+
+# (h) -------------------------------------------------------------------------------------------
+def patch_sns_outbox() -> None:
+    """Every message published to a topic is recorded in the outbox."""
+
+    def apply() -> None:
+        from moto.sns.models import Topic
+
+        original = Topic.publish
+
+        def publish(
+            self: Any, message: str, subject: str | None = None, message_attributes: Any = None, **kw: Any
+        ) -> str:
+            message_id = original(self, message, subject=subject, message_attributes=message_attributes, **kw)
+            active = runtime.current()
+            if active is not None and active.outbox is not None:
+                active.outbox.record(self.arn, message, subject, message_attributes, message_id)
+            return message_id
+
+        Topic.publish = publish  # type: ignore[method-assign,assignment]
+
+    _once("sns_outbox", apply)
+
+
+# (i) -------------------------------------------------------------------------------------------
+def patch_throttling_faults() -> None:
+    """`cloud.faults.throttle(...)`: the API answers ThrottlingException, for every caller."""
+
+    def apply() -> None:
+        from moto.core.exceptions import ServiceException
+        from moto.core.responses import ActionResult, BaseResponse
+
+        class ThrottlingException(ServiceException):
+            code = "ThrottlingException"
+            message = "Rate exceeded"
+
+        original = BaseResponse.call_action
+
+        def call_action(self: Any) -> Any:
+            active = runtime.current()
+            if active is not None:
+                service = getattr(self, "service_name", None) or ""
+                try:
+                    action = self._get_action()
+                except Exception:  # noqa: BLE001 - not an API call moto can name
+                    action = ""
+                if action and active.faults.take_throttle(service, action):
+                    status, headers, body = self.serialized(ActionResult(ThrottlingException()))
+                    headers["status"] = str(status)
+                    return status, headers, body
+            return original(self)
+
+        BaseResponse.call_action = call_action  # type: ignore[method-assign]
+
+    _once("throttling_faults", apply)
+
+
+# (j) -------------------------------------------------------------------------------------------
+AWS_SDK_SERVICE_ERROR_NAMES = {"sagemaker": "SageMaker", "s3": "S3"}
+
+
+def patch_aws_sdk_error_names() -> None:
+    """`aws-sdk:` task errors are `<Service>.<ErrorCode>` (moto lower-cases the service and
+    names unmodelled errors `<service>.<service>Exception`)."""
+
+    def apply() -> None:
+        from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_aws_sdk as aws_sdk,
+        )
+
+        aws_sdk._SERVICE_ERROR_NAMES.update(AWS_SDK_SERVICE_ERROR_NAMES)
+        cls = aws_sdk.StateTaskServiceAwsSdk
+        original = cls._normalise_exception_name
+
+        def normalise(norm_service_name: str, ex: Exception) -> str:
+            if isinstance(ex, ClientError) and type(ex).__name__ == "ClientError":
+                code = ex.response.get("Error", {}).get("Code")
+                if code:
+                    return f"{norm_service_name}.{code}"
+            return original(norm_service_name, ex)
+
+        cls._normalise_exception_name = staticmethod(normalise)  # type: ignore[method-assign]
+
+    _once("aws_sdk_error_names", apply)
+
+
+ALL_PATCHES: tuple[Callable[[], None], ...] = (
+    patch_sagemaker_sync_integration,
+    patch_in_process_lambda,
+    patch_jsonata,
+    patch_jsonpath_list_index,
+    patch_cloudformation_state_machines,
+    patch_put_events_router,
+    patch_execution_status_events,
+    patch_sns_outbox,
+    patch_throttling_faults,
+    patch_aws_sdk_error_names,
+)
+
+
+def apply_all() -> None:
+    """Apply every patch (once per process; calling again does nothing)."""
+    for patch in ALL_PATCHES:
+        patch()

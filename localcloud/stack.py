@@ -1,0 +1,438 @@
+"""Deploy the real SAM template into moto: translate, upload code, create the stack, fill its gaps.
+
+What `sam deploy` would do, done locally:
+1. parse `template.yaml` (samtranslator's YAML loader, which knows the short intrinsics);
+2. zip every local CodeUri/ContentUri folder into the local deployment bucket (recording
+   folder -> function for the in-process Lambda runtime) and inline every DefinitionUri;
+3. SAM-translate with the parameters (samconfig.toml `[default]` parameter_overrides, or given);
+4. close moto's CloudFormation gaps: DefinitionSubstitutions become `Fn::Sub`; AWS-managed
+   layers (Powertools, AWS SDK for pandas) are dropped - their packages are in the venv, and our
+   own layers' folders go on the handler's sys.path; resources moto skips or half-creates
+   (bucket policy, versioning, KMS key policy, Scheduler schedules, a function's dead-letter
+   queue) are applied after the stack with boto3, their properties resolved by moto's
+   `clean_json` against the stack's resources;
+5. `create_stack` on moto's CloudFormation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import os
+import shlex
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from localcloud.lambda_runtime import FunctionCode, FunctionRegistry
+
+DEPLOY_BUCKET_PREFIX = "localcloud-deployments"
+_POST_STACK_TYPES = ("AWS::S3::BucketPolicy", "AWS::Scheduler::Schedule", "AWS::Scheduler::ScheduleGroup")
+
+
+class StackDeployError(RuntimeError):
+    """The template could not be translated or the stack did not reach CREATE_COMPLETE."""
+
+
+class TemplateError(ValueError):
+    """The template refers to something that is not there (a CodeUri folder, an ASL file)."""
+
+
+@dataclass
+class Schedule:
+    """An EventBridge Scheduler schedule of the stack, properties resolved."""
+
+    logical_id: str
+    name: str
+    arn: str
+    expression: str
+    timezone: str
+    state: str
+    target: dict[str, Any]
+    start_date: str | None = None
+    end_date: str | None = None
+
+
+@dataclass
+class DeployedStack:
+    """What the deployed stack holds; names and ARNs as moto made them."""
+
+    name: str
+    stack_id: str
+    region: str
+    account: str
+    outputs: dict[str, str]
+    resources: dict[str, str]
+    resource_types: dict[str, str]
+    parameters: dict[str, str]
+    schedules: list[Schedule] = field(default_factory=list)
+    function_dead_letter_queues: dict[str, str] = field(default_factory=dict)
+    template: dict[str, Any] = field(default_factory=dict)
+
+    def physical_id(self, logical_id: str) -> str:
+        """The physical id (name, ARN or URL, as CloudFormation's Ref gives it) of a resource."""
+        try:
+            return self.resources[logical_id]
+        except KeyError:
+            raise KeyError(f"no resource {logical_id!r} in stack {self.name}") from None
+
+    def of_type(self, resource_type: str) -> dict[str, str]:
+        return {k: self.resources[k] for k, t in self.resource_types.items() if t == resource_type}
+
+    @property
+    def functions(self) -> dict[str, str]:
+        return self.of_type("AWS::Lambda::Function")
+
+    @property
+    def state_machines(self) -> dict[str, str]:
+        return self.of_type("AWS::StepFunctions::StateMachine")
+
+
+# -- parameters ---------------------------------------------------------------------------------
+def samconfig_parameters(samconfig: Path, environment: str = "default") -> dict[str, str]:
+    """`parameter_overrides` of samconfig.toml's `[<environment>.deploy.parameters]` (or global)."""
+    if not samconfig.is_file():
+        return {}
+    data = tomllib.loads(samconfig.read_text(encoding="utf-8"))
+    section = data.get(environment, {})
+    overrides: Any = None
+    for command in ("deploy", "global"):
+        overrides = section.get(command, {}).get("parameters", {}).get("parameter_overrides")
+        if overrides:
+            break
+    if not overrides:
+        return {}
+    items = shlex.split(overrides) if isinstance(overrides, str) else [str(i) for i in overrides]
+    parameters: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise TemplateError(f"{samconfig}: parameter override {item!r} is not Key=Value")
+        parameters[key] = value
+    return parameters
+
+
+# -- deployment ---------------------------------------------------------------------------------
+class _AnyManagedPolicy(dict):
+    """Managed policy names resolve to their AWS ARN (the translator asks IAM in AWS)."""
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str)
+
+    def get(self, key: str, default: Any = None) -> str:
+        return f"arn:aws:iam::aws:policy/{key}"
+
+    def __getitem__(self, key: str) -> str:
+        return self.get(key)
+
+
+class _PolicyLoader:
+    def load(self) -> dict[str, str]:
+        return _AnyManagedPolicy()
+
+
+def _zip_folder(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                info = zipfile.ZipInfo(str(path.relative_to(folder)), date_time=(2020, 1, 1, 0, 0, 0))
+                archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def _is_local(uri: Any) -> bool:
+    return isinstance(uri, str) and not uri.startswith("s3://")
+
+
+@contextlib.contextmanager
+def _region_env(region: str) -> Iterator[None]:
+    saved = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = saved
+
+
+@dataclass
+class _LocalCode:
+    """What was uploaded: S3 key -> (SAM logical id, folder, handler); layer key -> folder; ASL."""
+
+    bucket: str
+    functions: dict[str, tuple[str, Path, str]] = field(default_factory=dict)
+    layers: dict[str, Path] = field(default_factory=dict)
+    definitions: dict[str, tuple[str, Any]] = field(default_factory=dict)
+
+
+def deploy(
+    template_path: Path,
+    functions: FunctionRegistry,
+    parameters: dict[str, str] | None = None,
+    region: str = "us-east-1",
+    stack_name: str = "mlops-loop-local",
+) -> DeployedStack:
+    """Deploy `template_path` into the active moto mock; returns what was created."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    template_path = template_path.resolve()
+    if parameters is None:
+        parameters = samconfig_parameters(template_path.parent / "samconfig.toml")
+    template = yaml_parse(template_path.read_text(encoding="utf-8"))
+    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    local = _upload_local_code(template, template_path.parent, region, account)
+    translated = _translate(template, parameters, region)
+    post_stack = _close_gaps(translated, local, functions, stack_name)
+    stack = _create_stack(translated, parameters, region, account, stack_name)
+    _apply_post_stack(stack, post_stack)
+    return stack
+
+
+def _upload_local_code(template: dict[str, Any], base: Path, region: str, account: str) -> _LocalCode:
+    """Zip local CodeUri/ContentUri folders into the deployment bucket; read DefinitionUri files."""
+    bucket = f"{DEPLOY_BUCKET_PREFIX}-{account}-{region}"
+    s3 = boto3.client("s3", region_name=region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    local = _LocalCode(bucket)
+    globals_function = template.get("Globals", {}).get("Function", {})
+
+    def upload(folder: Path, key_prefix: str) -> str:
+        if not folder.is_dir():
+            raise TemplateError(f"{key_prefix}: no folder {folder}")
+        body = _zip_folder(folder)
+        key = f"{key_prefix}/{hashlib.sha256(body).hexdigest()[:16]}.zip"
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        return key
+
+    for logical_id, resource in template.get("Resources", {}).items():
+        kind = resource.get("Type")
+        props = resource.setdefault("Properties", {})
+        if kind == "AWS::Serverless::Function":
+            code_uri = props.get("CodeUri", globals_function.get("CodeUri"))
+            if "InlineCode" in props or not _is_local(code_uri):
+                continue
+            folder = (base / code_uri).resolve()
+            key = upload(folder, f"functions/{logical_id}")
+            props["CodeUri"] = f"s3://{bucket}/{key}"
+            handler = props.get("Handler", globals_function.get("Handler"))
+            if not handler:
+                raise TemplateError(f"{logical_id}: no Handler")
+            local.functions[key] = (logical_id, folder, handler)
+        elif kind == "AWS::Serverless::LayerVersion" and _is_local(props.get("ContentUri")):
+            folder = (base / props["ContentUri"]).resolve()
+            key = upload(folder, f"layers/{logical_id}")
+            props["ContentUri"] = f"s3://{bucket}/{key}"
+            local.layers[key] = folder
+        elif kind == "AWS::Serverless::StateMachine" and _is_local(props.get("DefinitionUri")):
+            asl_path = (base / props.pop("DefinitionUri")).resolve()
+            if not asl_path.is_file():
+                raise TemplateError(f"{logical_id}: no definition file {asl_path}")
+            substitutions = props.pop("DefinitionSubstitutions", None)
+            # A stand-in for the translator; the real text goes in after translation.
+            props["Definition"] = {"StartAt": "Placeholder", "States": {"Placeholder": {"Type": "Succeed"}}}
+            local.definitions[logical_id] = (asl_path.read_text(encoding="utf-8"), substitutions)
+    return local
+
+
+def _translate(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+
+    with _region_env(region):
+        try:
+            translated: dict[str, Any] = transform(copy.deepcopy(template), dict(parameters), _PolicyLoader())
+        except Exception as error:  # every translator failure is a deploy failure
+            raise StackDeployError(f"SAM translation failed: {error}") from error
+    return translated
+
+
+def _close_gaps(
+    translated: dict[str, Any], local: _LocalCode, functions: FunctionRegistry, stack_name: str
+) -> dict[str, dict[str, Any]]:
+    """Edit the translated template where moto's CloudFormation falls short; returns what to
+    create after the stack (resolved then against the stack's resources)."""
+    resources: dict[str, Any] = translated["Resources"]
+    layer_dirs = {
+        rid: local.layers[r["Properties"]["Content"]["S3Key"]]
+        for rid, r in resources.items()
+        if r["Type"] == "AWS::Lambda::LayerVersion"
+        and r.get("Properties", {}).get("Content", {}).get("S3Key") in local.layers
+    }
+    for logical_id, (text, substitutions) in local.definitions.items():
+        props = resources[logical_id]["Properties"]
+        props.pop("Definition", None)
+        props.pop("DefinitionSubstitutions", None)
+        props["DefinitionString"] = {"Fn::Sub": [text, substitutions]} if substitutions else text
+    post_stack: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in list(resources.items()):
+        kind = resource["Type"]
+        props = resource.get("Properties", {})
+        if kind in _POST_STACK_TYPES:
+            post_stack[logical_id] = resources.pop(logical_id)
+        elif kind == "AWS::Lambda::Function":
+            _function_gaps(logical_id, props, local, layer_dirs, functions, post_stack)
+        elif kind == "AWS::KMS::Key" and isinstance(props.get("KeyPolicy"), dict):
+            post_stack[f"{logical_id}::KeyPolicy"] = {
+                "Type": "LocalCloud::KeyPolicy",
+                "Properties": {"KeyId": {"Ref": logical_id}, "Policy": props["KeyPolicy"]},
+            }
+            # moto needs a policy at creation and keeps a dict one as is (describe_key then
+            # breaks): create with an empty JSON policy, put the resolved one afterwards.
+            props["KeyPolicy"] = json.dumps({"Version": "2012-10-17", "Statement": []})
+        elif kind == "AWS::SSM::Parameter" and not props.get("Name"):
+            # CloudFormation names it CFN-<logical id>-<random>; moto needs a name given.
+            props["Name"] = f"CFN-{logical_id}-{stack_name}"
+        elif kind == "AWS::S3::Bucket" and "VersioningConfiguration" in props:
+            post_stack[f"{logical_id}::Versioning"] = {
+                "Type": "LocalCloud::BucketVersioning",
+                "Properties": {"Bucket": {"Ref": logical_id}, **props.pop("VersioningConfiguration")},
+            }
+    return post_stack
+
+
+def _function_gaps(  # noqa: PLR0917
+    logical_id: str,
+    props: dict[str, Any],
+    local: _LocalCode,
+    layer_dirs: dict[str, Path],
+    functions: FunctionRegistry,
+    post_stack: dict[str, dict[str, Any]],
+) -> None:
+    # AWS-managed layers do not exist here (their packages are in the venv); our own layers'
+    # folders go on the handler's sys.path instead.
+    layers = [
+        layer_dirs[item["Ref"]]
+        for item in props.pop("Layers", [])
+        if isinstance(item, dict) and item.get("Ref") in layer_dirs
+    ]
+    key = props.get("Code", {}).get("S3Key")
+    if key in local.functions:
+        sam_id, folder, handler = local.functions[key]
+        functions.register(local.bucket, key, FunctionCode(sam_id, folder, handler, tuple(layers)))
+    if "DeadLetterConfig" in props:
+        post_stack[f"{logical_id}::DeadLetterConfig"] = {
+            "Type": "LocalCloud::FunctionDeadLetter",
+            "Properties": {"Function": {"Ref": logical_id}, **props.pop("DeadLetterConfig")},
+        }
+
+
+def _create_stack(
+    translated: dict[str, Any], parameters: dict[str, str], region: str, account: str, stack_name: str
+) -> DeployedStack:
+    cfn = boto3.client("cloudformation", region_name=region)
+    declared = translated.get("Parameters", {})
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise TemplateError(f"parameters not in the template: {unknown}")
+    try:
+        stack_id = cfn.create_stack(
+            StackName=stack_name,
+            TemplateBody=json.dumps(translated),
+            Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )["StackId"]
+    except Exception as error:  # moto raises anything from any resource
+        raise StackDeployError(f"create_stack failed: {error}") from error
+    description = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+    if description["StackStatus"] != "CREATE_COMPLETE":
+        reasons = [
+            f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
+            for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+            if e.get("ResourceStatus", "").endswith("FAILED")
+        ]
+        raise StackDeployError(f"stack {description['StackStatus']}: {reasons}")
+    stack = DeployedStack(
+        name=stack_name,
+        stack_id=stack_id,
+        region=region,
+        account=account,
+        outputs={o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])},
+        resources={},
+        resource_types={},
+        parameters={p["ParameterKey"]: p["ParameterValue"] for p in description.get("Parameters", [])},
+        template=translated,
+    )
+    for summary in _stack_resources(cfn, stack_id):
+        stack.resources[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
+        stack.resource_types[summary["LogicalResourceId"]] = summary["ResourceType"]
+    return stack
+
+
+def _stack_resources(cfn: Any, stack_id: str) -> list[dict[str, Any]]:
+    summaries: list[dict[str, Any]] = []
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id):
+        summaries.extend(page["StackResourceSummaries"])
+    return summaries
+
+
+def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]]) -> None:
+    """Create what moto's CloudFormation skips, with boto3, properties resolved by moto."""
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.cloudformation.parsing import clean_json
+
+    moto_stack = cloudformation_backends[stack.account][stack.region].stacks[stack.stack_id]
+    resource_map = moto_stack.resource_map
+    region = stack.region
+    for logical_id, resource in post_stack.items():
+        props = clean_json(resource.get("Properties", {}), resource_map)
+        kind = resource["Type"]
+        if kind == "AWS::S3::BucketPolicy":
+            boto3.client("s3", region_name=region).put_bucket_policy(
+                Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
+            )
+        elif kind == "LocalCloud::BucketVersioning":
+            boto3.client("s3", region_name=region).put_bucket_versioning(
+                Bucket=props["Bucket"], VersioningConfiguration={"Status": props.get("Status", "Enabled")}
+            )
+        elif kind == "LocalCloud::KeyPolicy":
+            boto3.client("kms", region_name=region).put_key_policy(
+                KeyId=props["KeyId"], PolicyName="default", Policy=json.dumps(props["Policy"])
+            )
+        elif kind == "LocalCloud::FunctionDeadLetter":
+            stack.function_dead_letter_queues[props["Function"]] = props["TargetArn"]
+        elif kind == "AWS::Scheduler::ScheduleGroup":
+            boto3.client("scheduler", region_name=region).create_schedule_group(Name=props["Name"])
+        elif kind == "AWS::Scheduler::Schedule":
+            stack.schedules.append(_create_schedule(logical_id, props, stack))
+
+
+def _create_schedule(logical_id: str, props: dict[str, Any], stack: DeployedStack) -> Schedule:
+    scheduler = boto3.client("scheduler", region_name=stack.region)
+    name = props.get("Name") or f"{stack.name}-{logical_id}"[:64]
+    request: dict[str, Any] = {
+        "Name": name,
+        "ScheduleExpression": props["ScheduleExpression"],
+        "FlexibleTimeWindow": props.get("FlexibleTimeWindow", {"Mode": "OFF"}),
+        "Target": props["Target"],
+        "State": props.get("State", "ENABLED"),
+    }
+    for optional in ("GroupName", "ScheduleExpressionTimezone", "Description", "StartDate", "EndDate"):
+        if props.get(optional):
+            request[optional] = props[optional]
+    arn = scheduler.create_schedule(**request)["ScheduleArn"]
+    stack.resources[logical_id] = arn
+    stack.resource_types[logical_id] = "AWS::Scheduler::Schedule"
+    return Schedule(
+        logical_id=logical_id,
+        name=name,
+        arn=arn,
+        expression=props["ScheduleExpression"],
+        timezone=props.get("ScheduleExpressionTimezone") or "UTC",
+        state=props.get("State", "ENABLED"),
+        target=props["Target"],
+        start_date=props.get("StartDate"),
+        end_date=props.get("EndDate"),
+    )
