@@ -57,13 +57,16 @@ def _workflow(
         )
         return StateChangeResult(action="ignored", reason=f"status {d.status}")
     run_id = d.input_json().get("runId") or d.name
-    if d.error == DATA_QUALITY_FAILURE:
+    error, cause = d.error, d.cause
+    if d.status == "FAILED" and not error:
+        error, cause = _error_and_cause(d.execution_arn, event.region)
+    if error == DATA_QUALITY_FAILURE:
         note = notifications.data_quality_failure(
             env=cfg.environment_name,
             execution_arn=d.execution_arn,
-            cause=d.cause,
+            cause=cause,
             run_id=str(run_id),
-            s3_uris=sorted(set(_S3_URI.findall(d.cause or ""))),
+            s3_uris=sorted({u.rstrip(".") for u in _S3_URI.findall(cause or "")}),
             region=event.region,
             group=_group_name(cfg),
         )
@@ -74,8 +77,8 @@ def _workflow(
             execution_arn=d.execution_arn,
             state_machine_arn=d.state_machine_arn,
             execution_name=d.name,
-            error=d.error,
-            cause=d.cause,
+            error=error,
+            cause=cause,
             run_id=str(run_id),
             region=event.region,
             group=_group_name(cfg),
@@ -83,6 +86,16 @@ def _workflow(
     return StateChangeResult(
         action="notified", message_id=notifications.publish(cfg.notification_topic_arn, note)
     )
+
+
+def _error_and_cause(execution_arn: str, region: str) -> tuple[str | None, str | None]:
+    """Best effort, for events that carry no error/cause: DescribeExecution has them."""
+    try:
+        described = aws.client("stepfunctions", region).describe_execution(executionArn=execution_arn)
+    except ClientError as exc:
+        logger.warning("Could not describe execution", extra={"error": str(exc)})
+        return None, None
+    return described.get("error"), described.get("cause")
 
 
 def _failure_reason(pipeline_execution_arn: str, region: str) -> str | None:

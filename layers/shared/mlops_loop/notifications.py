@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from mlops_loop import aws, links
-from mlops_loop.observability import logger
+from mlops_loop.observability import logger, metrics
 from mlops_loop.s3uri import S3Uri
 
 SUBJECT_MAX = 99  # SNS: "less than 100 characters", no line breaks or control characters
@@ -368,4 +369,5 @@ def publish(topic_arn: str, note: Notification) -> str:
     """Publish to the topic; returns the SNS MessageId."""
     response = aws.client("sns").publish(TopicArn=topic_arn, Subject=note.subject, Message=note.message)
     logger.info("Notification published", extra={"subject": note.subject, "messageId": response["MessageId"]})
+    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
     return str(response["MessageId"])

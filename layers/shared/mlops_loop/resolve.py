@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from mlops_loop import registry
 from mlops_loop.models import ResolvedModel
-from mlops_loop.observability import logger
+from mlops_loop.observability import logger, metrics
 
 
 def resolve(group_setting: str) -> ResolvedModel:
@@ -26,4 +28,8 @@ def resolve(group_setting: str) -> ResolvedModel:
         creation_time=package.creation_time,
     )
     logger.info("Resolved model", extra={"model": resolved.dump()})
+    metrics.add_dimension(name="ModelPackageGroup", value=resolved.model_package_group_name)
+    metrics.add_metric(
+        name="ResolvedModelVersion", unit=MetricUnit.Count, value=resolved.model_package_version
+    )
     return resolved

@@ -1,0 +1,116 @@
+"""Fixtures for every test: fake AWS credentials in us-east-1 (set before anything imports boto3 or
+Powertools), moto, the functions' environment, an SNS topic with an SQS subscriber to read what
+was published, and a fake Lambda context."""
+
+from __future__ import annotations
+
+import os
+
+# Before any import of boto3 / Powertools: never reach real AWS, fixed region, quiet tracer.
+for _key, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_SERVICE_NAME": "mlops-loop-test",
+    "POWERTOOLS_METRICS_NAMESPACE": "MlopsLoopTest",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}.items():
+    os.environ[_key] = _value
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+import importlib.util  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_ROOT = Path(__file__).resolve().parents[1]
+# `pip install -e .` should map the layer packages; fall back to the layer folders when it does not.
+for _package, _folder in (("mlops_loop", "layers/shared"), ("dataquality", "layers/dataquality")):
+    if importlib.util.find_spec(_package) is None:
+        sys.path.insert(0, str(_ROOT / _folder))
+
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from tests.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, sns_messages  # noqa: E402
+
+BUCKET = f"mlops-loop-dev-artifacts-{ACCOUNT}"
+LIVE_PARAMETER = "/mlops-loop/dev/live-model"
+
+
+def _reset_caches() -> None:
+    from mlops_loop import aws, settings
+
+    aws.reset_clients()
+    settings.reset()
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture
+def aws_mock() -> Iterator[None]:
+    """moto for every service; cached clients and settings are rebuilt inside the mock."""
+    with mock_aws():
+        _reset_caches()
+        yield
+    _reset_caches()
+
+
+@dataclass
+class Topic:
+    arn: str
+    queue_url: str
+    sqs: Any
+
+    def messages(self) -> list[dict[str, Any]]:
+        """What reached the topic since the last call (SNS envelopes with Subject and Message)."""
+        return sns_messages(self.sqs, self.queue_url)
+
+
+@pytest.fixture
+def topic(aws_mock: None) -> Topic:
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    arn = sns.create_topic(Name="mlops-loop-dev-notifications")["TopicArn"]
+    url = sqs.create_queue(QueueName="notifications-reader")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
+    return Topic(arn, url, sqs)
+
+
+@pytest.fixture
+def bucket(aws_mock: None) -> str:
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
+@pytest.fixture
+def function_env(monkeypatch: pytest.MonkeyPatch, topic: Topic, bucket: str) -> dict[str, str]:
+    """The environment the template gives the functions (docs/architecture.md), for tests."""
+    env = {
+        "ENVIRONMENT_NAME": "dev",
+        "MODEL_PACKAGE_GROUP": GROUP,
+        "NOTIFICATION_TOPIC_ARN": topic.arn,
+        "ARTIFACTS_BUCKET": bucket,
+        "OUTPUT_PREFIX": "batch-inference",
+        "BATCH_INPUT_S3_URI": f"s3://{bucket}/batch-input/",
+        "LIVE_MODEL_PARAMETER_NAME": LIVE_PARAMETER,
+        "RUN_ON_APPROVAL": "false",
+        "DRIFT_EVENT_SOURCE": "mlops.monitoring",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    _reset_caches()
+    return env

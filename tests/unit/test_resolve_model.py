@@ -1,0 +1,145 @@
+"""ResolveModel: latest Approved version (never the oldest), baselines, names, named failures."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from mlops_loop.errors import (
+    ConfigurationError,
+    InvalidEvent,
+    MissingBaseline,
+    ModelPackageGroupNotFound,
+    NoApprovedModel,
+)
+
+from functions.resolve_model import app
+from tests.conftest import BUCKET
+from tests.helpers import ACCOUNT, GROUP, REGION, load_event, logged
+from tests.unit.registry_seed import IMAGE, create_group, register
+
+
+def invoke(context):
+    return app.lambda_handler(load_event("resolve_model"), context)
+
+
+def test_latest_approved_version_with_its_baseline_image_and_artifact(function_env, lambda_context):
+    # Given a group with v1 Approved, v2 Approved, v3 PendingManualApproval
+    create_group()
+    register(run="r1")
+    v2 = register(run="r2")
+    register(run="r3", status="PendingManualApproval")
+
+    # When the state machine resolves the model
+    out = invoke(lambda_context)
+
+    # Then v2 (the newest Approved) with its drift-check baseline comes back, in the ASL's shape
+    assert out["modelPackageArn"] == v2
+    assert out["modelPackageVersion"] == 2
+    assert out["modelPackageGroupName"] == GROUP
+    assert out["modelName"] == f"{GROUP}-v2"
+    assert out["modelExists"] is False
+    assert out["imageUri"] == IMAGE
+    assert out["modelDataUrl"] == f"s3://{BUCKET}/retraining/r2/model/model.tar.gz"
+    assert out["baselineStatisticsS3Uri"] == f"s3://{BUCKET}/retraining/r2/baseline/statistics.json"
+    assert out["baselineConstraintsS3Uri"] == f"s3://{BUCKET}/retraining/r2/baseline/constraints.json"
+    assert set(out) == {
+        "modelPackageArn", "modelPackageGroupName", "modelPackageVersion", "modelName", "modelExists",
+        "imageUri", "modelDataUrl", "baselineStatisticsS3Uri", "baselineConstraintsS3Uri", "creationTime",
+    }  # fmt: skip
+
+
+def test_model_exists_once_created(function_env, lambda_context):
+    # Given the SageMaker Model for v1 was created by an earlier run
+    create_group()
+    arn = register()
+    boto3.client("sagemaker", region_name=REGION).create_model(
+        ModelName=f"{GROUP}-v1",
+        PrimaryContainer={"ModelPackageName": arn},
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution",
+    )
+    # When resolving, Then the state machine is told to reuse it
+    assert invoke(lambda_context)["modelExists"] is True
+
+
+def test_more_than_100_versions_picks_the_latest_approved_not_the_oldest(
+    function_env, lambda_context, caplog
+):
+    # Given 130 versions: 1..120 Approved, 121..130 waiting for approval (two pages of 100)
+    create_group()
+    for i in range(1, 131):
+        register(run=f"r{i}", status="Approved" if i <= 120 else "PendingManualApproval")
+
+    # When resolving
+    out = invoke(lambda_context)
+
+    # Then v120 is picked, after reading both pages
+    assert out["modelPackageVersion"] == 120
+    assert out["modelPackageArn"].endswith(f"/{GROUP}/120")
+    assert [r["pages"] for r in logged(caplog, "Latest approved model package")] == [2]
+
+
+def test_baseline_from_model_metrics_when_no_drift_check_baseline(function_env, lambda_context):
+    create_group()
+    register(run="r1", baseline="metrics")
+    out = invoke(lambda_context)
+    assert out["baselineStatisticsS3Uri"] == f"s3://{BUCKET}/retraining/r1/baseline/statistics.json"
+
+
+def test_version_without_baseline_is_a_named_failure(function_env, lambda_context):
+    create_group()
+    register(run="r1", baseline=None)
+    with pytest.raises(MissingBaseline, match=r"v1 .* has no data-quality baseline"):
+        invoke(lambda_context)
+
+
+def test_no_approved_version_is_a_named_failure(function_env, lambda_context):
+    create_group()
+    register(status="PendingManualApproval")
+    register(status="Rejected")
+    with pytest.raises(NoApprovedModel, match=GROUP):
+        invoke(lambda_context)
+
+
+def test_missing_group_is_a_named_failure(function_env, lambda_context):
+    with pytest.raises(ModelPackageGroupNotFound, match=GROUP):
+        invoke(lambda_context)
+
+
+def test_cross_account_group_arn_reads_the_registry_in_the_arns_region(
+    function_env, monkeypatch, lambda_context
+):
+    # Given the group lives in us-west-2 (the registry), given by full ARN, and nothing in us-east-1
+    arn = create_group(region="us-west-2")
+    register(region="us-west-2", run="w1")
+    monkeypatch.setenv("MODEL_PACKAGE_GROUP", arn)
+    from mlops_loop import settings
+
+    settings.reset()
+
+    # When resolving from the workload region (us-east-1)
+    out = invoke(lambda_context)
+
+    # Then the package comes from us-west-2, and the model name uses the group NAME
+    assert out["modelPackageArn"].startswith("arn:aws:sagemaker:us-west-2:")
+    assert out["modelName"] == f"{GROUP}-v1"
+
+
+@pytest.mark.parametrize("event", [{}, {"runId": 5}, {"runId": ""}, ["not", "an", "object"]])
+def test_malformed_input_is_a_clear_validation_error(function_env, lambda_context, event, caplog):
+    create_group()
+    register()
+    with pytest.raises(InvalidEvent, match="ResolveModelRequest") as info:
+        app.lambda_handler(event, lambda_context)
+    if isinstance(event, dict):
+        assert "runId" in str(info.value)
+    records = logged(caplog, "Rejected malformed event")
+    assert records and records[0]["problems"]
+
+
+def test_missing_setting_names_the_variable(function_env, monkeypatch, lambda_context):
+    monkeypatch.delenv("MODEL_PACKAGE_GROUP")
+    from mlops_loop import settings
+
+    settings.reset()
+    with pytest.raises(ConfigurationError, match="missing environment variable MODEL_PACKAGE_GROUP"):
+        invoke(lambda_context)
