@@ -26,6 +26,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import re
 import selectors
 import shutil
 import socket
@@ -44,6 +45,7 @@ SAM = REPO / ".venv-sam" / "bin" / "sam"
 BUILT_TEMPLATE = REPO / ".aws-sam" / "build" / "template.yaml"
 LAYER_CACHE = REPO / "build" / "sam-layers"
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+ACCOUNT = "123456789012"  # the account moto and SAM CLI both assume
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 
@@ -142,25 +144,23 @@ def declares_endpoint_variable(template: dict[str, Any], logical_id: str) -> boo
     return ENDPOINT_VARIABLE in names(globals_) | names(own)
 
 
-def layer_arns(template: dict[str, Any]) -> set[str]:
-    """Literal layer ARNs of the functions (after SAM build's resolution of Globals and Mappings)."""
-    found: set[str] = set()
+def layer_arns(template: dict[str, Any], region: str = REGION) -> set[str]:
+    """The layer ARNs (not layers of this template) the functions use, resolved as `sam local` does:
+    `!Sub` with the pseudo parameters and the template parameters' defaults."""
+    values = {f"AWS::{k}": v for k, v in (("Partition", "aws"), ("Region", region), ("AccountId", ACCOUNT))}
+    for name, parameter in (template.get("Parameters") or {}).items():
+        if "Default" in parameter:
+            values[name] = str(parameter["Default"])
 
-    def visit(node: Any) -> None:
-        if isinstance(node, str) and node.startswith("arn:") and ":layer:" in node:
-            found.add(node)
-        elif isinstance(node, dict):
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
+    def resolve(node: Any) -> str | None:
+        if isinstance(node, dict) and "Fn::Sub" in node and isinstance(node["Fn::Sub"], str):
+            node = re.sub(r"\$\{([^}!]+)\}", lambda m: values.get(m.group(1), m.group(0)), node["Fn::Sub"])
+        return node if isinstance(node, str) and node.startswith("arn:") and ":layer:" in node else None
 
-    visit(template.get("Globals", {}).get("Function", {}).get("Layers"))
-    visit(template.get("Mappings"))
-    for resource in template.get("Resources", {}).values():
-        visit(resource.get("Properties", {}).get("Layers"))
-    return found
+    holders = [(template.get("Globals") or {}).get("Function") or {}]
+    holders += [r.get("Properties") or {} for r in template.get("Resources", {}).values()]
+    found = {resolve(layer) for holder in holders for layer in holder.get("Layers") or []}
+    return {arn for arn in found if arn}
 
 
 def cached_layer_name(arn: str) -> str:
@@ -197,16 +197,18 @@ def ensure_managed_layers(arns: set[str]) -> list[str]:
             )
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
-        subprocess.run(  # noqa: S603 - pinned packages from requirements/runtime.txt, no shell
-            [
-                sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-                "--target", str(staging / "python"),
-                "--only-binary=:all:", "--platform", "manylinux2014_x86_64",
-                "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
-                *[runtime_pin(p) for p in packages],
-            ],
-            check=True,
-        )  # fmt: skip
+        # Wheels for the stand-in base image (Debian bookworm, glibc 2.36): manylinux 2014 or 2_28.
+        command = [
+            sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+            "--target", str(staging / "python"), "--only-binary=:all:",
+            "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
+            "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+            *[runtime_pin(p) for p in packages],
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+            raise SystemExit(f"sam-local: stand-in for layer {layer_name} failed: {' '.join(errors[-2:])}")
         staging.rename(target)
         made.append(layer_name)
     return made
