@@ -1,0 +1,247 @@
+"""One test per moto patch point: an upgrade of moto that moves one of them fails here."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import boto3
+import pytest
+from lc_testkit import REGION, run_definition
+from moto.sagemaker.models import SageMakerModelBackend
+
+from localcloud import patches
+from localcloud.sfn_sagemaker import SYNC_JOB_FAILED_ERROR
+
+ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+
+
+def _transform_task(name: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sagemaker:createTransformJob.sync",
+        "Parameters": {
+            "TransformJobName": name,
+            "ModelName": "m",
+            "TransformInput": {
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/in/"}},
+                "ContentType": "text/csv",
+                "SplitType": "Line",
+            },
+            "TransformOutput": {"S3OutputPath": "s3://b/out/"},
+            "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        },
+        "End": True,
+        **(extra or {}),
+    }
+
+
+def _create_model() -> None:
+    boto3.client("sagemaker", region_name=REGION).create_model(
+        ModelName="m",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "img", "ModelDataUrl": "s3://b/m.tar.gz"},
+    )
+
+
+@pytest.fixture
+def jobs_in_progress(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Transform jobs start InProgress (as in AWS) instead of moto's instant Completed."""
+    created: list[Any] = []
+    original = SageMakerModelBackend.create_transform_job
+
+    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
+        job = original(self, *args, **kwargs)
+        job.transform_job_status = "InProgress"
+        created.append(job)
+        return job
+
+    monkeypatch.setattr(SageMakerModelBackend, "create_transform_job", create)
+    return created
+
+
+def _finish_later(created: list[Any], outcomes: list[tuple[str, str]]) -> threading.Thread:
+    """Each created job ends with the next (status, reason) after a short InProgress time."""
+
+    def run() -> None:
+        for index, (status, reason) in enumerate(outcomes):
+            deadline = time.monotonic() + 10
+            while len(created) <= index and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.3)  # a few polls see InProgress
+            created[index].transform_job_status = status
+            created[index].failure_reason = reason
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_sync_transform_job_polls_until_completed_and_returns_describe_output(sfn_mock, jobs_in_progress):
+    # Given a transform job that stays InProgress for a while
+    _create_model()
+    finisher = _finish_later(jobs_in_progress, [("Completed", "")])
+    # When a .sync task creates it
+    described = run_definition(sfn_mock, {"StartAt": "T", "States": {"T": _transform_task("job-ok")}}, {})
+    finisher.join()
+    # Then the task waited for Completed and returns the (JSON-safe) describe output
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["TransformJobName"] == "job-ok"
+    assert output["TransformJobStatus"] == "Completed"
+    assert isinstance(output["CreationTime"], str)
+
+
+def test_sync_job_failure_is_the_documented_error_and_retries_create_a_new_job(sfn_mock, jobs_in_progress):
+    # Given a first job that fails and a retried one that completes
+    _create_model()
+    finisher = _finish_later(jobs_in_progress, [("Failed", "AlgorithmError: boom"), ("Completed", "")])
+    task = _transform_task("job-retry")
+    task["Parameters"] = {
+        **task["Parameters"],
+        "TransformJobName.$": "States.Format('job-{}', $$.State.RetryCount)",
+    }
+    del task["Parameters"]["TransformJobName"]
+    task["Retry"] = [{"ErrorEquals": [SYNC_JOB_FAILED_ERROR], "MaxAttempts": 1, "IntervalSeconds": 1}]
+    # When the state machine runs
+    described = run_definition(sfn_mock, {"StartAt": "T", "States": {"T": task}}, {})
+    finisher.join()
+    # Then the failure was retried (no stale callback endpoint) and the retry succeeded
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"])["TransformJobName"] == "job-1"
+
+
+def test_sync_job_failure_fails_the_task_with_the_describe_output_as_cause(sfn_mock, jobs_in_progress):
+    _create_model()
+    finisher = _finish_later(jobs_in_progress, [("Failed", "AlgorithmError: boom")])
+    described = run_definition(sfn_mock, {"StartAt": "T", "States": {"T": _transform_task("job-bad")}}, {})
+    finisher.join()
+    assert described["status"] == "FAILED"
+    assert described["error"] == SYNC_JOB_FAILED_ERROR
+    assert json.loads(described["cause"])["FailureReason"] == "AlgorithmError: boom"
+
+
+def test_sagemaker_request_response_and_client_errors_are_named_sagemaker_code(sfn_mock):
+    # createModel (request-response) works; describing a missing model fails as SageMaker.<Code>
+    definition = {
+        "StartAt": "Create",
+        "States": {
+            "Create": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sagemaker:createModel",
+                "Parameters": {
+                    "ModelName": "rr",
+                    "ExecutionRoleArn": ROLE,
+                    "PrimaryContainer": {"Image": "img"},
+                },
+                "ResultPath": "$.created",
+                "Next": "Missing",
+            },
+            "Missing": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sagemaker:describeModel",
+                "Parameters": {"ModelName": "no-such-model"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}],
+                "Next": "Done",
+            },
+            "Done": {"Type": "Pass", "End": True},
+        },
+    }
+    described = run_definition(sfn_mock, definition, {})
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["created"]["ModelArn"].endswith(":model/rr")
+    assert output["error"]["Error"] == "SageMaker.ValidationException"
+    assert "no-such-model" in output["error"]["Cause"]
+
+
+def test_jsonata_expressions_are_evaluated(sfn_mock):
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Pass",
+                "Output": {
+                    "total": "{% $sum($states.input.values) %}",
+                    "upper": "{% $uppercase($states.input.name) %}",
+                },
+                "End": True,
+            }
+        },
+    }
+    described = run_definition(sfn_mock, definition, {"values": [1, 2, 3.5], "name": "drift"})
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"total": 6.5, "upper": "DRIFT"}
+
+
+def test_jsonpath_list_index_then_field_gives_the_value(sfn_mock):
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Pass",
+                "Parameters": {
+                    "first.$": "$.List[0].Field",
+                    "all.$": "$.List[*].Field",
+                    "whole.$": "$.List[1]",
+                },
+                "End": True,
+            }
+        },
+    }
+    described = run_definition(sfn_mock, definition, {"List": [{"Field": "a"}, {"Field": "b"}]})
+    assert json.loads(described["output"]) == {"first": "a", "all": ["a", "b"], "whole": {"Field": "b"}}
+
+
+def test_aws_sdk_errors_are_named_service_dot_code(sfn_mock):
+    definition = {
+        "StartAt": "D",
+        "States": {
+            "D": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:sagemaker:describeModelPackageGroup",
+                "Parameters": {"ModelPackageGroupName": "missing"},
+                "End": True,
+            }
+        },
+    }
+    described = run_definition(sfn_mock, definition, {})
+    assert described["status"] == "FAILED"
+    assert described["error"].startswith("SageMaker."), described["error"]
+    assert not described["error"].startswith("SageMaker.sagemaker")
+
+
+def test_cloudformation_state_machine_is_executable_and_has_arn(cloud):
+    # The fixture's state machine was created by CloudFormation and referenced by !Ref / output
+    arn = cloud.stack.outputs["FlowStateMachineArn"]
+    execution = cloud.start_execution("FlowStateMachine", {"name": "cfn"})
+    described = cloud.wait_for_execution(execution)
+    assert described["stateMachineArn"] == arn
+    assert described["status"] == "SUCCEEDED", described
+
+
+def test_in_process_lambda_runs_the_real_handler_with_template_environment(cloud):
+    result = cloud.invoke("EchoFunction", {"name": "ada"})
+    assert result.ok, result
+    assert result.payload["greeting"] == "hello ada"  # GreetingPrefix default, from the shared layer
+    assert result.payload["table"] == cloud.stack.physical_id("StateTable")
+    assert result.payload["functionName"] == cloud.stack.physical_id("EchoFunction")
+    assert result.logs.startswith("START RequestId:")
+
+
+def test_in_process_lambda_error_is_the_exception_class_in_step_functions(cloud):
+    result = cloud.invoke("FailFunction", {"a": 1})
+    assert (result.error_type, result.error_message) == ("BrokenThingError", "broken on purpose: ['a']")
+    assert result.payload["stackTrace"]
+    described = cloud.wait_for_execution(cloud.start_execution("FlowStateMachine", {"fail": True}))
+    assert described["status"] == "FAILED"
+    assert described["error"] == "BrokenThingError"
+
+
+def test_patches_are_idempotent_and_all_applied():
+    patches.apply_all()
+    patches.apply_all()
+    assert len(patches.applied()) == len(patches.ALL_PATCHES)
