@@ -344,7 +344,7 @@ class RetrainingStarter:
             if _code(exc) != "ExecutionAlreadyExists":
                 raise
         arn = self._execution_arn(request.execution_name)
-        status = sfn.describe_execution(execution_arn=arn)["status"]
+        status = sfn.describe_execution(executionArn=arn)["status"]
         return arn, ("duplicate" if status == "RUNNING" else "already_ran")
 
     def _execution_arn(self, name: str) -> str:
@@ -356,7 +356,7 @@ class RetrainingStarter:
             if target == "pipeline":
                 status = client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=arn)
                 return status["PipelineExecutionStatus"] in ("Executing", "Stopping")
-            return client("stepfunctions").describe_execution(execution_arn=arn)["status"] == "RUNNING"
+            return client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
         except ClientError as exc:
             if _code(exc) in ("ExecutionDoesNotExist", "ResourceNotFound", "ValidationException"):
                 return False

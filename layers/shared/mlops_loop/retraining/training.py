@@ -1,0 +1,34 @@
+"""The training recipe shared by the state machine (TrainModel's HyperParameters, kept equal by a
+test), the SageMaker Pipeline definition and the sample seeding command (which trains v1 locally)."""
+
+from __future__ import annotations
+
+XGBOOST_FRAMEWORK_VERSION = "1.7-1"
+
+# SageMaker's built-in XGBoost takes every hyperparameter as a string.
+XGBOOST_HYPERPARAMETERS: dict[str, str] = {
+    "objective": "binary:logistic",
+    "eval_metric": "auc",
+    "num_round": "100",
+    "max_depth": "4",
+    "eta": "0.2",
+    "min_child_weight": "1",
+    "subsample": "0.8",
+    "seed": "42",
+}
+
+
+def xgboost_params() -> tuple[dict[str, object], int]:
+    """The same recipe for the xgboost Python package: (params, num_boost_round)."""
+    params: dict[str, object] = {}
+    for key, value in XGBOOST_HYPERPARAMETERS.items():
+        if key == "num_round":
+            continue
+        try:
+            params[key] = int(value)
+        except ValueError:
+            try:
+                params[key] = float(value)
+            except ValueError:
+                params[key] = value
+    return params, int(XGBOOST_HYPERPARAMETERS["num_round"])
