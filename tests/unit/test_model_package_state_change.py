@@ -1,0 +1,216 @@
+"""ModelPackageStateChange: approvals make a version live (SSM), people are told, others ignored."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from functions.model_package_state_change import app
+from mlops_loop.errors import InvalidEvent
+from tests.conftest import LIVE_PARAMETER
+from tests.helpers import ACCOUNT, GROUP, REGION, load_event
+from tests.unit.registry_seed import create_group, put_evaluation, register, set_status
+
+
+def live_value() -> dict | None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    try:
+        return json.loads(ssm.get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return None
+
+
+def event_for(name: str, version: int) -> dict:
+    event = load_event(name)
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/{version}"
+    event["detail"]["ModelPackageVersion"] = version
+    event["detail"]["ModelPackageArn"] = arn
+    event["resources"] = [arn]
+    return event
+
+
+@pytest.fixture
+def registry(function_env, lambda_context):
+    """v1 approved and recorded live (auc 0.95), v2 and v3 waiting for approval (v3: auc 0.97)."""
+    create_group()
+    v1 = register(run="r1", quality_uri=put_evaluation("r1", 0.95, 0.90))
+    register(run="r2")
+    v3 = register(
+        run="r3",
+        status="PendingManualApproval",
+        quality_uri=put_evaluation("r3", 0.97, 0.93),
+        metadata={"reason": "drift", "episodeId": "scheduled-20261124T020000Z"},
+    )
+    set_status(v1, "Approved")
+    boto3.client("sagemaker", region_name=REGION).update_model_package(
+        ModelPackageArn=v1.replace("/1", "/2"), ModelApprovalStatus="Rejected"
+    )
+    app.lambda_handler(event_for("model_package_approved", 1), lambda_context)
+    return {"v1": v1, "v3": v3}
+
+
+def test_approved_version_becomes_live_and_people_are_told(registry, topic, lambda_context):
+    # Given v1 is live; When v3 is approved
+    topic.messages()
+    set_status(registry["v3"], "Approved")
+    out = app.lambda_handler(load_event("model_package_approved"), lambda_context)
+
+    # Then the SSM parameter records v3 and one message says so
+    assert out["action"] == "recorded_live_and_notified"
+    live = live_value()
+    assert live["modelPackageArn"] == registry["v3"]
+    assert live["modelPackageVersion"] == 3
+    [message] = topic.messages()
+    assert message["Subject"] == f"[dev] Approved, now live: {GROUP} v3"
+    assert f"Previously live: {GROUP} v1" in message["Message"]
+    assert "The next scheduled batch-inference run uses it." in message["Message"]
+    # and the parameter's history is the audit log of what went live when
+    history = boto3.client("ssm", region_name=REGION).get_parameter_history(Name=LIVE_PARAMETER)["Parameters"]
+    assert [json.loads(h["Value"])["modelPackageVersion"] for h in history] == [1, 3]
+
+
+def test_duplicate_approval_event_writes_and_sends_nothing_more(registry, topic, lambda_context):
+    set_status(registry["v3"], "Approved")
+    app.lambda_handler(load_event("model_package_approved"), lambda_context)
+    topic.messages()
+
+    out = app.lambda_handler(load_event("model_package_approved"), lambda_context)
+
+    assert out == {
+        "action": "ignored",
+        "reason": "already live",
+        "messageId": None,
+        "batchExecutionArn": None,
+    }
+    assert topic.messages() == []
+
+
+def test_approving_an_older_version_does_not_make_it_live(registry, topic, lambda_context):
+    # Given v3 is approved and live; When the rejected v2 is approved afterwards
+    set_status(registry["v3"], "Approved")
+    app.lambda_handler(load_event("model_package_approved"), lambda_context)
+    topic.messages()
+    set_status(registry["v1"].replace("/1", "/2"), "Approved")
+    out = app.lambda_handler(event_for("model_package_approved", 2), lambda_context)
+
+    # Then v3 stays live (batch runs use the newest approved version) and the message says why
+    assert out["action"] == "notified"
+    assert live_value()["modelPackageVersion"] == 3
+    [message] = topic.messages()
+    assert message["Subject"] == f"[dev] Approved (not live): {GROUP} v2"
+    assert f"{GROUP} v3 stays live" in message["Message"]
+
+
+def test_rejecting_the_live_version_rolls_back_to_the_previous_approved(registry, topic, lambda_context):
+    set_status(registry["v3"], "Approved")
+    app.lambda_handler(load_event("model_package_approved"), lambda_context)
+    topic.messages()
+
+    set_status(registry["v3"], "Rejected", "Recall on malignant cases dropped")
+    out = app.lambda_handler(load_event("model_package_rejected"), lambda_context)
+
+    assert out["action"] == "recorded_live_and_notified"
+    assert live_value()["modelPackageVersion"] == 1
+    [message] = topic.messages()
+    assert message["Subject"] == f"[dev] Rejected: {GROUP} v3"
+    assert f"Live version is now: {GROUP} v1 (rolled back)." in message["Message"]
+    assert "Reason given: Recall on malignant cases dropped" in message["Message"]
+
+
+def test_pending_version_asks_approvers_with_metrics_against_the_live_version(
+    registry, topic, lambda_context
+):
+    topic.messages()
+    out = app.lambda_handler(load_event("model_package_pending_approval"), lambda_context)
+
+    assert out["action"] == "asked_approval"
+    [message] = topic.messages()
+    body = message["Message"]
+    assert message["Subject"] == f"[dev] Approval needed: {GROUP} v3"
+    assert "auc: 0.9700 (live v1: 0.9500, +0.0200)" in body
+    assert "accuracy: 0.9300 (live v1: 0.9000, +0.0300)" in body
+    assert "It was trained because: drift (episode scheduled-20261124T020000Z)." in body
+    assert f"--model-package-arn {registry['v3']} --model-approval-status Approved --region us-east-1" in body
+    assert live_value()["modelPackageVersion"] == 1  # asking changes nothing
+
+
+def test_run_on_approval_starts_a_batch_run(registry, topic, monkeypatch, lambda_context):
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = sfn.create_state_machine(
+        name="mlops-loop-dev-batch-inference",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+    )["stateMachineArn"]
+    monkeypatch.setenv("RUN_ON_APPROVAL", "true")
+    monkeypatch.setenv("BATCH_INFERENCE_STATE_MACHINE_ARN", machine)
+    from mlops_loop import settings
+
+    settings.reset()
+    set_status(registry["v3"], "Approved")
+
+    out = app.lambda_handler(load_event("model_package_approved"), lambda_context)
+
+    [execution] = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert execution["name"] == "approval-v3-20261123T153000Z"
+    assert out["batchExecutionArn"] == execution["executionArn"]
+    assert (
+        json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])["trigger"]
+        == "approval"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["model_package_approved", "model_package_rejected", "model_package_pending_approval"]
+)
+def test_events_of_another_group_are_ignored(registry, topic, lambda_context, name, caplog):
+    topic.messages()
+    before = live_value()
+    event = load_event(name)
+    event["detail"]["ModelPackageGroupName"] = "churn-model"
+    event["detail"]["ModelPackageArn"] = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn-model/3"
+
+    out = app.lambda_handler(event, lambda_context)
+
+    assert out["action"] == "ignored"
+    assert topic.messages() == []
+    assert live_value() == before
+    assert any(r.getMessage() == "Event of another model package group ignored" for r in caplog.records)
+
+
+def test_same_group_name_in_another_account_is_ignored_when_the_group_is_an_arn(
+    registry, topic, monkeypatch, lambda_context
+):
+    monkeypatch.setenv(
+        "MODEL_PACKAGE_GROUP", f"arn:aws:sagemaker:{REGION}:111122223333:model-package-group/{GROUP}"
+    )
+    from mlops_loop import settings
+
+    settings.reset()
+    assert app.lambda_handler(load_event("model_package_approved"), lambda_context)["action"] == "ignored"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda e: e["detail"].pop("ModelApprovalStatus"), "detail.ModelApprovalStatus"),
+        (lambda e: e["detail"].update(ModelApprovalStatus="Maybe"), "detail.ModelApprovalStatus"),
+        (lambda e: e["detail"].update(ModelPackageArn="not-an-arn"), "detail.ModelPackageArn"),
+        (lambda e: e["detail"].update(ModelPackageVersion="three"), "detail.ModelPackageVersion"),
+        (lambda e: e.update(source="aws.states"), "source"),
+        (lambda e: e.pop("detail-type"), "detail-type"),
+    ],
+)
+def test_malformed_event_is_a_clear_error_that_writes_nothing(registry, topic, lambda_context, mutate, field):
+    topic.messages()
+    before = live_value()
+    event = load_event("model_package_approved")
+    mutate(event)
+    set_status(registry["v3"], "Approved")
+
+    with pytest.raises(InvalidEvent, match=field):
+        app.lambda_handler(event, lambda_context)
+
+    assert topic.messages() == []
+    assert live_value() == before
