@@ -6,9 +6,9 @@ import json
 
 import boto3
 import pytest
+from mlops_loop.errors import InvalidEvent
 
 from functions.model_package_state_change import app
-from mlops_loop.errors import InvalidEvent
 from tests.conftest import LIVE_PARAMETER
 from tests.helpers import ACCOUNT, GROUP, REGION, load_event
 from tests.unit.registry_seed import create_group, put_evaluation, register, set_status

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from mlops_loop.errors import InvalidEvent
 
 from functions.notify_failure import app
-from mlops_loop.errors import InvalidEvent
 from tests.helpers import GROUP, load_event
 
 CONSOLE = "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/"
@@ -62,7 +62,7 @@ def test_data_quality_failure_points_at_the_report_and_never_retrains(function_e
         ),
     ],
 )
-def test_timed_out_and_aborted_executions_are_told(function_env, topic, lambda_context, name, subject, hint):
+def test_timed_out_and_aborted_executions_are_told(function_env, topic, lambda_context, name, subject, hint):  # noqa: PLR0917
     app.lambda_handler(load_event(name), lambda_context)
     [message] = topic.messages()
     assert message["Subject"].startswith(subject)
@@ -104,7 +104,7 @@ def test_other_pipeline_statuses_are_ignored(function_env, topic, lambda_context
         ("pipeline_execution_failed", lambda e: e.pop("region"), "region"),
     ],
 )
-def test_malformed_event_is_a_clear_error_that_sends_nothing(
+def test_malformed_event_is_a_clear_error_that_sends_nothing(  # noqa: PLR0917
     function_env, topic, lambda_context, name, mutate, field
 ):
     event = load_event(name)
