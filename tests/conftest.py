@@ -29,8 +29,10 @@ from pathlib import Path  # noqa: E402
 
 _ROOT = Path(__file__).resolve().parents[1]
 # `pip install -e .` should map the layer packages; fall back to the layer folders when it does not.
+# (A namespace package does not count: tests/dataquality/ looks like one once tests/ is on sys.path.)
 for _package, _folder in (("mlops_loop", "layers/shared"), ("dataquality", "layers/dataquality")):
-    if importlib.util.find_spec(_package) is None:
+    _spec = importlib.util.find_spec(_package)
+    if _spec is None or _spec.origin is None:
         sys.path.insert(0, str(_ROOT / _folder))
 
 from collections.abc import Iterator  # noqa: E402

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import boto3
 import pytest
+from mlops_loop.errors import InvalidEvent
 
 from functions.start_batch_inference import app
-from mlops_loop.errors import InvalidEvent
 from tests.helpers import ACCOUNT, REGION, emf_metrics, load_event
 
 PASS_DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
@@ -31,10 +31,14 @@ def state_machine(function_env, monkeypatch) -> str:
 
 
 def executions(arn: str) -> list[dict]:
-    return boto3.client("stepfunctions", region_name=REGION).list_executions(stateMachineArn=arn)["executions"]
+    return boto3.client("stepfunctions", region_name=REGION).list_executions(stateMachineArn=arn)[
+        "executions"
+    ]
 
 
-def test_tick_starts_one_execution_named_from_the_scheduled_time(state_machine, function_env, lambda_context, capsys):
+def test_tick_starts_one_execution_named_from_the_scheduled_time(
+    state_machine, function_env, lambda_context, capsys
+):
     # When the schedule fires
     out = app.lambda_handler(load_event("schedule_batch_inference"), lambda_context)
 

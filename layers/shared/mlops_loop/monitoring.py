@@ -11,7 +11,6 @@ its layer (with numpy/pyarrow), the other functions stay light.
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +29,6 @@ VIOLATIONS = "constraint_violations.json"
 REPORT = "report.html"
 VERDICT = "verdict.json"
 MAX_FEATURE_METRICS = 100
-_DISTANCE_IN_DESCRIPTION = re.compile(r"distance:?\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)", re.IGNORECASE)
 
 
 def monitoring_prefix(cfg: MonitorBatchSettings, group: str, version: int, run_id: str) -> S3Uri:
@@ -80,17 +78,6 @@ def _put(loc: S3Uri, name: str, body: str, content_type: str) -> str:
 def _violations(doc: Any) -> list[Violation]:
     items = doc.get("violations", []) if isinstance(doc, dict) else doc
     return [Violation.model_validate(v) for v in items or []]
-
-
-def _distances_from_violations(violations: list[Violation]) -> dict[str, float]:
-    """Model Monitor writes drift distances only into baseline_drift_check descriptions."""
-    out: dict[str, float] = {}
-    for v in violations:
-        if v.constraint_check_type == "baseline_drift_check":
-            match = _DISTANCE_IN_DESCRIPTION.search(v.description)
-            if match:
-                out[v.feature_name] = float(match.group(1))
-    return out
 
 
 def _emit_metrics(group: str, verdict: str, distances: dict[str, float], violation_count: int) -> None:
@@ -188,17 +175,21 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringRe
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
     result.write(str(out))
-    violations = _violations(result.violations)
+    summary = result.summary()
     report = dataquality.render_report(
-        baseline_statistics, result.statistics, result.violations, title=_title(req)
+        baseline_statistics,
+        result.statistics,
+        result.violations,
+        title=_title(req),
+        feature_distances=result.feature_distances,
     )
     return _finish(
         req,
         out,
-        verdict=result.verdict,
-        violations=violations,
-        distances={k: float(v) for k, v in result.feature_distances.items()},
-        drifted=list(result.drifted_features),
+        verdict=summary["verdict"],
+        violations=_violations(result.violations),
+        distances={k: float(v) for k, v in summary["featureDistances"].items()},
+        drifted=list(summary["driftedFeatures"]),
         report_html=report,
         engine="dataquality",
     )
@@ -207,6 +198,7 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringRe
 def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult:
     """Read what Model Monitor's analyzer wrote; copy it under the monitoring prefix if elsewhere."""
     import dataquality
+    from dataquality import errors as dq_errors
 
     out = _output_location(req, cfg)
     source = S3Uri.parse(req.processing_output_s3_uri) if req.processing_output_s3_uri else out
@@ -227,22 +219,24 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringR
     if source != out:
         _put(out, STATISTICS, json.dumps(batch_statistics), "application/json")
         _put(out, VIOLATIONS, json.dumps(violations_doc), "application/json")
-    violations = _violations(violations_doc)
-    verdict = dataquality.verdict_from_violations(violations_doc)
-    distances = _distances_from_violations(violations)
-    drifted = sorted(
-        {v.feature_name for v in violations if v.constraint_check_type == "baseline_drift_check"}
-    )
+    try:
+        found = dataquality.verdict_from_violations(violations_doc)
+    except dq_errors.BaselineFormatError as exc:
+        raise MonitoringOutputNotFound(f"constraint_violations.json under {source}: {exc}") from None
     report = dataquality.render_report(
-        baseline_statistics, batch_statistics, violations_doc.get("violations", []), title=_title(req)
+        baseline_statistics,
+        batch_statistics,
+        violations_doc,
+        title=_title(req),
+        feature_distances=found.feature_distances,
     )
     return _finish(
         req,
         out,
-        verdict=verdict,
-        violations=violations,
-        distances=distances,
-        drifted=drifted if verdict == "drift" else [],
+        verdict=found.verdict,
+        violations=[Violation.model_validate(v) for v in found.violations],
+        distances={k: float(v["distance"]) for k, v in found.feature_distances.items()},
+        drifted=list(found.drifted_features),
         report_html=report,
         engine="model-monitor",
     )

@@ -1,0 +1,172 @@
+"""MonitorBatch with the real dataquality analyzer: clean, drift, data-quality failure, files, metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import boto3
+import dataquality
+import numpy as np
+import pytest
+from mlops_loop.errors import BaselineObjectNotFound, InvalidEvent
+
+from functions.monitor_batch import app
+from tests.helpers import REGION, emf_metrics, load_event
+
+FEATURES = ["mean_radius", "mean_texture", "mean_smoothness"]
+
+
+def _csv(rows: np.ndarray, header: list[str] | None = None) -> bytes:
+    out = io.StringIO()
+    if header:
+        out.write(",".join(header) + "\n")
+    for row in rows:
+        out.write(",".join(f"{v:.5f}" for v in row) + "\n")
+    return out.getvalue().encode()
+
+
+def _rows(n: int, seed: int, shift: float = 0.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    data = np.column_stack([rng.normal(14.0, 3.0, n), rng.normal(19.0, 4.0, n), rng.normal(0.1, 0.01, n)])
+    data[:, 0] += shift
+    return data
+
+
+def _put(uri: str, body: bytes) -> None:
+    bucket, key = uri[5:].split("/", 1)
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def _get(uri: str) -> bytes:
+    bucket, key = uri[5:].split("/", 1)
+    return boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def _keys(prefix_uri: str) -> list[str]:
+    bucket, key = prefix_uri[5:].split("/", 1)
+    got = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=bucket, Prefix=key)
+    return sorted(o["Key"][len(key) :] for o in got.get("Contents", []))
+
+
+@pytest.fixture
+def baseline(function_env, tmp_path):
+    """A baseline suggested by the analyzer from 2,000 training rows, registered where the event says."""
+    event = load_event("monitor_batch_analyze")
+    train = tmp_path / "train.csv"
+    train.write_bytes(_csv(_rows(2000, seed=1), header=FEATURES))
+    made = dataquality.suggest_baseline(str(train), has_header=True)
+    _put(event["baselineStatisticsS3Uri"], json.dumps(made.statistics).encode())
+    _put(event["baselineConstraintsS3Uri"], json.dumps(made.constraints).encode())
+    return made
+
+
+def put_batch(rows: np.ndarray) -> None:
+    _put(load_event("monitor_batch_analyze")["batchInputS3Uri"] + "batch.csv", _csv(rows))
+
+
+def test_clean_batch_writes_the_four_files_under_the_versions_prefix(baseline, lambda_context, capsys):
+    # Given a batch like the training data
+    put_batch(_rows(800, seed=2))
+    event = load_event("monitor_batch_analyze")
+
+    # When the workflow monitors it
+    out = app.lambda_handler(event, lambda_context)
+
+    # Then it is clean, and the files sit under .../v3/<run>/monitoring/ (lineage)
+    assert out["verdict"] == "clean"
+    assert out["driftedFeatures"] == []
+    assert set(out["featureDistances"]) == set(FEATURES)
+    prefix = event["outputS3Uri"]
+    assert _keys(prefix) == ["constraint_violations.json", "report.html", "statistics.json", "verdict.json"]
+    assert out["statisticsS3Uri"] == prefix + "statistics.json"
+    assert out["violationsS3Uri"] == prefix + "constraint_violations.json"
+    assert out["reportS3Uri"] == prefix + "report.html"
+    assert json.loads(_get(prefix + "verdict.json"))["modelPackageVersion"] == 3
+    assert b"<html" in _get(prefix + "report.html").lower()
+    # and the drift distance of every feature is a metric
+    drift = [m for m in emf_metrics(capsys.readouterr().out) if m["name"] == "DriftDistance"]
+    assert sorted(m["dimensions"]["Feature"] for m in drift) == sorted(FEATURES)
+
+
+def test_shifted_feature_is_drift(baseline, lambda_context, capsys):
+    put_batch(_rows(800, seed=3, shift=6.0))
+
+    out = app.lambda_handler(load_event("monitor_batch_analyze"), lambda_context)
+
+    assert out["verdict"] == "drift"
+    assert out["driftedFeatures"] == ["mean_radius"]
+    assert out["featureDistances"]["mean_radius"] > 0.5
+    assert {"feature_name": "mean_radius", "constraint_check_type": "baseline_drift_check"}.items() <= out[
+        "violations"
+    ][0].items()
+    metrics = emf_metrics(capsys.readouterr().out)
+    assert [m["value"] for m in metrics if m["name"] == "ConstraintViolations"] == [len(out["violations"])]
+
+
+def test_broken_columns_are_a_data_quality_failure(baseline, lambda_context):
+    rows = _rows(300, seed=4)
+    put_batch(np.column_stack([rows, rows[:, 0]]))  # one column too many
+
+    out = app.lambda_handler(load_event("monitor_batch_analyze"), lambda_context)
+
+    assert out["verdict"] == "data_quality_failure"
+    assert out["driftedFeatures"] == []
+
+
+def test_classify_reads_what_model_monitor_wrote(baseline, lambda_context, tmp_path):
+    # Given a Model Monitor processing job wrote its files into the monitoring prefix
+    event = load_event("monitor_batch_classify")
+    prefix = event["outputS3Uri"]
+    local = tmp_path / "batch.csv"
+    local.write_bytes(_csv(_rows(500, seed=5)))
+    batch = dataquality.check(
+        str(local),
+        baseline_statistics=baseline.statistics,
+        baseline_constraints=baseline.constraints,
+    )
+    _put(prefix + "statistics.json", json.dumps(batch.statistics).encode())
+    violations = {
+        "violations": [
+            {
+                "feature_name": "mean_texture",
+                "constraint_check_type": "baseline_drift_check",
+                "description": "Baseline drift distance: 0.3127 exceeds threshold: 0.1",
+            }
+        ]
+    }
+    _put(prefix + "constraint_violations.json", json.dumps(violations).encode())
+
+    # When the workflow classifies them
+    out = app.lambda_handler(event, lambda_context)
+
+    # Then the verdict, distances and report come from those files
+    assert out["verdict"] == "drift"
+    assert out["driftedFeatures"] == ["mean_texture"]
+    assert out["featureDistances"] == {"mean_texture": 0.3127}
+    assert _keys(prefix) == ["constraint_violations.json", "report.html", "statistics.json", "verdict.json"]
+
+
+def test_missing_baseline_object_is_a_named_failure(function_env, lambda_context):
+    put_batch(_rows(100, seed=6))
+    event = load_event("monitor_batch_analyze")
+    with pytest.raises(BaselineObjectNotFound, match="baseline statistics not found"):
+        app.lambda_handler(event, lambda_context)
+    assert _keys(event["outputS3Uri"]) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"mode": "score"}, "mode"),
+        ({"baselineStatisticsS3Uri": "statistics.json"}, "baselineStatisticsS3Uri"),
+        ({"model": {"modelPackageVersion": 3}}, "model"),
+        ({"outputS3Uri": "s3://mlops-loop-dev-artifacts-123456789012/elsewhere/"}, "lineage"),
+    ],
+)
+def test_malformed_request_is_a_clear_error_that_writes_nothing(baseline, lambda_context, change, field):
+    put_batch(_rows(100, seed=7))
+    event = load_event("monitor_batch_analyze") | change
+    with pytest.raises(InvalidEvent, match=field):
+        app.lambda_handler(event, lambda_context)
+    assert _keys("s3://mlops-loop-dev-artifacts-123456789012/batch-inference/") == []

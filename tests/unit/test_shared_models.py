@@ -1,0 +1,164 @@
+"""Event models against the sample events; settings; names; notification rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mlops_loop import notifications, registry, settings
+from mlops_loop.errors import ConfigurationError, InvalidEvent
+from mlops_loop.models import (
+    DataDriftDetectedEvent,
+    ModelPackageStateChangeEvent,
+    MonitorBatchRequest,
+    PipelineExecutionStatusChangeEvent,
+    ResolvedModel,
+    ResolveModelRequest,
+    ScheduledInvocation,
+    StepFunctionsExecutionStatusChangeEvent,
+    parse_event,
+)
+
+from tests.helpers import EVENTS, GROUP, load_event
+
+MODEL_FOR_EVENT = {
+    "drift_detected": DataDriftDetectedEvent,
+    "model_package_approved": ModelPackageStateChangeEvent,
+    "model_package_rejected": ModelPackageStateChangeEvent,
+    "model_package_pending_approval": ModelPackageStateChangeEvent,
+    "pipeline_execution_failed": PipelineExecutionStatusChangeEvent,
+    "sfn_execution_failed": StepFunctionsExecutionStatusChangeEvent,
+    "sfn_execution_data_quality_failure": StepFunctionsExecutionStatusChangeEvent,
+    "sfn_execution_timed_out": StepFunctionsExecutionStatusChangeEvent,
+    "sfn_execution_aborted": StepFunctionsExecutionStatusChangeEvent,
+    "sfn_execution_succeeded": StepFunctionsExecutionStatusChangeEvent,
+    "schedule_batch_inference": ScheduledInvocation,
+    "schedule_freshness": ScheduledInvocation,
+    "resolve_model": ResolveModelRequest,
+    "monitor_batch_analyze": MonitorBatchRequest,
+    "monitor_batch_classify": MonitorBatchRequest,
+}
+
+
+def test_every_sample_event_has_a_model_and_parses():
+    assert {p.stem for p in EVENTS.glob("*.json")} == set(MODEL_FOR_EVENT)
+    for name, model in MODEL_FOR_EVENT.items():
+        parse_event(load_event(name), model)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in MODEL_FOR_EVENT if not n.startswith(("schedule", "resolve", "monitor"))]
+)
+def test_eventbridge_samples_use_the_documented_envelope(name):
+    event = load_event(name)
+    assert set(event) == {
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    }
+    assert event["account"] == "123456789012"
+    assert event["region"] == "us-east-1"
+    assert json.dumps(event).count(GROUP) >= 1 or name.startswith(("sfn", "pipeline"))
+
+
+def test_drift_event_carries_the_episode_and_the_violations():
+    detail = parse_event(load_event("drift_detected"), DataDriftDetectedEvent).detail
+    assert detail.drift_episode_id == "scheduled-20261124T020000Z"
+    assert detail.drifted_features == ["mean_radius", "mean_texture"]
+    assert detail.violations[0].constraint_check_type == "baseline_drift_check"
+
+
+def test_resolved_model_round_trips_through_the_state_machine_json():
+    model = load_event("monitor_batch_analyze")["model"]
+    assert ResolvedModel.model_validate(model).dump() == model
+
+
+def test_invalid_event_names_fields_but_not_values():
+    event = load_event("drift_detected")
+    event["detail"]["modelPackageArn"] = "secret-looking-value-123"
+    with pytest.raises(InvalidEvent) as info:
+        parse_event(event, DataDriftDetectedEvent)
+    assert "detail.modelPackageArn" in str(info.value)
+    assert "secret-looking-value-123" not in str(info.value)
+
+
+def test_settings_name_every_missing_variable():
+    with pytest.raises(ConfigurationError) as info:
+        settings.load(settings.ModelPackageStateChangeSettings, {"ENVIRONMENT_NAME": "dev"})
+    for name in ("MODEL_PACKAGE_GROUP", "NOTIFICATION_TOPIC_ARN", "LIVE_MODEL_PARAMETER_NAME"):
+        assert f"missing environment variable {name}" in str(info.value)
+
+
+def test_settings_parse_types_and_defaults():
+    cfg = settings.load(
+        settings.ModelPackageStateChangeSettings,
+        {
+            "ENVIRONMENT_NAME": "prod",
+            "MODEL_PACKAGE_GROUP": f"arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/{GROUP}",
+            "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t",
+            "LIVE_MODEL_PARAMETER_NAME": "/mlops/prod/live",
+            "RUN_ON_APPROVAL": "true",
+            "BATCH_INFERENCE_STATE_MACHINE_ARN": "",
+        },
+    )
+    assert cfg.run_on_approval is True
+    assert cfg.batch_inference_state_machine_arn is None
+    with pytest.raises(ConfigurationError, match="MODEL_PACKAGE_GROUP"):
+        settings.load(
+            settings.ResolveModelSettings, {"ENVIRONMENT_NAME": "dev", "MODEL_PACKAGE_GROUP": "bad name!"}
+        )
+
+
+def test_group_arn_gives_region_account_and_name():
+    ref = registry.GroupRef.parse(f"arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/{GROUP}")
+    assert (ref.name, ref.region, ref.account) == (GROUP, "eu-west-1", "111122223333")
+    assert ref.api_name.startswith("arn:aws:sagemaker:eu-west-1:111122223333:")
+    assert ref.owns(f"arn:aws:sagemaker:eu-west-1:111122223333:model-package/{GROUP}/4", GROUP)
+    assert not ref.owns(f"arn:aws:sagemaker:eu-west-1:444455556666:model-package/{GROUP}/4", GROUP)
+    with pytest.raises(ValueError, match="not a model package group"):
+        registry.GroupRef.parse("arn:aws:s3:::bucket")
+
+
+def test_model_names_follow_sagemakers_rules_and_stay_distinct():
+    import re
+
+    assert registry.model_name(GROUP, 7) == f"{GROUP}-v7"
+    long_a, long_b = "a" * 60 + "-x", "a" * 60 + "-y"
+    names = {registry.model_name(long_a, 123), registry.model_name(long_b, 123)}
+    assert len(names) == 2
+    for name in names:
+        assert len(name) <= 63
+        assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
+        assert name.endswith("-v123")
+    assert registry.model_name(long_a, 123) == registry.model_name(long_a, 123)
+
+
+def test_subjects_are_one_line_and_under_100_characters():
+    note = notifications.workflow_failed(
+        env="prod",
+        status="FAILED",
+        execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:" + "x" * 80,
+        state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:" + "m" * 80,
+        execution_name="x" * 80 + "\nInjected: header",
+        error="States.TaskFailed",
+        cause="c" * 5000,
+        run_id=None,
+        region="us-east-1",
+    )
+    assert len(note.subject) < 100
+    assert "\n" not in note.subject
+    assert len(note.message) < 2000
+
+
+def test_metrics_are_read_from_sagemaker_and_flat_evaluation_shapes():
+    nested = {"binary_classification_metrics": {"auc": {"value": 0.98, "standard_deviation": 0.01}}}
+    assert notifications.flatten_metrics(nested) == {"auc": 0.98}
+    assert notifications.flatten_metrics({"auc": 0.9, "n": True, "name": "x"}) == {"auc": 0.9}
+    text = notifications.compare_metrics({"auc": 0.98}, {"auc": 0.95}, 2)
+    assert "auc: 0.9800 (live v2: 0.9500, +0.0300)" in text
