@@ -21,6 +21,8 @@ BACKEND_METHODS = (
     "create_processing_job",
     "create_model_package",
     "update_model_package",
+    "start_pipeline_execution",
+    "describe_pipeline_execution",
 )
 
 _lock = threading.RLock()
