@@ -33,6 +33,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         training_data_s3_uri=cfg.training_data_s3_uri,
         starter_factory=lambda: starter_for(cfg),
     )
+    if result.age_days is not None:
+        metrics.add_metric(name="LiveModelAgeDays", unit=MetricUnit.Count, value=result.age_days)
     if result.start is not None and result.start.started:
         metrics.add_dimension(name="Reason", value="stale")
         metrics.add_metric(name="RetrainingStarts", unit=MetricUnit.Count, value=1)

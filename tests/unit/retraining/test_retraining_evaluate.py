@@ -1,0 +1,120 @@
+"""EvaluateModel: numpy metrics equal scikit-learn's; evaluation.json has Model Monitor's shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from mlops_loop.errors import InvalidEvent
+from mlops_loop.retraining.errors import InvalidPredictions, PredictionCountMismatch, PredictionsNotFound
+from mlops_loop.retraining.evaluate import auc, model_quality_report, point_metrics
+from sklearn import metrics as skm
+
+from functions.evaluate_model import app
+from tests.helpers import REGION, FakeLambdaContext
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_metrics_equal_scikit_learn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(30, 400))
+    labels = rng.integers(0, 2, n)
+    # Noisy scores correlated with the label, rounded so that ties occur.
+    scores = np.clip(labels * 0.3 + rng.normal(0.35, 0.25, n), 0, 1).round(2)
+    predicted = (scores >= 0.5).astype(int)
+
+    m = point_metrics(labels, scores)
+
+    assert auc(labels, scores) == pytest.approx(skm.roc_auc_score(labels, scores), abs=1e-12)
+    assert m["accuracy"] == pytest.approx(skm.accuracy_score(labels, predicted))
+    assert m["precision"] == pytest.approx(skm.precision_score(labels, predicted, zero_division=0))
+    assert m["recall"] == pytest.approx(skm.recall_score(labels, predicted))
+    assert m["f1"] == pytest.approx(skm.f1_score(labels, predicted))
+    assert m["f2"] == pytest.approx(skm.fbeta_score(labels, predicted, beta=2))
+    assert m["f0_5"] == pytest.approx(skm.fbeta_score(labels, predicted, beta=0.5))
+    tn, fp, fn, tp = skm.confusion_matrix(labels, predicted).ravel()
+    assert (m["tn"], m["fp"], m["fn"], m["tp"]) == (tn, fp, fn, tp)
+
+
+def test_auc_of_perfect_inverted_and_constant_scores() -> None:
+    labels = np.array([0, 0, 1, 1])
+    assert auc(labels, np.array([0.1, 0.2, 0.8, 0.9])) == 1.0
+    assert auc(labels, np.array([0.9, 0.8, 0.2, 0.1])) == 0.0
+    assert auc(labels, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5
+
+
+def test_report_has_model_monitor_model_quality_shape() -> None:
+    labels = np.array([0, 0, 1, 1, 1, 0, 1, 0])
+    scores = np.array([0.1, 0.6, 0.7, 0.9, 0.4, 0.2, 0.8, 0.3])
+    report = model_quality_report(labels, scores)
+    metrics = report["binary_classification_metrics"]
+    assert report["dataset"]["item_count"] == 8
+    # outer key = actual label, inner = predicted (as Model Monitor writes it)
+    assert metrics["confusion_matrix"] == {"0": {"0": 3, "1": 1}, "1": {"0": 1, "1": 3}}
+    for name in ("auc", "accuracy", "precision", "recall", "f1", "f2", "f0_5", "true_positive_rate"):
+        assert set(metrics[name]) == {"value", "standard_deviation"}
+        assert metrics[name]["standard_deviation"] == "NaN"  # fewer than 200 rows, as Model Monitor
+    assert metrics["auc"]["value"] == pytest.approx(skm.roc_auc_score(labels, scores))
+    roc = metrics["receiver_operating_characteristic_curve"]
+    assert len(roc["false_positive_rates"]) == len(roc["true_positive_rates"])
+    json.dumps(report, allow_nan=False)  # valid JSON, no bare NaN
+
+
+def test_standard_deviation_from_200_rows() -> None:
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, 300)
+    scores = np.clip(labels * 0.4 + rng.uniform(0, 0.6, 300), 0, 1)
+    report = model_quality_report(labels, scores)
+    std = report["binary_classification_metrics"]["auc"]["standard_deviation"]
+    assert isinstance(std, float) and 0 <= std < 0.1
+
+
+def put(bucket: str, key: str, body: str) -> None:
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body=body.encode())
+
+
+def request(bucket: str) -> dict[str, Any]:
+    return {
+        "runId": "retrain-x",
+        "predictionsS3Uri": f"s3://{bucket}/retraining/retrain-x/test-predictions/",
+        "testLabelsS3Uri": f"s3://{bucket}/retraining/retrain-x/test-labels/",
+        "evaluationS3Uri": f"s3://{bucket}/retraining/retrain-x/evaluation/evaluation.json",
+    }
+
+
+def test_handler_reads_transform_output_and_labels_and_writes_evaluation_json(bucket: str) -> None:
+    # Given: a transform output (`<input>.out`, one probability per line) and the held-out labels
+    labels = [0, 1, 1, 0, 1, 0]
+    scores = [0.2, 0.9, 0.4, 0.1, 0.8, 0.6]
+    put(bucket, "retraining/retrain-x/test-predictions/test.csv.out", "\n".join(map(str, scores)) + "\n")
+    put(bucket, "retraining/retrain-x/test-labels/test-labels.csv", "\n".join(map(str, labels)) + "\n")
+
+    # When
+    result = app.lambda_handler(request(bucket), FakeLambdaContext())
+
+    # Then
+    assert result["auc"] == pytest.approx(skm.roc_auc_score(labels, scores))
+    assert result["accuracy"] == pytest.approx(4 / 6)
+    assert result["itemCount"] == 6
+    body = boto3.client("s3", region_name=REGION).get_object(
+        Bucket=bucket, Key="retraining/retrain-x/evaluation/evaluation.json"
+    )["Body"]
+    doc = json.loads(body.read())
+    assert doc["binary_classification_metrics"]["auc"]["value"] == result["auc"]
+
+
+def test_handler_named_errors(bucket: str) -> None:
+    with pytest.raises(PredictionsNotFound):
+        app.lambda_handler(request(bucket), FakeLambdaContext())
+    put(bucket, "retraining/retrain-x/test-predictions/test.csv.out", "0.1\n0.9\n")
+    put(bucket, "retraining/retrain-x/test-labels/test-labels.csv", "0\n1\n1\n")
+    with pytest.raises(PredictionCountMismatch):
+        app.lambda_handler(request(bucket), FakeLambdaContext())
+    put(bucket, "retraining/retrain-x/test-labels/test-labels.csv", "1\n1\n")
+    with pytest.raises(InvalidPredictions, match="one class"):
+        app.lambda_handler(request(bucket), FakeLambdaContext())
+    with pytest.raises(InvalidEvent):
+        app.lambda_handler({"runId": "x", "predictionsS3Uri": "nope"}, FakeLambdaContext())
