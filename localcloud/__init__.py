@@ -4,14 +4,13 @@
 is the command line (serve, invoke).
 """
 
-from localcloud.cloud import ExecutionTimeoutError, FunctionError, InvokeResult, LocalCloud
+from localcloud.cloud import ExecutionTimeoutError, InvokeResult, LocalCloud
 from localcloud.faults import Faults
 from localcloud.outbox import Notification, Outbox
 
 __all__ = [
     "ExecutionTimeoutError",
     "Faults",
-    "FunctionError",
     "InvokeResult",
     "LocalCloud",
     "Notification",

@@ -28,7 +28,7 @@ import boto3
 from botocore.config import Config
 
 from localcloud import patches, runtime
-from localcloud.events import EventRouter, _Invoker
+from localcloud.events import DeliveryError, EventRouter, _Invoker
 from localcloud.faults import Faults
 from localcloud.lambda_runtime import FunctionRegistry
 from localcloud.outbox import Outbox
@@ -53,10 +53,6 @@ class InvokeResult:
     @property
     def ok(self) -> bool:
         return self.error_type is None
-
-
-class FunctionError(RuntimeError):
-    """A scheduled Lambda target ended with a function error (its error payload is the message)."""
 
 
 class ExecutionTimeoutError(TimeoutError):
@@ -145,7 +141,11 @@ class LocalCloud:
                 cloud._attach_job_runner()
             cloud.stack = deploy(template_path, functions, parameters, region, stack_name)
             cloud.router.function_dead_letter_queues.update(cloud.stack.function_dead_letter_queues)
-            cloud.clock = Clock(now or datetime.now(UTC), cloud.account, region, cloud._deliver_scheduled)
+            cloud.router.function_async_retries.update(cloud.stack.function_async_retries)
+            cloud.router.function_on_failure.update(cloud.stack.function_on_failure)
+            cloud.clock = Clock(
+                now or datetime.now(UTC), cloud.account, region, cloud._deliver_scheduled, cloud._send_sqs
+            )
             yield cloud
         finally:
             cloud._shutdown(active)
@@ -323,11 +323,13 @@ class LocalCloud:
     def _deliver_scheduled(self, target_arn: str, payload: str) -> str | None:
         service = target_arn.split(":")[2]
         if service == "lambda":
-            result, errored = self._invoke_lambda_arn(target_arn, json.loads(payload))
-            if errored:
-                raise FunctionError(result)
-            return None
+            if self.faults.take_throttle("lambda", "Invoke"):
+                raise DeliveryError("ThrottlingException", "lambda Invoke throttled (injected fault)")
+            error_type = self.router.invoke_async(target_arn, json.loads(payload))
+            return f"function error {error_type}" if error_type else None
         if service == "states":
+            if self.faults.take_throttle("stepfunctions", "StartExecution"):
+                raise DeliveryError("ThrottlingException", "states StartExecution throttled (injected fault)")
             return self._start_execution_arn(target_arn, payload)
         raise NotImplementedError(f"the local scheduler does not deliver to {target_arn}")
 

@@ -3,12 +3,15 @@ SNS and SQS targets, with Input/InputPath/InputTransformer, retries and dead-let
 
 Deliveries happen on the caller's thread, before `put_events` (or `emit`) returns; a Step
 Functions target starts an execution, which then runs on its own thread.
-Delivery to a Lambda target is the asynchronous invocation of AWS: a function error does not
-fail the delivery; the event goes to the function's own dead-letter queue when it has one
-(AWS would first retry twice; here the function runs once). A delivery that fails (no such
-function or state machine, a throttled target API, a bad input) is retried
-`RetryPolicy.MaximumRetryAttempts` times (default 2 here) and then sent to the target's
-`DeadLetterConfig` queue with the attributes EventBridge sets.
+
+Delivery to a Lambda target is Lambda's asynchronous invocation (`invoke_async`): a function
+error does not fail the delivery; Lambda runs the function again up to the function's
+`EventInvokeConfig.MaximumRetryAttempts` times (AWS default 2; here at once, without AWS's
+one- and two-minute pauses), then sends the event to its OnFailure destination or its
+dead-letter queue. A delivery that fails (no such function or state machine, a throttled
+target API, a bad input) is retried `RetryPolicy.MaximumRetryAttempts` times (default 2 here,
+185 in AWS) and then sent to the target's `DeadLetterConfig` queue with the attributes
+EventBridge sets (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from localcloud.faults import Faults
 LOG = logging.getLogger(__name__)
 
 DEFAULT_RETRY_ATTEMPTS = 2
+LAMBDA_ASYNC_RETRY_ATTEMPTS = 2  # Lambda's default for asynchronous invocations
 
 
 class DeliveryError(RuntimeError):
@@ -111,6 +115,8 @@ class EventRouter:
     faults: Faults
     invoker: _Invoker
     function_dead_letter_queues: dict[str, str] = field(default_factory=dict)
+    function_async_retries: dict[str, int] = field(default_factory=dict)
+    function_on_failure: dict[str, str] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
     emitted: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -227,18 +233,7 @@ class EventRouter:
         service = arn.split(":")[2]
         if service == "lambda":
             self._maybe_throttle("lambda", "Invoke")
-            result, errored = self.invoker.invoke_lambda(arn, payload)
-            if not errored:
-                return None
-            function_name = arn.split(":")[6]
-            dead_letter = self.function_dead_letter_queues.get(function_name)
-            if dead_letter:
-                self.invoker.send_sqs(
-                    dead_letter,
-                    json.dumps(payload),
-                    {"RequestID": str(uuid.uuid4()), "ErrorCode": "200", "ErrorMessage": result[:1000]},
-                )
-            return _error_type(result)
+            return self.invoke_async(arn, payload)
         if service == "states":
             self._maybe_throttle("stepfunctions", "StartExecution")
             self.invoker.start_execution(arn, payload if isinstance(payload, str) else json.dumps(payload))
@@ -254,6 +249,49 @@ class EventRouter:
             self.invoker.send_sqs(arn, body, None)
             return None
         raise DeliveryError("UnsupportedTarget", f"the local router does not deliver to {arn}")
+
+    def invoke_async(self, function_arn: str, payload: Any) -> str | None:
+        """Lambda's asynchronous invocation: retries on function error, then the function's
+        OnFailure destination or dead-letter queue. Returns the last errorType, None on success."""
+        function_name = function_arn.split(":")[6] if function_arn.startswith("arn:") else function_arn
+        retries = self.function_async_retries.get(function_name, LAMBDA_ASYNC_RETRY_ATTEMPTS)
+        request_id = str(uuid.uuid4())
+        result = ""
+        attempts = 0
+        for attempts in range(1, retries + 2):  # noqa: B007 - the count is reported below
+            result, errored = self.invoker.invoke_lambda(function_arn, payload)
+            if not errored:
+                return None
+        error_type = _error_type(result)
+        on_failure = self.function_on_failure.get(function_name)
+        dead_letter = self.function_dead_letter_queues.get(function_name)
+        if on_failure and on_failure.split(":")[2] == "sqs":
+            record = {
+                "version": "1.0",
+                "timestamp": now_iso(),
+                "requestContext": {
+                    "requestId": request_id,
+                    "functionArn": f"{function_arn}:$LATEST",
+                    "condition": "RetriesExhausted",
+                    "approximateInvokeCount": attempts,
+                },
+                "requestPayload": payload,
+                "responseContext": {
+                    "statusCode": 200,
+                    "executedVersion": "$LATEST",
+                    "functionError": "Unhandled",
+                },
+                "responsePayload": json.loads(result) if result else None,
+            }
+            self.invoker.send_sqs(on_failure, json.dumps(record), None)
+        elif dead_letter:
+            message = json.loads(result).get("errorMessage", "") if result else ""
+            self.invoker.send_sqs(
+                dead_letter,
+                json.dumps(payload),
+                {"RequestID": request_id, "ErrorCode": "200", "ErrorMessage": str(message)[:1000]},
+            )
+        return error_type
 
     def _maybe_throttle(self, service: str, operation: str) -> None:
         if self.faults.take_throttle(service, operation):

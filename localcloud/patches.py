@@ -360,6 +360,32 @@ def patch_aws_sdk_error_names() -> None:
     _once("aws_sdk_error_names", apply)
 
 
+# (k) -------------------------------------------------------------------------------------------
+def patch_cloudformation_no_value() -> None:
+    """`AWS::NoValue` removes a list element, as in CloudFormation. moto leaves a None there:
+    `Policies: [!If [Cond, {...}, !Ref AWS::NoValue]]` then breaks IAM roles."""
+
+    def apply() -> None:
+        from moto.cloudformation import parsing
+
+        original = parsing.clean_json
+
+        def clean_json(resource_json: Any, resources_map: Any) -> Any:
+            result = original(resource_json, resources_map)
+            if isinstance(resource_json, list) and isinstance(result, list):
+                return [
+                    item
+                    for item, raw in zip(result, resource_json, strict=True)
+                    if item is not None or raw is None
+                ]
+            return result
+
+        # clean_json calls itself through this module name, so nested values are cleaned too.
+        parsing.clean_json = clean_json
+
+    _once("cloudformation_no_value", apply)
+
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_sagemaker_sync_integration,
     patch_in_process_lambda,
@@ -371,6 +397,7 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_sns_outbox,
     patch_throttling_faults,
     patch_aws_sdk_error_names,
+    patch_cloudformation_no_value,
 )
 
 

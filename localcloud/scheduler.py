@@ -5,9 +5,12 @@
 every period from the schedule's StartDate (or the clock's start, standing for the schedule's
 creation). The target gets its `Input` with the Scheduler's context attributes filled in.
 Schedules are read from moto's Scheduler backend at each step, so schedules created or disabled
-through the API while the cloud runs count too. Targets: Lambda (invoked in-process, as the
-asynchronous invocation of AWS: a function error does not stop the clock) and Step Functions
-(StartExecution). Flexible time windows are treated as OFF.
+through the API while the cloud runs count too. Targets: Lambda (Lambda's asynchronous
+invocation, see `EventRouter.invoke_async`: a function error is Lambda's to retry, not the
+Scheduler's) and Step Functions (StartExecution). A delivery that fails is tried again up to the
+target's `RetryPolicy.MaximumRetryAttempts` (AWS default 185), with
+<aws.scheduler.attempt-number> counting up, then sent to the target's `DeadLetterConfig` queue.
+Retries happen at once (AWS backs off). Flexible time windows are treated as OFF.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from zoneinfo import ZoneInfo
 class ScheduleExpressionError(ValueError):
     """A schedule expression that is not at(...), rate(...) or a six-field cron(...)."""
 
+
+DEFAULT_RETRY_ATTEMPTS = 185  # EventBridge Scheduler's default MaximumRetryAttempts
 
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _AT = re.compile(r"^at\(\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\s*\)$")
@@ -150,11 +155,13 @@ def occurrences(
     raise ScheduleExpressionError(f"unsupported schedule expression {expression!r}")
 
 
-def fill_context(text: str, scheduled: datetime, schedule_arn: str, attempt: int = 1) -> str:
+def fill_context(
+    text: str, scheduled: datetime, schedule_arn: str, attempt: int = 1, execution_id: str | None = None
+) -> str:
     """Replace the Scheduler's context attributes in a target's Input."""
     replacements = {
         "<aws.scheduler.scheduled-time>": scheduled.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "<aws.scheduler.execution-id>": str(uuid.uuid4()),
+        "<aws.scheduler.execution-id>": execution_id or str(uuid.uuid4()),
         "<aws.scheduler.schedule-arn>": schedule_arn,
         "<aws.scheduler.attempt-number>": str(attempt),
     }
@@ -173,6 +180,8 @@ class Firing:
     input: str
     result: str | None = None
     error: str | None = None
+    attempts: int = 0
+    dead_lettered: bool = False
 
 
 @dataclass
@@ -183,6 +192,7 @@ class Clock:
     account: str
     region: str
     deliver: Callable[[str, str], str | None]
+    dead_letter: Callable[[str, str, dict[str, Any] | None], None] | None = None
     firings: list[Firing] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -227,17 +237,41 @@ class Clock:
 
     def _fire(self, schedule: Any, moment: datetime) -> Firing:
         target = schedule.target
-        payload = fill_context(target.get("Input") or "{}", moment, schedule.arn)
-        firing = Firing(schedule.arn, moment, target["Arn"], payload)
-        try:
-            json.loads(payload)
-        except ValueError:
-            firing.error = "Input is not JSON"
-            return firing
-        try:
-            firing.result = self.deliver(target["Arn"], payload)
-        except Exception as error:  # noqa: BLE001 - a failed delivery is recorded, the clock goes on
-            firing.error = f"{type(error).__name__}: {error}"
+        execution_id = str(uuid.uuid4())
+        attempts = 1 + int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS))
+        firing = Firing(schedule.arn, moment, target["Arn"], "")
+        code = "DeliveryFailed"
+        for attempt in range(1, attempts + 1):
+            firing.attempts = attempt
+            firing.input = fill_context(
+                target.get("Input") or "{}", moment, schedule.arn, attempt, execution_id
+            )
+            try:
+                json.loads(firing.input)
+                firing.result = self.deliver(target["Arn"], firing.input)
+                firing.error = None
+                return firing
+            except ValueError as error:
+                code, firing.error = "InvalidInput", f"Input is not JSON: {error}"
+                break
+            except Exception as error:  # noqa: BLE001 - a failed delivery is retried, then dead-lettered
+                code = str(getattr(error, "code", None) or type(error).__name__)
+                firing.error = f"{type(error).__name__}: {error}"
+        dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+        if dead_letter and self.dead_letter is not None:
+            self.dead_letter(
+                dead_letter,
+                firing.input,
+                {
+                    "ERROR_CODE": code,
+                    "ERROR_MESSAGE": firing.error or "",
+                    "EXECUTION_ID": execution_id,
+                    "SCHEDULE_ARN": schedule.arn,
+                    "TARGET_ARN": target["Arn"],
+                    "ATTEMPTS": str(firing.attempts),
+                },
+            )
+            firing.dead_lettered = True
         return firing
 
     def _schedules(self) -> list[Any]:

@@ -35,7 +35,12 @@ import boto3
 from localcloud.lambda_runtime import FunctionCode, FunctionRegistry
 
 DEPLOY_BUCKET_PREFIX = "localcloud-deployments"
-_POST_STACK_TYPES = ("AWS::S3::BucketPolicy", "AWS::Scheduler::Schedule", "AWS::Scheduler::ScheduleGroup")
+_POST_STACK_TYPES = (
+    "AWS::S3::BucketPolicy",
+    "AWS::Scheduler::Schedule",
+    "AWS::Scheduler::ScheduleGroup",
+    "AWS::Lambda::EventInvokeConfig",
+)
 
 
 class StackDeployError(RuntimeError):
@@ -75,6 +80,8 @@ class DeployedStack:
     parameters: dict[str, str]
     schedules: list[Schedule] = field(default_factory=list)
     function_dead_letter_queues: dict[str, str] = field(default_factory=dict)
+    function_async_retries: dict[str, int] = field(default_factory=dict)
+    function_on_failure: dict[str, str] = field(default_factory=dict)
     template: dict[str, Any] = field(default_factory=dict)
 
     def physical_id(self, logical_id: str) -> str:
@@ -284,23 +291,35 @@ def _close_gaps(
             post_stack[logical_id] = resources.pop(logical_id)
         elif kind == "AWS::Lambda::Function":
             _function_gaps(logical_id, props, local, layer_dirs, functions, post_stack)
-        elif kind == "AWS::KMS::Key" and isinstance(props.get("KeyPolicy"), dict):
-            post_stack[f"{logical_id}::KeyPolicy"] = {
-                "Type": "LocalCloud::KeyPolicy",
-                "Properties": {"KeyId": {"Ref": logical_id}, "Policy": props["KeyPolicy"]},
-            }
-            # moto needs a policy at creation and keeps a dict one as is (describe_key then
-            # breaks): create with an empty JSON policy, put the resolved one afterwards.
-            props["KeyPolicy"] = json.dumps({"Version": "2012-10-17", "Statement": []})
-        elif kind == "AWS::SSM::Parameter" and not props.get("Name"):
-            # CloudFormation names it CFN-<logical id>-<random>; moto needs a name given.
-            props["Name"] = f"CFN-{logical_id}-{stack_name}"
+        elif kind == "AWS::KMS::Key":
+            _key_gaps(logical_id, props, post_stack)
+        elif kind == "AWS::SSM::Parameter":
+            if not props.get("Name"):
+                # CloudFormation names it CFN-<logical id>-<random>; moto needs a name given.
+                props["Name"] = f"CFN-{logical_id}-{stack_name}"
+            if isinstance(props.get("Tags"), dict):
+                # AWS::SSM::Parameter takes tags as a map; moto reads a Key/Value list.
+                props["Tags"] = [{"Key": k, "Value": v} for k, v in props["Tags"].items()]
         elif kind == "AWS::S3::Bucket" and "VersioningConfiguration" in props:
             post_stack[f"{logical_id}::Versioning"] = {
                 "Type": "LocalCloud::BucketVersioning",
                 "Properties": {"Bucket": {"Ref": logical_id}, **props.pop("VersioningConfiguration")},
             }
     return post_stack
+
+
+def _key_gaps(logical_id: str, props: dict[str, Any], post_stack: dict[str, dict[str, Any]]) -> None:
+    # moto's KMS takes tags as TagKey/TagValue (the API's shape), CloudFormation gives Key/Value.
+    if props.get("Tags"):
+        props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
+    if isinstance(props.get("KeyPolicy"), dict):
+        post_stack[f"{logical_id}::KeyPolicy"] = {
+            "Type": "LocalCloud::KeyPolicy",
+            "Properties": {"KeyId": {"Ref": logical_id}, "Policy": props["KeyPolicy"]},
+        }
+        # moto needs a policy at creation and keeps a dict one as is (describe_key then
+        # breaks): create with an empty JSON policy, put the resolved one afterwards.
+        props["KeyPolicy"] = json.dumps({"Version": "2012-10-17", "Statement": []})
 
 
 def _function_gaps(  # noqa: PLR0917
@@ -337,6 +356,12 @@ def _create_stack(
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
         raise TemplateError(f"parameters not in the template: {unknown}")
+    missing = sorted(k for k, v in declared.items() if "Default" not in v and k not in parameters)
+    if missing:
+        raise TemplateError(
+            f"template parameters without a default need a value: {missing} "
+            "(give them as parameters, --parameter-overrides, or in samconfig.toml)"
+        )
     try:
         stack_id = cfn.create_stack(
             StackName=stack_name,
@@ -403,6 +428,13 @@ def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]
             )
         elif kind == "LocalCloud::FunctionDeadLetter":
             stack.function_dead_letter_queues[props["Function"]] = props["TargetArn"]
+        elif kind == "AWS::Lambda::EventInvokeConfig":
+            name = props["FunctionName"]
+            if "MaximumRetryAttempts" in props:
+                stack.function_async_retries[name] = int(props["MaximumRetryAttempts"])
+            on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if on_failure:
+                stack.function_on_failure[name] = on_failure
         elif kind == "AWS::Scheduler::ScheduleGroup":
             boto3.client("scheduler", region_name=region).create_schedule_group(Name=props["Name"])
         elif kind == "AWS::Scheduler::Schedule":
