@@ -1,0 +1,472 @@
+"""Static checks of template.yaml and the ASL files it deploys.
+
+Two views of the template: the SAM source (what people edit) and the CloudFormation that the
+SAM translator makes of it (what AWS deploys: generated roles, rules, schedules, permissions).
+Nothing here touches AWS; the translator runs offline with local code URIs swapped for S3 ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlops_loop import settings as settings_module
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+TAG_KEYS = {"Project", "Owner", "CostCenter", "Environment"}
+PARAMETERS = {"ModelPackageGroup": "churn-model"}
+
+# Actions that have no resource-level permissions in IAM: the only ones allowed on Resource "*".
+RESOURCELESS_ACTIONS = {
+    "sagemaker:ListModelPackages",
+    "ecr:GetAuthorizationToken",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+}
+
+# The throttling error each integration really surfaces (Step Functions docs and AWS samples):
+# optimized SageMaker tasks report every service error as SageMaker.AmazonSageMakerException;
+# putEvents reports a throttled entry as EventBridge.FailedEntry.
+THROTTLING_ERRORS = {
+    "lambda": {"Lambda.TooManyRequestsException"},
+    "sagemaker": {"SageMaker.AmazonSageMakerException"},
+    "events": {"EventBridge.FailedEntry"},
+    "sns": {"SNS.ThrottledException"},
+    "dynamodb": {"DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException"},
+}
+
+# Function logical ID -> the settings model its handler parses (mlops_loop.settings).
+FUNCTION_SETTINGS = {
+    "StartBatchInferenceFunction": "StartBatchInferenceSettings",
+    "ResolveModelFunction": "ResolveModelSettings",
+    "MonitorBatchFunction": "MonitorBatchSettings",
+    "ModelPackageStateChangeFunction": "ModelPackageStateChangeSettings",
+    "NotifyFailureFunction": "NotifyFailureSettings",
+    "StartRetrainingFunction": "StartRetrainingSettings",
+    "CheckFreshnessFunction": "CheckFreshnessSettings",
+}
+
+
+class _NoManagedPolicies:
+    """The translator's managed-policy loader: the template uses no AWS managed policy by name."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def _sam() -> dict[str, Any]:
+    return yaml_parse(TEMPLATE.read_text())
+
+
+def _asl_files(sam: dict[str, Any]) -> dict[str, Path]:
+    return {
+        name: ROOT / res["Properties"]["DefinitionUri"]
+        for name, res in sam["Resources"].items()
+        if res["Type"] == "AWS::Serverless::StateMachine"
+    }
+
+
+def _translate(parameters: dict[str, str]) -> dict[str, Any]:
+    sam = copy.deepcopy(_sam())
+    for res in sam["Resources"].values():
+        props = res.get("Properties", {})
+        if "CodeUri" in props:
+            props["CodeUri"] = "s3://code-bucket/function.zip"
+        if "ContentUri" in props:
+            props["ContentUri"] = "s3://code-bucket/layer.zip"
+        if "DefinitionUri" in props:
+            props["Definition"] = json.loads((ROOT / props.pop("DefinitionUri")).read_text())
+    return transform(sam, parameters, _NoManagedPolicies())
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict[str, Any]:
+    return _sam()
+
+
+@pytest.fixture(scope="module", params=["own-account", "cross-account-with-pipeline"])
+def cfn(request: pytest.FixtureRequest) -> dict[str, Any]:
+    if request.param == "own-account":
+        return _translate(PARAMETERS)
+    return _translate(
+        {
+            "ModelPackageGroup": "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/churn-model",
+            "RetrainingPipelineName": "churn-retraining",
+            "KmsKeyArn": "arn:aws:kms:eu-west-1:444455556666:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+            "NotificationEmail": "ml-team@example.com",
+        }
+    )
+
+
+def _of_type(template: dict[str, Any], kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, res in template["Resources"].items():
+        if res["Type"] == kind:
+            yield name, res
+
+
+def _listify(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _true_branch(value: Any) -> Any:
+    """`Fn::If [cond, x, AWS::NoValue]` -> x (the branch that exists when the condition holds)."""
+    while isinstance(value, dict) and "Fn::If" in value:
+        value = value["Fn::If"][1]
+    return value
+
+
+def _identity_statements(cfn: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every inline identity policy, conditional ones included."""
+    for name, role in _of_type(cfn, "AWS::IAM::Role"):
+        for policy in map(_true_branch, role["Properties"].get("Policies", [])):
+            for statement in map(_true_branch, _listify(policy["PolicyDocument"]["Statement"])):
+                yield f"{name}/{policy['PolicyName']}", statement
+
+
+# --- IAM -------------------------------------------------------------------------------------
+
+
+def test_no_full_access_managed_policies(cfn: dict[str, Any]) -> None:
+    for name, role in _of_type(cfn, "AWS::IAM::Role"):
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            text = json.dumps(arn)
+            assert "FullAccess" not in text, f"{name} attaches {text}"
+            assert "AdministratorAccess" not in text, f"{name} attaches {text}"
+
+
+def test_no_wildcard_actions(cfn: dict[str, Any]) -> None:
+    for where, statement in _identity_statements(cfn):
+        for action in _listify(statement["Action"]):
+            assert action != "*", f"{where}: Action '*'"
+            assert not action.endswith(":*"), f"{where}: whole-service action {action}"
+
+
+def test_resource_star_only_for_actions_without_resource_level_permissions(cfn: dict[str, Any]) -> None:
+    for where, statement in _identity_statements(cfn):
+        if statement.get("Effect") != "Allow" or "*" not in _listify(statement.get("Resource", [])):
+            continue
+        loose = set(_listify(statement["Action"])) - RESOURCELESS_ACTIONS
+        assert not loose, f"{where}: {sorted(loose)} on Resource '*'"
+
+
+def test_pass_role_is_limited_to_sagemaker(cfn: dict[str, Any]) -> None:
+    found = 0
+    for where, statement in _identity_statements(cfn):
+        if "iam:PassRole" in _listify(statement["Action"]):
+            found += 1
+            condition = statement.get("Condition", {}).get("StringEquals", {})
+            assert condition.get("iam:PassedToService") == "sagemaker.amazonaws.com", where
+    assert found == 2, "both state machines pass the SageMaker execution role"
+
+
+def test_sync_integrations_can_manage_their_managed_rules(cfn: dict[str, Any]) -> None:
+    roles = dict(_of_type(cfn, "AWS::IAM::Role"))
+    expected = {
+        "BatchInferenceStateMachineRole": {"Transform", "Processing"},
+        "RetrainingStateMachineRole": {"Training", "Transform"},
+    }
+    for role_name, kinds in expected.items():
+        text = json.dumps(roles[role_name]["Properties"]["Policies"])
+        for kind in kinds:
+            assert f"rule/StepFunctionsGetEventsForSageMaker{kind}JobsRule" in text, (role_name, kind)
+
+
+# --- Events, schedules, dead-letter queues ---------------------------------------------------
+
+
+def test_every_rule_target_has_a_dlq_and_a_retry_policy(cfn: dict[str, Any]) -> None:
+    rules = list(_of_type(cfn, "AWS::Events::Rule"))
+    assert len(rules) >= 3
+    for name, rule in rules:
+        for target in rule["Properties"]["Targets"]:
+            assert "Arn" in target.get("DeadLetterConfig", {}), f"{name}/{target['Id']} has no DLQ"
+            assert "RetryPolicy" in target, f"{name}/{target['Id']} has no retry policy"
+
+
+def test_every_schedule_has_a_dlq_retry_and_the_scheduler_context_input(cfn: dict[str, Any]) -> None:
+    schedules = dict(_of_type(cfn, "AWS::Scheduler::Schedule"))
+    assert len(schedules) == 2
+    for name, schedule in schedules.items():
+        target = schedule["Properties"]["Target"]
+        assert "Arn" in target["DeadLetterConfig"], name
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1, name
+        assert json.loads(target["Input"]) == {
+            "scheduledTime": "<aws.scheduler.scheduled-time>",
+            "scheduleArn": "<aws.scheduler.schedule-arn>",
+            "executionId": "<aws.scheduler.execution-id>",
+        }
+        assert "ScheduleExpressionTimezone" in schedule["Properties"], name
+
+
+def test_asynchronously_invoked_functions_have_a_dlq(sam: dict[str, Any]) -> None:
+    for name, res in _of_type(sam, "AWS::Serverless::Function"):
+        if res["Properties"].get("Events"):
+            assert res["Properties"].get("DeadLetterQueue", {}).get("Type") == "SQS", name
+
+
+def test_rules_route_the_documented_events(sam: dict[str, Any]) -> None:
+    def pattern(function: str, event: str) -> dict[str, Any]:
+        return sam["Resources"][function]["Properties"]["Events"][event]["Properties"]["Pattern"]
+
+    drift = pattern("StartRetrainingFunction", "DriftDetected")
+    assert drift["source"] == ["mlops.monitoring"]
+    assert drift["detail-type"] == ["Data Drift Detected"]
+    approvals = pattern("ModelPackageStateChangeFunction", "ModelPackageStateChange")
+    assert approvals["detail-type"] == ["SageMaker Model Package State Change"]
+    assert "ModelPackageGroupName" in approvals["detail"]
+    failures = pattern("NotifyFailureFunction", "WorkflowFailed")
+    assert failures["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
+    assert len(failures["detail"]["stateMachineArn"]) == 2
+    pipeline = sam["Resources"]["PipelineFailedRule"]
+    assert pipeline["Condition"] == "UsePipelineRetraining"
+    assert pipeline["Properties"]["EventPattern"]["detail"]["currentPipelineExecutionStatus"] == [
+        "Failed",
+        "Stopped",
+    ]
+
+
+def test_pipeline_rule_and_permission_exist_only_with_a_pipeline_target(cfn: dict[str, Any]) -> None:
+    for name in ("PipelineFailedRule", "PipelineFailedRulePermission"):
+        assert cfn["Resources"][name]["Condition"] == "UsePipelineRetraining", name
+    assert cfn["Conditions"]["UsePipelineRetraining"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "RetrainingPipelineName"}, ""]}]
+    }
+
+
+# --- Tags, logs, encryption ------------------------------------------------------------------
+
+
+def _tag_keys(tags: Any) -> set[str]:
+    if isinstance(tags, dict):
+        return set(tags)
+    return {tag["Key"] for tag in tags}
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "AWS::Lambda::Function",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::IAM::Role",
+        "AWS::S3::Bucket",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+        "AWS::DynamoDB::Table",
+    ],
+)
+def test_resources_carry_the_tag_set(cfn: dict[str, Any], kind: str) -> None:
+    resources = list(_of_type(cfn, kind))
+    assert resources, kind
+    for name, res in resources:
+        tags = res["Properties"].get("Tags")
+        if kind == "AWS::StepFunctions::StateMachine":
+            tags = {t["Key"]: t["Value"] for t in res["Properties"]["Tags"]}
+        assert tags, f"{name} has no tags"
+        assert _tag_keys(tags) >= TAG_KEYS, f"{name}: {_tag_keys(tags)}"
+
+
+def test_every_function_and_state_machine_logs_to_a_kms_log_group_with_retention(sam: dict[str, Any]) -> None:
+    groups = dict(_of_type(sam, "AWS::Logs::LogGroup"))
+    for group in groups.values():
+        assert "RetentionInDays" in group["Properties"]
+        assert "KmsKeyId" in group["Properties"]
+    for name, res in _of_type(sam, "AWS::Serverless::Function"):
+        assert res["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] in groups, name
+    for name, res in _of_type(sam, "AWS::Serverless::StateMachine"):
+        destination = res["Properties"]["Logging"]["Destinations"][0]["CloudWatchLogsLogGroup"]
+        assert destination["LogGroupArn"]["Fn::GetAtt"][0] in groups, name
+
+
+def test_bucket_is_encrypted_versioned_private_and_tls_only(sam: dict[str, Any]) -> None:
+    bucket = sam["Resources"]["ArtifactsBucket"]["Properties"]
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["LifecycleConfiguration"]["Rules"]
+    statement = sam["Resources"]["ArtifactsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_topic_and_queue_use_the_customer_managed_key(sam: dict[str, Any]) -> None:
+    for name in ("NotificationTopic", "EventTargetDLQ"):
+        props = sam["Resources"][name]["Properties"]
+        key = props.get("KmsMasterKeyId")
+        assert key and "alias/aws" not in json.dumps(key), name
+    principals = json.dumps(sam["Resources"]["EncryptionKey"]["Properties"]["KeyPolicy"])
+    for service in ("events.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com", "logs."):
+        assert service in principals, service
+
+
+def test_alarms_cover_both_state_machines_and_the_dlq(sam: dict[str, Any]) -> None:
+    alarms = [res["Properties"] for _, res in _of_type(sam, "AWS::CloudWatch::Alarm")]
+    watched = {json.dumps(a["Dimensions"][0]["Value"]) for a in alarms}
+    assert '{"Ref": "BatchInferenceStateMachine"}' in watched
+    assert '{"Ref": "RetrainingStateMachine"}' in watched
+    assert any(a["MetricName"] == "ApproximateNumberOfMessagesVisible" for a in alarms)
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+
+
+# --- Parameters and functions ----------------------------------------------------------------
+
+
+def test_every_parameter_is_described_and_constrained(sam: dict[str, Any]) -> None:
+    for name, parameter in sam["Parameters"].items():
+        assert parameter.get("Description"), name
+        if parameter["Type"] == "String":
+            assert "AllowedPattern" in parameter or "AllowedValues" in parameter, name
+        else:
+            assert {"MinValue", "AllowedValues"} & set(parameter), name
+
+
+def test_functions_use_the_managed_layers_and_python311(sam: dict[str, Any]) -> None:
+    function_globals = sam["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.11"
+    assert function_globals["Architectures"] == ["x86_64"]
+    assert function_globals["Tracing"] == "Active"
+    assert "AWSLambdaPowertoolsPythonV3-python311-x86_64" in json.dumps(function_globals["Layers"])
+    pandas = {
+        name
+        for name, res in _of_type(sam, "AWS::Serverless::Function")
+        if "AWSSDKPandas-Python311" in json.dumps(res["Properties"].get("Layers", []))
+    }
+    assert pandas == {
+        "MonitorBatchFunction",
+        "PrepareTrainingDataFunction",
+        "EvaluateModelFunction",
+        "ComputeBaselineFunction",
+    }
+
+
+@pytest.mark.parametrize("function, model_name", sorted(FUNCTION_SETTINGS.items()))
+def test_functions_get_every_variable_their_settings_require(
+    sam: dict[str, Any], function: str, model_name: str
+) -> None:
+    # Given the variables the template gives the function (Globals + its own)
+    names = set(sam["Globals"]["Function"]["Environment"]["Variables"])
+    names |= set(sam["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {}))
+    # When we list what its settings model requires
+    model = getattr(settings_module, model_name)
+    required = {field.alias for field in model.model_fields.values() if field.is_required() and field.alias}
+    # Then nothing is missing
+    assert required <= names, f"{function} lacks {sorted(required - names)}"
+
+
+def test_code_folders_match_the_architecture(sam: dict[str, Any]) -> None:
+    for name, res in _of_type(sam, "AWS::Serverless::Function"):
+        folder = res["Properties"]["CodeUri"].rstrip("/")
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Function")).lower()
+        assert folder == f"functions/{snake}", name
+
+
+# --- State machines --------------------------------------------------------------------------
+
+
+def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            yield name, state
+        for branch in state.get("Branches", []):
+            yield from _tasks(branch["States"])
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _tasks(state[key]["States"])
+
+
+def _integration(resource: str) -> str:
+    # arn:aws:states:::lambda:invoke, arn:aws:states:::sagemaker:createModel, ...aws-sdk:sagemaker:...
+    service = resource.split(":::", 1)[1].split(":", maxsplit=1)[0]
+    return service
+
+
+@pytest.mark.parametrize("asl", ["batch_inference.asl.json", "retraining.asl.json"])
+def test_every_task_retries_throttling_and_catches_everything(asl: str) -> None:
+    path = ROOT / "statemachines" / asl
+    if not path.exists():
+        pytest.skip(f"{asl} not written yet")
+    definition = json.loads(path.read_text())
+    tasks = list(_tasks(definition["States"]))
+    assert tasks
+    for name, task in tasks:
+        retried = {error for retrier in task.get("Retry", []) for error in retrier["ErrorEquals"]}
+        service = _integration(task["Resource"])
+        if service == "aws-sdk":
+            assert any("Throttl" in error for error in retried), f"{asl}:{name} retries {retried}"
+        else:
+            assert retried & THROTTLING_ERRORS[service], f"{asl}:{name} retries {retried}"
+        for retrier in task.get("Retry", []):
+            assert retrier.get("BackoffRate", 2.0) > 1, f"{asl}:{name} retries without backoff"
+        caught = {error for catcher in task.get("Catch", []) for error in catcher["ErrorEquals"]}
+        assert "States.ALL" in caught, f"{asl}:{name} does not catch everything"
+
+
+def test_definition_substitutions_cover_every_placeholder(sam: dict[str, Any]) -> None:
+    for name, path in _asl_files(sam).items():
+        if not path.exists():
+            continue
+        placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", path.read_text()))
+        given = set(sam["Resources"][name]["Properties"]["DefinitionSubstitutions"])
+        assert placeholders <= given, f"{name} lacks {sorted(placeholders - given)}"
+
+
+def test_asl_holds_no_account_or_region() -> None:
+    for path in (ROOT / "statemachines").glob("*.asl.json"):
+        text = path.read_text()
+        assert not re.search(r"\b\d{12}\b", text), f"{path.name} hard-codes an account"
+        assert not re.search(r"\b(us|eu|ap|sa|ca|me|af)-[a-z]+-\d\b", text), (
+            f"{path.name} hard-codes a region"
+        )
+
+
+def test_batch_inference_follows_the_contract() -> None:
+    definition = json.loads((ROOT / "statemachines" / "batch_inference.asl.json").read_text())
+    states = definition["States"]
+    assert definition["StartAt"] == "ResolveModel"
+    assert states["RunBatchTransform"]["Resource"].endswith("createTransformJob.sync")
+    assert states["RunModelMonitorJob"]["Resource"].endswith("createProcessingJob.sync")
+    environment = states["RunModelMonitorJob"]["Arguments"]["Environment"]
+    assert json.loads(environment["dataset_format"]) == {"csv": {"header": False}}
+    assert environment["publish_cloudwatch_metrics"] == "Disabled"
+    assert {"dataset_source", "output_path", "baseline_statistics", "baseline_constraints"} <= set(
+        environment
+    )
+    entry = states["PublishDriftEvent"]["Arguments"]["Entries"][0]
+    assert entry["DetailType"] == "Data Drift Detected"
+    assert set(entry["Detail"]) == {
+        "modelPackageGroupName",
+        "modelPackageArn",
+        "modelPackageVersion",
+        "driftEpisodeId",
+        "executionArn",
+        "driftedFeatures",
+        "violations",
+        "reportS3Uri",
+        "environment",
+    }
+    assert entry["Detail"]["driftEpisodeId"] == "{% $states.context.Execution.Name %}"
+    assert states["DataQualityFailure"]["Type"] == "Fail"
+    assert states["DataQualityFailure"]["Error"] == "DataQualityFailure"
+    choices = {c["Next"] for c in states["ClassifyOutcome"]["Choices"]}
+    assert choices == {"BatchClean", "PublishDriftEvent", "DataQualityFailure"}
+    # Data-quality failures never reach the drift event.
+    assert "PublishDriftEvent" not in json.dumps(states["DataQualityFailure"])
