@@ -133,7 +133,7 @@ def test_s3_prefix_in_and_out(reference: dq.Baseline):
 
 def test_type_conflict_in_a_later_csv_block_is_read_as_text(tmp_path: Path, monkeypatch):
     # Given a file whose first block is all integers and a later block holds "2.5" and "oops"
-    monkeypatch.setattr(sources, "CSV_BLOCK_SIZE", 64)
+    monkeypatch.setattr(sources, "CSV_CHUNK_BYTES", 64)
     lines = [f"{i},{i}" for i in range(40)] + ["2.5,7", "oops,8"]
     (tmp_path / "t.csv").write_text("a,b\n" + "\n".join(lines) + "\n")
     stats = dq.suggest_baseline(tmp_path / "t.csv").statistics

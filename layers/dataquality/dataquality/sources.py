@@ -34,7 +34,7 @@ _EXTENSIONS = {
     ".jsonl.gz": "jsonl",
     ".ndjson": "jsonl",
 }
-CSV_BLOCK_SIZE = 16 << 20
+CSV_CHUNK_BYTES = 32 << 20
 JSONL_CHUNK_BYTES = 8 << 20
 PARQUET_BATCH_ROWS = 131_072
 _S3_READ_CHUNK = 8 << 20
@@ -227,12 +227,13 @@ def iter_csv(
     column_types: dict[str, pa.DataType] | None = None,
     delimiter: str = ",",
     single_column: bool = False,
-) -> Iterator[pa.RecordBatch]:
-    """Stream one CSV file. ``column_names`` given = the file has no header row.
+) -> Iterator[pa.Table]:
+    """Stream one CSV file in chunks of whole lines, each parsed by pyarrow's multi-threaded reader.
 
-    In a one-column file an empty line is a missing value, not a line to skip.
+    ``column_names`` given = the file has no header row. In a one-column file an empty line is a
+    missing value, not a line to skip. Memory stays bounded by CSV_CHUNK_BYTES (plus its table),
+    whatever the file's size; the same path serves local files, gzip and S3 streams.
     """
-    read_opts = pacsv.ReadOptions(block_size=CSV_BLOCK_SIZE, column_names=column_names, use_threads=True)
     parse_opts = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=not single_column)
     convert_opts = pacsv.ConvertOptions(
         column_types=column_types or {},
@@ -240,27 +241,55 @@ def iter_csv(
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
     )
+    names = column_names
     stream = open_binary(f)
     try:
-        try:
-            reader = pacsv.open_csv(stream, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV file" in str(exc):
-                return
-            raise _csv_error(f, exc) from exc
+        pending = b""
         while True:
             try:
-                batch = reader.read_next_batch()
-            except StopIteration:
+                data = stream.read(CSV_CHUNK_BYTES)
+            except OSError as exc:
+                raise UnreadableInput(f"{f.uri}: cannot read: {exc}") from exc
+            if data:
+                buf = pending + data if pending else data
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    pending = buf
+                    continue
+                block, pending = buf[: cut + 1], buf[cut + 1 :]
+            else:
+                block, pending = pending, b""
+            if block.strip() or (single_column and block and names is not None):
+                table = _parse_csv_block(f, block, names, parse_opts, convert_opts)
+                if names is None:
+                    names = table.schema.names
+                if table.num_rows:
+                    yield table
+            if not data:
                 return
-            except pa.ArrowInvalid as exc:
-                m = _CONVERSION_RE.search(str(exc))
-                if m:
-                    raise CsvTypeConflict(int(m.group(1)), m.group(2)) from exc
-                raise _csv_error(f, exc) from exc
-            yield batch
     finally:
         stream.close()
+
+
+def _parse_csv_block(
+    f: DataFile,
+    block: bytes,
+    names: list[str] | None,
+    parse_opts: pacsv.ParseOptions,
+    convert_opts: pacsv.ConvertOptions,
+) -> pa.Table:
+    read_opts = pacsv.ReadOptions(column_names=names, use_threads=True)
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(block), read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return pa.table({})
+        m = _CONVERSION_RE.search(str(exc))
+        if m:
+            raise CsvTypeConflict(int(m.group(1)), m.group(2)) from exc
+        raise _csv_error(f, exc) from exc
 
 
 def _csv_error(f: DataFile, exc: Exception) -> UnreadableInput:

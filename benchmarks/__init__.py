@@ -1,0 +1,1 @@
+"""Benchmarks: one folder per subject (``benchmarks/<name>/bench.py`` with ``main(argv) -> int``)."""
