@@ -115,6 +115,12 @@ class LocalCloud:
         out.mkdir(parents=True, exist_ok=True)
 
         patches.apply_all()
+        functions = FunctionRegistry(log_dir=out / "lambda-logs", echo_logs=echo_logs)
+        faults = Faults()
+        outbox = Outbox(out / "notifications.jsonl")
+        cloud = cls(region, out, functions, faults, outbox)
+        active = runtime.Runtime(functions=functions, faults=faults, outbox=outbox)
+        runtime.activate(active)  # first: a second cloud in this process fails before mocking
         saved_env = {k: os.environ.get(k) for k in _SESSION_ENV}
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         mock.start()
@@ -126,12 +132,6 @@ class LocalCloud:
                 "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "false"),
             }
         )
-        functions = FunctionRegistry(log_dir=out / "lambda-logs", echo_logs=echo_logs)
-        faults = Faults()
-        outbox = Outbox(out / "notifications.jsonl")
-        cloud = cls(region, out, functions, faults, outbox)
-        active = runtime.Runtime(functions=functions, faults=faults, outbox=outbox)
-        runtime.activate(active)
         functions.install_capture()
         try:
             cloud.account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]

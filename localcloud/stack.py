@@ -40,6 +40,8 @@ _POST_STACK_TYPES = (
     "AWS::Scheduler::Schedule",
     "AWS::Scheduler::ScheduleGroup",
     "AWS::Lambda::EventInvokeConfig",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
 )
 
 
@@ -418,6 +420,16 @@ def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]
             boto3.client("s3", region_name=region).put_bucket_policy(
                 Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
             )
+        elif kind == "AWS::SNS::TopicPolicy":
+            for topic in props["Topics"]:
+                boto3.client("sns", region_name=region).set_topic_attributes(
+                    TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
+                )
+        elif kind == "AWS::SQS::QueuePolicy":
+            for queue_url in props["Queues"]:
+                boto3.client("sqs", region_name=region).set_queue_attributes(
+                    QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+                )
         elif kind == "LocalCloud::BucketVersioning":
             boto3.client("s3", region_name=region).put_bucket_versioning(
                 Bucket=props["Bucket"], VersioningConfiguration={"Status": props.get("Status", "Enabled")}
