@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shlex
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -470,3 +472,31 @@ def test_batch_inference_follows_the_contract() -> None:
     assert choices == {"BatchClean", "PublishDriftEvent", "DataQualityFailure"}
     # Data-quality failures never reach the drift event.
     assert "PublishDriftEvent" not in json.dumps(states["DataQualityFailure"])
+
+
+# --- samconfig.toml --------------------------------------------------------------------------
+
+
+def _overrides(text: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in shlex.split(text))
+
+
+@pytest.mark.parametrize("env", ["default", "prod"])
+def test_samconfig_environments_set_valid_parameters(sam: dict[str, Any], env: str) -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())[env]
+    assert config["validate"]["parameters"]["lint"] is True
+    assert config["build"]["parameters"] == {"cached": True, "parallel": True}
+    deploy = config["deploy"]["parameters"]
+    assert deploy["confirm_changeset"] is (env == "prod")
+    overrides = _overrides(deploy["parameter_overrides"])
+    assert overrides["EnvironmentName"] == ("dev" if env == "default" else "prod")
+    for name, value in overrides.items():
+        parameter = sam["Parameters"][name]  # KeyError = a parameter the template does not have
+        if "AllowedValues" in parameter:
+            assert value in [str(v) for v in parameter["AllowedValues"]], (name, value)
+        if "AllowedPattern" in parameter:
+            assert re.fullmatch(parameter["AllowedPattern"], value), (name, value)
+        if "MinValue" in parameter:
+            assert parameter["MinValue"] <= float(value) <= parameter.get("MaxValue", float("inf")), name
+    required = {name for name, p in sam["Parameters"].items() if "Default" not in p}
+    assert required <= set(overrides), sorted(required - set(overrides))
