@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
+import math
 import queue
 import threading
 from collections.abc import Callable
@@ -168,6 +170,15 @@ class JobRunner:
         self._loop(self._events, self.emit)
 
     def _job_worker(self) -> None:
+        # A boto3 client costs ~0.5 s per service per thread, importing xgboost ~0.3 s: pay before the
+        # first job. A failure here is met again, and reported, by the first job that needs it.
+        try:
+            import xgboost  # noqa: F401
+
+            for service in ("s3", "sagemaker"):
+                self.client(service)
+        except Exception:
+            logger.debug("local SageMaker runner: warm-up failed", exc_info=True)
         self._loop(self._jobs, lambda item: self._run_job(*item))
 
     def _pipeline_worker(self) -> None:
@@ -316,10 +327,13 @@ class JobRunner:
 
     # ---------------------------------------------------------------- the work
     def _train(self, job: Any, described: dict[str, Any]) -> None:
+        started = _now()
         outcome = xgboost_algo.train(described, S3(self.client("s3")))
         job.model_artifacts = {"S3ModelArtifacts": outcome.model_data_url}
         job.final_metric_data_list = outcome.metrics
-        job.billable_time_in_seconds = 1
+        # Wall time of the local run (at least 1 s, SageMaker's unit).
+        seconds = max(1, math.ceil((_now() - started).total_seconds()))
+        job.training_time_in_seconds = job.billable_time_in_seconds = seconds
 
     def model_container(self, model_name: str) -> tuple[str, str]:
         """(image, model data URL) of a model, through its model package when it names one."""
@@ -327,10 +341,15 @@ class JobRunner:
         try:
             model = sagemaker.describe_model(ModelName=model_name)
         except sagemaker.exceptions.ClientError as exc:
-            raise JobFailedError(f"ClientError: model {model_name!r} not found: {exc}") from exc
+            raise JobFailedError(f"ClientError: cannot describe model {model_name!r}: {exc}") from exc
         container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
         if container.get("ModelPackageName"):
-            package = sagemaker.describe_model_package(ModelPackageName=container["ModelPackageName"])
+            try:
+                package = sagemaker.describe_model_package(ModelPackageName=container["ModelPackageName"])
+            except sagemaker.exceptions.ClientError as exc:
+                raise JobFailedError(
+                    f"ClientError: cannot describe model package {container['ModelPackageName']!r}: {exc}"
+                ) from exc
             spec = (package.get("InferenceSpecification") or {}).get("Containers") or [{}]
             container = {**spec[0], **{k: v for k, v in container.items() if k == "Environment"}}
         image = str(container.get("Image") or "")
@@ -364,17 +383,15 @@ class JobRunner:
         return arn
 
     def _on_update_model_package(
-        self,
-        original: Callable[..., Any],
-        backend: Any,
-        *,
-        model_package_arn: str,
-        model_approval_status: str | None,
-        approval_description: str | None,
-        customer_metadata_properties: dict[str, str] | None,
-        customer_metadata_properties_to_remove: list[str],
-        additional_inference_specifications_to_add: list[Any] | None,
+        self, original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any
     ) -> Any:
+        call = inspect.signature(original).bind(backend, *args, **kwargs).arguments
+        model_package_arn = call["model_package_arn"]
+        model_approval_status = call.get("model_approval_status")
+        approval_description = call.get("approval_description")
+        customer_metadata_properties = call.get("customer_metadata_properties")
+        customer_metadata_properties_to_remove = call.get("customer_metadata_properties_to_remove") or []
+        additional_inference_specifications_to_add = call.get("additional_inference_specifications_to_add")
         before = self._describe_package(backend, model_package_arn)
         # moto overwrites fields the request leaves out; UpdateModelPackage changes only what it names.
         merged_properties = None

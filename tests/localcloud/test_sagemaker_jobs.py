@@ -282,6 +282,11 @@ def test_bad_inputs_fail_with_a_clear_reason(
             "score-missing", "no-such-artifact", f"s3://{BUCKET}/batch/in/", f"s3://{BUCKET}/out/"
         )
     )
+    sm.create_transform_job(
+        **transform_request(
+            "score-nomodel", "never-created", f"s3://{BUCKET}/batch/in/", f"s3://{BUCKET}/out/"
+        )
+    )
     assert runner.wait_idle(60)
 
     # Then each Failed and says why
@@ -299,6 +304,9 @@ def test_bad_inputs_fail_with_a_clear_reason(
     missing = sm.describe_transform_job(TransformJobName="score-missing")
     assert missing["TransformJobStatus"] == "Failed"
     assert missing["FailureReason"] == f"ClientError: object not found: s3://{BUCKET}/missing.tar.gz"
+    no_model = sm.describe_transform_job(TransformJobName="score-nomodel")
+    assert no_model["TransformJobStatus"] == "Failed"
+    assert no_model["FailureReason"].startswith("ClientError: cannot describe model 'never-created'")
 
 
 def test_a_job_name_cannot_be_reused(sm: Any, runner: JobRunner, data: dict[str, Any]) -> None:
