@@ -87,7 +87,17 @@ def _ours(ref_base: Path, batch: Path, out: Path, repeat: int) -> Result:
     res = Result("dataquality check (ours)", [], [], None)
     for _ in range(repeat):
         run = measure(
-            [sys.executable, "-m", "dataquality", "check", str(batch), "--baseline", str(ref_base), "--out", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "dataquality",
+                "check",
+                str(batch),
+                "--baseline",
+                str(ref_base),
+                "--out",
+                str(out),
+            ],
             env=_our_env(),
         )
         res.walls.append(run.wall)
@@ -99,7 +109,9 @@ def _ours(ref_base: Path, batch: Path, out: Path, repeat: int) -> Result:
     return res
 
 
-def _script(tool: str, python: str, script: str, args: list[str], repeat: int, env: dict[str, str] | None = None) -> Result:
+def _script(  # noqa: PLR0917
+    tool: str, python: str, script: str, args: list[str], repeat: int, env: dict[str, str] | None = None
+) -> Result:
     res = Result(tool, [], [], None)
     for _ in range(repeat):
         run = measure([python, str(HERE / script), *args], env=env)
@@ -129,7 +141,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours and of the floor (median)")
     parser.add_argument("--peer-repeat", type=int, default=1, help="runs of each peer")
     parser.add_argument("--skip-peers", action="store_true")
-    parser.add_argument("--scale", action="store_true", help="also stream a 10M-row batch (memory bound 1.5 GB)")
+    parser.add_argument(
+        "--scale", action="store_true", help="also stream a 10M-row batch (memory bound 1.5 GB)"
+    )
     parser.add_argument("--scale-rows", type=int, default=10_000_000)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--json", help="write the figures to this file")
@@ -138,26 +152,48 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     ref = data.write(DATA / f"reference_{args.ref_rows}.csv", args.ref_rows, shifted=False, seed=data.SEED)
     batch = data.write(DATA / f"batch_{args.rows}.csv", args.rows, shifted=True, seed=data.SEED + 1)
-    print(f"data ready in {time.perf_counter() - t0:.1f} s: {ref.name}, {batch.name} ({batch.stat().st_size >> 20} MB)")
+    print(
+        f"data ready in {time.perf_counter() - t0:.1f} s: {ref.name}, {batch.name} "
+        f"({batch.stat().st_size >> 20} MB)"
+    )
     base = DATA / "baseline"
     baseline_run = measure(
         [sys.executable, "-m", "dataquality", "baseline", str(ref), "--out", str(base)], env=_our_env()
     )
     print(f"baseline of the reference (ours, once): {baseline_run.wall:.2f} s, {baseline_run.rss_mb:.0f} MB")
 
-    floor = _script("pyarrow read_csv of the batch (floor)", sys.executable, "floor.py", [str(batch)], args.repeat)
+    floor = _script(
+        "pyarrow read_csv of the batch (floor)", sys.executable, "floor.py", [str(batch)], args.repeat
+    )
     ours = _ours(base, batch, DATA / "check-out", args.repeat)
     results = [floor, ours]
     if not args.skip_peers:
         python = str(ensure_peers_venv())
-        results.append(_script("Evidently 0.6.7 DataDriftPreset", python, "peer_evidently.py", [str(ref), str(batch)],
-                               args.peer_repeat))
-        results.append(_script("whylogs 1.6.4 profile + drift", python, "peer_whylogs.py", [str(ref), str(batch)],
-                               args.peer_repeat))
+        results.append(
+            _script(
+                "Evidently 0.6.7 DataDriftPreset",
+                python,
+                "peer_evidently.py",
+                [str(ref), str(batch)],
+                args.peer_repeat,
+            )
+        )
+        results.append(
+            _script(
+                "whylogs 1.6.4 profile + drift",
+                python,
+                "peer_whylogs.py",
+                [str(ref), str(batch)],
+                args.peer_repeat,
+            )
+        )
     print()
     print(_table(results, ours))
     print()
-    verdicts = [f"ours / floor = {ours.wall / floor.wall:.2f} (target <= 3)", f"ours flagged {ours.flagged} (expected {EXPECTED})"]
+    verdicts = [
+        f"ours / floor = {ours.wall / floor.wall:.2f} (target <= 3)",
+        f"ours flagged {ours.flagged} (expected {EXPECTED})",
+    ]
     ok = ours.wall / floor.wall <= 3 and ours.flagged == EXPECTED
     for r in results[2:]:
         target = 25 if r.tool.startswith("Evidently") else 5
@@ -168,17 +204,30 @@ def main(argv: list[str]) -> int:
             verdicts.append(f"ours' peak memory / Evidently's = {ours.peak / r.peak:.2f} (target <= 0.5)")
             ok = ok and ours.peak / r.peak <= 0.5
     figures: dict[str, object] = {
-        r.tool: {"wall_s": r.wall, "walls_s": r.walls, "peak_rss_mb": r.peak, "flagged": r.flagged} for r in results
+        r.tool: {"wall_s": r.wall, "walls_s": r.walls, "peak_rss_mb": r.peak, "flagged": r.flagged}
+        for r in results
     }
     if args.scale:
-        big = data.write(DATA / f"batch_{args.scale_rows}.csv", args.scale_rows, shifted=True, seed=data.SEED + 2)
+        big = data.write(
+            DATA / f"batch_{args.scale_rows}.csv", args.scale_rows, shifted=True, seed=data.SEED + 2
+        )
         run = measure(
-            [sys.executable, "-m", "dataquality", "check", str(big), "--baseline", str(base), "--out",
-             str(DATA / "check-out-scale")],
+            [
+                sys.executable,
+                "-m",
+                "dataquality",
+                "check",
+                str(big),
+                "--baseline",
+                str(base),
+                "--out",
+                str(DATA / "check-out-scale"),
+            ],
             env=_our_env(),
         )
         verdicts.append(
-            f"scale: {args.scale_rows:,} rows ({big.stat().st_size >> 20} MB CSV) streamed in {run.wall:.1f} s, "
+            f"scale: {args.scale_rows:,} rows ({big.stat().st_size >> 20} MB CSV) "
+            f"streamed in {run.wall:.1f} s, "
             f"peak RSS {run.rss_mb:.0f} MB (target <= 1536 MB)"
         )
         ok = ok and run.rss_mb <= 1536

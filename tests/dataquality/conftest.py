@@ -18,7 +18,7 @@ if _spec is None or _spec.origin is None:
 FIXTURES = Path(__file__).parent / "fixtures"
 
 import json  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
@@ -53,7 +53,7 @@ def aws_baseline() -> tuple[dict[str, Any], dict[str, Any]]:
     )
 
 
-def numeric_stats(name: str, values: list[float], itype: str = "Fractional") -> dict[str, Any]:
+def numeric_stats(name: str, values: Sequence[float], itype: str = "Fractional") -> dict[str, Any]:
     """A statistics.json feature whose KLL sketch holds exactly ``values`` (level 0, weight 1)."""
     return {
         "name": name,
@@ -66,7 +66,10 @@ def numeric_stats(name: str, values: list[float], itype: str = "Fractional") -> 
             "min": min(values),
             "max": max(values),
             "distribution": {
-                "kll": {"buckets": [], "sketch": {"parameters": {"c": 0.64, "k": 2048.0}, "data": [sorted(values)]}}
+                "kll": {
+                    "buckets": [],
+                    "sketch": {"parameters": {"c": 0.64, "k": 2048.0}, "data": [sorted(values)]},
+                }
             },
         },
     }
@@ -79,7 +82,9 @@ def string_stats(name: str, counts: dict[str, int]) -> dict[str, Any]:
         "string_statistics": {
             "common": {"num_present": sum(counts.values()), "num_missing": 0},
             "distinct_count": float(len(counts)),
-            "distribution": {"categorical": {"buckets": [{"value": k, "count": v} for k, v in counts.items()]}},
+            "distribution": {
+                "categorical": {"buckets": [{"value": k, "count": v} for k, v in counts.items()]}
+            },
         },
     }
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import dataquality as dq
 import pytest
 from conftest import constraints_doc, numeric_stats, statistics_doc, string_stats
-
-import dataquality as dq
 from dataquality.distance import chi2_sf, ks_critical_term
 
 
@@ -24,7 +23,11 @@ def test_numeric_drift_simple_is_the_linf_distance_between_cdfs(csv_file):
     # When checked
     result = dq.check(batch, baseline_statistics=stats, baseline_constraints=cons)
     # Then F_base(2)=0.5, F_batch(2)=0 -> distance 0.5
-    assert result.feature_distances["x"] == {"distance": pytest.approx(0.5), "threshold": 0.1, "method": "Simple"}
+    assert result.feature_distances["x"] == {
+        "distance": pytest.approx(0.5),
+        "threshold": 0.1,
+        "method": "Simple",
+    }
     [v] = _by_type(result, "baseline_drift_check")
     assert v["feature_name"] == "x"
     assert "Numerical distance: 0.5 exceeds numerical threshold: 0.1" in v["description"]
@@ -38,12 +41,19 @@ def test_robust_subtracts_the_ks_critical_term_and_overrides_apply_per_feature(c
     stats = statistics_doc([numeric_stats("robust", base), numeric_stats("simple", base)])
     cons = constraints_doc(
         [
-            {"name": "robust", "inferred_type": "Integral", "monitoringConfigOverrides": {"comparison_threshold": 0.2}},
+            {
+                "name": "robust",
+                "inferred_type": "Integral",
+                "monitoringConfigOverrides": {"comparison_threshold": 0.2},
+            },
             {
                 "name": "simple",
                 "inferred_type": "Integral",
                 "monitoringConfigOverrides": {
-                    "distribution_constraints": {"comparison_threshold": 0.2, "comparison_method": "linf_simple"}
+                    "distribution_constraints": {
+                        "comparison_threshold": 0.2,
+                        "comparison_method": "linf_simple",
+                    }
                 },
             },
         ]
@@ -61,7 +71,9 @@ def test_robust_subtracts_the_ks_critical_term_and_overrides_apply_per_feature(c
 def test_robust_default_flags_the_same_shift_with_threshold_0_1(csv_file):
     stats = statistics_doc([numeric_stats("x", list(range(100)))])
     cons = constraints_doc([{"name": "x", "inferred_type": "Integral"}])
-    result = dq.check(csv_file([[v] for v in range(30, 130)]), baseline_statistics=stats, baseline_constraints=cons)
+    result = dq.check(
+        csv_file([[v] for v in range(30, 130)]), baseline_statistics=stats, baseline_constraints=cons
+    )
     assert result.feature_distances["x"]["distance"] == pytest.approx(0.30 - ks_critical_term(100, 100))
     assert result.verdict == "drift"
 
@@ -72,7 +84,11 @@ def test_categorical_linfinity(csv_file):
     batch = csv_file([["a"]] * 30 + [["b"]] * 30 + [["c"]] * 40)
     result = dq.check(batch, baseline_statistics=stats, baseline_constraints=cons)
     # |0.5-0.3| = |0.2-0.4| = 0.2
-    assert result.feature_distances["c"] == {"distance": pytest.approx(0.2), "threshold": 0.1, "method": "LInfinity"}
+    assert result.feature_distances["c"] == {
+        "distance": pytest.approx(0.2),
+        "threshold": 0.1,
+        "method": "LInfinity",
+    }
     [v] = _by_type(result, "baseline_drift_check")
     assert v["description"].startswith("Categorical distance: 0.2 exceeds categorical threshold: 0.1")
 
@@ -96,11 +112,17 @@ def test_chi2_survival_function_matches_known_values():
 
 
 def test_data_type_check_counts_conforming_values_with_threshold_override(csv_file):
-    stats = statistics_doc([numeric_stats("n", [1, 2, 3], "Integral"), numeric_stats("m", [1, 2, 3], "Integral")])
+    stats = statistics_doc(
+        [numeric_stats("n", [1, 2, 3], "Integral"), numeric_stats("m", [1, 2, 3], "Integral")]
+    )
     cons = constraints_doc(
         [
             {"name": "n", "inferred_type": "Integral"},
-            {"name": "m", "inferred_type": "Integral", "monitoringConfigOverrides": {"datatype_check_threshold": 0.5}},
+            {
+                "name": "m",
+                "inferred_type": "Integral",
+                "monitoringConfigOverrides": {"datatype_check_threshold": 0.5},
+            },
         ],
         perform_comparison="Disabled",
     )
@@ -109,9 +131,10 @@ def test_data_type_check_counts_conforming_values_with_threshold_override(csv_fi
     result = dq.check(batch, baseline_statistics=stats, baseline_constraints=cons)
     [v] = _by_type(result, "data_type_check")
     assert v["feature_name"] == "n"
-    assert "Expected data type: Integral, Expected match: 100.0%. Observed: Only 50.0% of data is Integral" in v[
-        "description"
-    ]
+    assert (
+        "Expected data type: Integral, Expected match: 100.0%. Observed: Only 50.0% of data is Integral"
+        in v["description"]
+    )
     assert result.verdict == "data_quality_failure"
 
 
@@ -124,12 +147,17 @@ def test_fractional_baseline_accepts_integers(csv_file):
 
 def test_completeness_check(csv_file):
     stats = statistics_doc([numeric_stats("x", [1, 2, 3])])
-    cons = constraints_doc([{"name": "x", "inferred_type": "Integral", "completeness": 1.0}], perform_comparison="Disabled")
+    cons = constraints_doc(
+        [{"name": "x", "inferred_type": "Integral", "completeness": 1.0}], perform_comparison="Disabled"
+    )
     batch = csv_file([[1], [2], [None], [4], [5], [6], [None], [8], [9], [10]])
     result = dq.check(batch, baseline_statistics=stats, baseline_constraints=cons)
     [v] = _by_type(result, "completeness_check")
     assert "Observed: 80.0% (2 of 10 values missing)" in v["description"]
-    assert result.statistics["features"][0]["numerical_statistics"]["common"] == {"num_present": 8, "num_missing": 2}
+    assert result.statistics["features"][0]["numerical_statistics"]["common"] == {
+        "num_present": 8,
+        "num_missing": 2,
+    }
 
 
 def test_categorical_values_check(csv_file):
@@ -138,7 +166,9 @@ def test_categorical_values_check(csv_file):
         [{"name": "s", "inferred_type": "String", "string_constraints": {"domains": ["a", "b"]}}],
         perform_comparison="Disabled",
     )
-    result = dq.check(csv_file([["a"], ["a"], ["b"], ["z"]]), baseline_statistics=stats, baseline_constraints=cons)
+    result = dq.check(
+        csv_file([["a"], ["a"], ["b"], ["z"]]), baseline_statistics=stats, baseline_constraints=cons
+    )
     [v] = _by_type(result, "categorical_values_check")
     assert "Observed: 75.0% (1 values of 1 unknown distinct categories)" in v["description"]
     assert result.verdict == "data_quality_failure"
@@ -146,7 +176,9 @@ def test_categorical_values_check(csv_file):
 
 def test_missing_and_extra_columns_with_header(csv_file):
     stats = statistics_doc([numeric_stats("a", [1.0]), numeric_stats("b", [1.0])])
-    cons = constraints_doc([{"name": "a", "inferred_type": "Integral"}, {"name": "b", "inferred_type": "Integral"}])
+    cons = constraints_doc(
+        [{"name": "a", "inferred_type": "Integral"}, {"name": "b", "inferred_type": "Integral"}]
+    )
     batch = csv_file([[1, 7]], header=["a", "zz"])
     result = dq.check(batch, baseline_statistics=stats, baseline_constraints=cons, has_header=True)
     assert [(v["feature_name"], v["constraint_check_type"]) for v in result.violations["violations"]] == [
@@ -160,10 +192,12 @@ def test_headerless_batch_with_wrong_column_count(csv_file):
     stats = statistics_doc([numeric_stats(n, [1.0, 2.0]) for n in ("a", "b", "c")])
     cons = constraints_doc([{"name": n, "inferred_type": "Integral"} for n in ("a", "b", "c")])
     fewer = dq.check(csv_file([[1, 2], [2, 1]]), baseline_statistics=stats, baseline_constraints=cons)
-    assert [(v["feature_name"], v["constraint_check_type"]) for v in _by_type(fewer, "missing_column_check")] == [
-        ("c", "missing_column_check")
-    ]
-    more = dq.check(csv_file([[1, 2, 1, 9], [2, 1, 2, 9]]), baseline_statistics=stats, baseline_constraints=cons)
+    assert [
+        (v["feature_name"], v["constraint_check_type"]) for v in _by_type(fewer, "missing_column_check")
+    ] == [("c", "missing_column_check")]
+    more = dq.check(
+        csv_file([[1, 2, 1, 9], [2, 1, 2, 9]]), baseline_statistics=stats, baseline_constraints=cons
+    )
     [extra] = _by_type(more, "extra_column_check")
     assert extra["feature_name"] == "_c3"
     assert "current dataset: 4 columns, baseline: 3" in extra["description"]
@@ -195,10 +229,15 @@ def test_drift_check_types_are_configurable_and_unknown_types_are_failures():
     doc = {"violations": [_v("s", "categorical_values_check")]}
     assert dq.verdict_from_violations(doc).verdict == "data_quality_failure"
     assert (
-        dq.verdict_from_violations(doc, drift_check_types={"baseline_drift_check", "categorical_values_check"}).verdict
+        dq.verdict_from_violations(
+            doc, drift_check_types={"baseline_drift_check", "categorical_values_check"}
+        ).verdict
         == "drift"
     )
-    assert dq.verdict_from_violations({"violations": [_v("x", "some_future_check")]}).verdict == "data_quality_failure"
+    assert (
+        dq.verdict_from_violations({"violations": [_v("x", "some_future_check")]}).verdict
+        == "data_quality_failure"
+    )
     assert dq.verdict_from_violations({"violations": []}).verdict == "clean"
     with pytest.raises(dq.UsageError, match="unknown drift check type"):
         dq.verdict_from_violations(doc, drift_check_types={"bogus"})
@@ -213,7 +252,11 @@ def test_verdict_from_aws_analyzer_violations_file(aws_baseline):
     found = dq.verdict_from_violations(doc)
     assert found.verdict == "drift"
     assert found.drifted_features == ["age", "state"]
-    assert found.feature_distances["age"] == {"distance": 0.2711598746081505, "threshold": 0.1, "method": "Numerical"}
+    assert found.feature_distances["age"] == {
+        "distance": 0.2711598746081505,
+        "threshold": 0.1,
+        "method": "Numerical",
+    }
     assert found.feature_distances["state"]["distance"] == 0.15
 
 
@@ -225,7 +268,9 @@ def test_malformed_violations_doc_is_a_named_error():
 def test_summary_matches_the_workflow_contract(csv_file):
     stats = statistics_doc([numeric_stats("x", [1, 2, 3, 4])])
     cons = constraints_doc([{"name": "x", "inferred_type": "Integral"}], comparison_method="Simple")
-    summary = dq.check(csv_file([[3], [4], [5], [6]]), baseline_statistics=stats, baseline_constraints=cons).summary()
+    summary = dq.check(
+        csv_file([[3], [4], [5], [6]]), baseline_statistics=stats, baseline_constraints=cons
+    ).summary()
     assert summary["verdict"] == "drift"
     assert summary["driftedFeatures"] == ["x"]
     assert summary["featureDistances"] == {"x": pytest.approx(0.5)}
@@ -235,7 +280,10 @@ def test_summary_matches_the_workflow_contract(csv_file):
 def test_check_against_aws_shaped_baseline(csv_file, aws_baseline, tmp_path: Path):
     # Given the hand-written AWS baseline and a headerless batch with the same values
     stats, cons = aws_baseline
-    same = [[a, i, s] for a, i, s in zip(range(20, 70, 5), range(1, 11), ["WA"] * 5 + ["OR"] * 3 + ["CA"] * 2, strict=True)]
+    same = [
+        [a, i, s]
+        for a, i, s in zip(range(20, 70, 5), range(1, 11), ["WA"] * 5 + ["OR"] * 3 + ["CA"] * 2, strict=True)
+    ]
     clean = dq.check(csv_file(same), baseline_statistics=stats, baseline_constraints=cons)
     # Then nothing is flagged; the batch statistics come out in the same shape
     assert clean.verdict == "clean", clean.violations

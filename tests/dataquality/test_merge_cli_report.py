@@ -7,11 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dataquality as dq
 import numpy as np
 import pytest
 from conftest import LAYER
-
-import dataquality as dq
 from dataquality.cli import main
 
 
@@ -32,7 +31,9 @@ def baseline(tmp_path_factory) -> dq.Baseline:
     return dq.suggest_baseline(_dataset(tmp_path_factory.mktemp("ref") / "ref.csv", 20_000, seed=1))
 
 
-def test_split_batch_merged_from_serialised_parts_gives_the_same_verdict(tmp_path: Path, baseline: dq.Baseline):
+def test_split_batch_merged_from_serialised_parts_gives_the_same_verdict(
+    tmp_path: Path, baseline: dq.Baseline
+):
     # Given a drifted batch, and the same rows split into three files (three "workers")
     whole = _dataset(tmp_path / "whole.csv", 30_000, seed=2, shift=0.5, header=False)
     lines = whole.read_text().splitlines()
@@ -45,9 +46,12 @@ def test_split_batch_merged_from_serialised_parts_gives_the_same_verdict(tmp_pat
     # When each worker profiles its part, ships it as bytes, and a reducer merges them
     shipped = [dq.profile_sources(p, has_header=False, column_names=names).to_bytes() for p in parts]
     merged = dq.Profile.merged(dq.Profile.from_bytes(b) for b in shipped)
-    reduced = dq.check_profile(merged, baseline_statistics=baseline.statistics,
-                               baseline_constraints=baseline.constraints)
-    one_pass = dq.check(whole, baseline_statistics=baseline.statistics, baseline_constraints=baseline.constraints)
+    reduced = dq.check_profile(
+        merged, baseline_statistics=baseline.statistics, baseline_constraints=baseline.constraints
+    )
+    one_pass = dq.check(
+        whole, baseline_statistics=baseline.statistics, baseline_constraints=baseline.constraints
+    )
     # Then the verdict and drifted features are identical, distances agree to the sketch's error
     assert one_pass.verdict == reduced.verdict == "drift"
     assert one_pass.drifted_features == reduced.drifted_features == ["a", "c"]
@@ -95,20 +99,39 @@ def test_cli_exit_codes(tmp_path: Path, capsys):
     assert main(["baseline", str(ref), "--out", str(base)]) == 0
     assert (base / "statistics.json").exists() and (base / "constraints.json").exists()
     assert main(["check", str(same), "--baseline", str(base), "--out", str(tmp_path / "c1")]) == 0
-    assert main(["check", str(drifted), "--baseline", str(base), "--out", str(tmp_path / "c2"), "--report"]) == 4
+    assert (
+        main(["check", str(drifted), "--baseline", str(base), "--out", str(tmp_path / "c2"), "--report"]) == 4
+    )
     assert (tmp_path / "c2" / "report.html").exists()
     out = capsys.readouterr().out
     assert "verdict: drift" in out
     assert main(["verdict", str(tmp_path / "c2" / "constraint_violations.json")]) == 4
-    assert main(["report", "--baseline", str(base), "--batch", str(tmp_path / "c2"), "--out",
-                 str(tmp_path / "r.html")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--baseline",
+                str(base),
+                "--batch",
+                str(tmp_path / "c2"),
+                "--out",
+                str(tmp_path / "r.html"),
+            ]
+        )
+        == 0
+    )
     # usage errors: 2
     assert main(["check", str(same), "--out", str(tmp_path / "c3")]) == 2
     assert main(["nonsense"]) == 2
-    assert main(["check", str(same), "--baseline", str(base), "--out", "x", "--drift-check-types", "bogus"]) == 2
+    assert (
+        main(["check", str(same), "--baseline", str(base), "--out", "x", "--drift-check-types", "bogus"]) == 2
+    )
     # any other error: 1, one line
     capsys.readouterr()
-    assert main(["check", str(tmp_path / "missing.csv"), "--baseline", str(base), "--out", str(tmp_path / "c4")]) == 1
+    assert (
+        main(["check", str(tmp_path / "missing.csv"), "--baseline", str(base), "--out", str(tmp_path / "c4")])
+        == 1
+    )
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "statistics.json").write_text("{")
     (tmp_path / "bad" / "constraints.json").write_text("{}")
@@ -122,14 +145,30 @@ def test_cli_as_a_process_prints_no_traceback(tmp_path: Path):
     (tmp_path / "empty.csv").write_text("a,b\n")
     env = {"PYTHONPATH": str(LAYER), "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
-        [sys.executable, "-m", "dataquality", "baseline", str(tmp_path / "empty.csv"), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, env=env, check=False,
+        [
+            sys.executable,
+            "-m",
+            "dataquality",
+            "baseline",
+            str(tmp_path / "empty.csv"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: EmptyBatch: no data rows in")
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    helped = subprocess.run([sys.executable, "-m", "dataquality", "check", "--help"], capture_output=True, text=True,
-                            env=env, check=False)
+    helped = subprocess.run(
+        [sys.executable, "-m", "dataquality", "check", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert helped.returncode == 0 and "--no-header" in helped.stdout
 
 
@@ -138,10 +177,19 @@ def test_cli_as_a_process_prints_no_traceback(tmp_path: Path):
 
 def test_report_is_self_contained_html(tmp_path: Path, baseline: dq.Baseline):
     batch = _dataset(tmp_path / "b.csv", 5_000, seed=7, shift=0.5)
-    result = dq.check(batch, baseline_statistics=baseline.statistics, baseline_constraints=baseline.constraints,
-                      has_header=True)
-    html = dq.render_report(baseline.statistics, result.statistics, result.violations,
-                            title="Drift <report>", feature_distances=result.feature_distances)
+    result = dq.check(
+        batch,
+        baseline_statistics=baseline.statistics,
+        baseline_constraints=baseline.constraints,
+        has_header=True,
+    )
+    html = dq.render_report(
+        baseline.statistics,
+        result.statistics,
+        result.violations,
+        title="Drift <report>",
+        feature_distances=result.feature_distances,
+    )
     assert html.startswith("<!DOCTYPE html>")
     assert html.count("<svg") >= 4
     assert "Drift &lt;report&gt;" in html
@@ -149,5 +197,7 @@ def test_report_is_self_contained_html(tmp_path: Path, baseline: dq.Baseline):
         assert external not in html
     assert "baseline_drift_check" in html and "data_quality_failure" not in html
     # the report also works from files alone (e.g. after AWS's own analyzer ran)
-    html2 = dq.render_report(baseline.statistics, result.statistics, json.loads(json.dumps(result.violations)))
+    html2 = dq.render_report(
+        baseline.statistics, result.statistics, json.loads(json.dumps(result.violations))
+    )
     assert "Numerical distance" in html2

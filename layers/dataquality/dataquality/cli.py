@@ -35,11 +35,17 @@ def _join(folder: str, name: str) -> str:
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", nargs="+", metavar="DATA", help="a file, a folder or an s3:// prefix (.csv, .parquet, .jsonl)")
+    p.add_argument(
+        "data", nargs="+", metavar="DATA", help="a file, a folder or an s3:// prefix (.csv, .parquet, .jsonl)"
+    )
     p.add_argument("--no-header", action="store_true", help="CSV files have no header row")
-    p.add_argument("--format", dest="data_format", choices=["csv", "parquet", "jsonl"], help="override the extension")
+    p.add_argument(
+        "--format", dest="data_format", choices=["csv", "parquet", "jsonl"], help="override the extension"
+    )
     p.add_argument("--delimiter", default=",", help="CSV field delimiter (default ,)")
-    p.add_argument("--kll-k", type=int, default=DEFAULT_KLL_K, help=f"KLL sketch size (default {DEFAULT_KLL_K})")
+    p.add_argument(
+        "--kll-k", type=int, default=DEFAULT_KLL_K, help=f"KLL sketch size (default {DEFAULT_KLL_K})"
+    )
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -59,8 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(c)
     c.add_argument("--baseline", help="folder or s3:// prefix holding statistics.json and constraints.json")
     c.add_argument("--statistics", help="baseline statistics.json (path or s3:// URI), instead of --baseline")
-    c.add_argument("--constraints", help="baseline constraints.json (path or s3:// URI), instead of --baseline")
-    c.add_argument("--out", required=True, help="folder or s3:// prefix for statistics.json + constraint_violations.json")
+    c.add_argument(
+        "--constraints", help="baseline constraints.json (path or s3:// URI), instead of --baseline"
+    )
+    c.add_argument(
+        "--out", required=True, help="folder or s3:// prefix for statistics.json + constraint_violations.json"
+    )
     c.add_argument("--report", action="store_true", help="also write report.html next to them")
     c.add_argument(
         "--drift-check-types",
@@ -69,8 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     r = sub.add_parser("report", help="write the HTML drift report from baseline and batch files")
-    r.add_argument("--baseline", required=True, help="folder or s3:// prefix with the baseline statistics.json")
-    r.add_argument("--batch", required=True, help="folder or s3:// prefix with statistics.json + constraint_violations.json")
+    r.add_argument(
+        "--baseline", required=True, help="folder or s3:// prefix with the baseline statistics.json"
+    )
+    r.add_argument(
+        "--batch",
+        required=True,
+        help="folder or s3:// prefix with statistics.json + constraint_violations.json",
+    )
     r.add_argument("--out", required=True, help="HTML file to write (local path or s3:// URI)")
     r.add_argument("--title", default="Data-quality report")
 
@@ -113,7 +129,8 @@ def run(argv: Sequence[str]) -> int:
         )
         where = base.write(args.out)
         print(
-            f"baseline: {len(base.statistics['features'])} features, {base.statistics['dataset']['item_count']} rows"
+            f"baseline: {len(base.statistics['features'])} features, "
+            f"{base.statistics['dataset']['item_count']} rows"
             f" -> {where['statistics']}, {where['constraints']}"
         )
         return EXIT_CLEAN
@@ -131,11 +148,17 @@ def run(argv: Sequence[str]) -> int:
         )
         where = result.write(args.out)
         if args.report:
-            html = render_report(stats, result.statistics, result.violations, feature_distances=result.feature_distances)
-            where["report"] = write_text(args.out, "report.html", html, content_type="text/html; charset=utf-8")
+            html = render_report(
+                stats, result.statistics, result.violations, feature_distances=result.feature_distances
+            )
+            where["report"] = write_text(
+                args.out, "report.html", html, content_type="text/html; charset=utf-8"
+            )
         n = len(result.violations["violations"])
         drifted = ",".join(result.drifted_features) or "-"
-        print(f"verdict: {result.verdict}; violations: {n}; drifted: {drifted} -> {', '.join(where.values())}")
+        print(
+            f"verdict: {result.verdict}; violations: {n}; drifted: {drifted} -> {', '.join(where.values())}"
+        )
         return EXIT_VIOLATIONS if n else EXIT_CLEAN
     if args.command == "report":
         stats = read_json_doc(_join(args.baseline, "statistics.json"))
@@ -145,7 +168,10 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_CLEAN
     # verdict
     found = verdict_from_violations(read_json_doc(args.violations), _names(args.drift_check_types) or [])
-    print(f"verdict: {found.verdict}; violations: {len(found.violations)}; drifted: {','.join(found.drifted_features) or '-'}")
+    print(
+        f"verdict: {found.verdict}; violations: {len(found.violations)}; "
+        f"drifted: {','.join(found.drifted_features) or '-'}"
+    )
     return EXIT_VIOLATIONS if found.violations else EXIT_CLEAN
 
 
@@ -162,5 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the CLI contract: one line, never a traceback
-        print(f"error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        print(
+            f"error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            file=sys.stderr,
+        )
         return EXIT_ERROR

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import formats as F
+from . import formats as fm
 from .distance import categorical_linf, chi_squared_p_value, ks_critical_term, linf_cdf_distance
 from .errors import AllMissingColumn, EmptyBatch, UsageError
 from .profile import DEFAULT_KLL_K, MAX_DOMAIN_SIZE, ColumnProfile, Profile
@@ -39,7 +39,7 @@ def _dumps(doc: Any) -> str:
 # =========================================================================== profiling
 
 
-def profile_file(
+def profile_file(  # noqa: PLR0912
     f: DataFile,
     *,
     has_header: bool,
@@ -74,7 +74,11 @@ def profile_file(
         part = Profile(k=k, sources=[f.uri])
         try:
             batches = iter_csv(
-                f, column_names=names_for_read, column_types=forced, delimiter=delimiter, single_column=len(names) == 1
+                f,
+                column_names=names_for_read,
+                column_types=forced,
+                delimiter=delimiter,
+                single_column=len(names) == 1,
             )
             for batch in batches:
                 part.update(batch)
@@ -105,7 +109,9 @@ def profile_sources(
     files = resolve_sources(sources, data_format)
     total = Profile(k=kll_k)
     for f in files:
-        total.merge(profile_file(f, has_header=has_header, column_names=column_names, k=kll_k, delimiter=delimiter))
+        total.merge(
+            profile_file(f, has_header=has_header, column_names=column_names, k=kll_k, delimiter=delimiter)
+        )
     return total
 
 
@@ -134,7 +140,7 @@ class Baseline:
 
 def _feature_statistics(col: ColumnProfile, rows: int, itype: str) -> dict[str, Any]:
     feat: dict[str, Any] = {"name": col.name, "inferred_type": itype}
-    if itype in F.NUMERIC_TYPES:
+    if itype in fm.NUMERIC_TYPES:
         feat["numerical_statistics"] = col.numerical_statistics(rows)
     else:
         feat["string_statistics"] = col.string_statistics(rows)
@@ -147,7 +153,7 @@ def suggest_from_profile(profile: Profile) -> Baseline:
     cons_feats: list[dict[str, Any]] = []
     for col in profile.columns.values():
         itype = col.inferred_type()
-        if itype == F.UNKNOWN:
+        if itype == fm.UNKNOWN:
             raise AllMissingColumn(
                 f"column {col.name!r} has no value in {profile.rows} rows: a baseline needs data for every "
                 "feature (drop the column or fix the data)"
@@ -158,16 +164,20 @@ def suggest_from_profile(profile: Profile) -> Baseline:
             "inferred_type": itype,
             "completeness": col.num_present / profile.rows,
         }
-        if itype in F.NUMERIC_TYPES:
+        if itype in fm.NUMERIC_TYPES:
             cons["num_constraints"] = {"is_non_negative": bool(col.moments.n and col.moments.lo >= 0)}
         elif col.n_other == 0 and len(col.categories) <= MAX_DOMAIN_SIZE:
             cons["string_constraints"] = {"domains": sorted(col.categories)}
         cons_feats.append(cons)
-    statistics = {"version": F.SCHEMA_VERSION, "dataset": {"item_count": profile.rows}, "features": stats_feats}
+    statistics = {
+        "version": fm.SCHEMA_VERSION,
+        "dataset": {"item_count": profile.rows},
+        "features": stats_feats,
+    }
     constraints = {
-        "version": F.SCHEMA_VERSION,
+        "version": fm.SCHEMA_VERSION,
         "features": cons_feats,
-        "monitoring_config": json.loads(json.dumps(F.DEFAULT_MONITORING_CONFIG)),
+        "monitoring_config": json.loads(json.dumps(fm.DEFAULT_MONITORING_CONFIG)),
     }
     return Baseline(statistics=statistics, constraints=constraints, profile=profile)
 
@@ -206,9 +216,9 @@ class Verdict:
 
 def _drift_types(drift_check_types: Iterable[str]) -> frozenset[str]:
     types = frozenset(drift_check_types)
-    unknown = sorted(types - set(F.CHECK_TYPES))
+    unknown = sorted(types - set(fm.CHECK_TYPES))
     if unknown:
-        raise UsageError(f"unknown drift check type(s) {unknown}; choose from {list(F.CHECK_TYPES)}")
+        raise UsageError(f"unknown drift check type(s) {unknown}; choose from {list(fm.CHECK_TYPES)}")
     return types
 
 
@@ -233,21 +243,22 @@ def classify(violations: list[dict[str, str]], drift_check_types: Iterable[str])
 
 
 _DISTANCE_RE = re.compile(
-    r"distance:\s*(?P<d>[-+0-9.eE]+)\s*(?:\([^)]*\)\s*)?(?:exceeds|is below)\s+(?:\w+\s+)?threshold:\s*(?P<t>[-+0-9.eE]+)",
+    r"distance:\s*(?P<d>[-+0-9.eE]+)\s*(?:\([^)]*\)\s*)?"
+    r"(?:exceeds|is below)\s+(?:\w+\s+)?threshold:\s*(?P<t>[-+0-9.eE]+)",
     re.IGNORECASE,
 )
 _METHOD_RE = re.compile(r"method (\w+)")
 
 
 def verdict_from_violations(
-    violations_doc: Any, drift_check_types: Iterable[str] = F.DEFAULT_DRIFT_CHECK_TYPES
+    violations_doc: Any, drift_check_types: Iterable[str] = fm.DEFAULT_DRIFT_CHECK_TYPES
 ) -> Verdict:
     """Classify a constraint_violations.json (ours or one AWS's analyzer wrote)."""
-    violations = F.parse_violations(violations_doc)
+    violations = fm.parse_violations(violations_doc)
     verdict, drifted = classify(violations, drift_check_types)
     distances: dict[str, dict[str, Any]] = {}
     for v in violations:
-        if v["constraint_check_type"] != F.BASELINE_DRIFT_CHECK:
+        if v["constraint_check_type"] != fm.BASELINE_DRIFT_CHECK:
             continue
         m = _DISTANCE_RE.search(v["description"])
         if not m:
@@ -259,7 +270,9 @@ def verdict_from_violations(
         mm = _METHOD_RE.search(v["description"])
         kind = "Categorical" if v["description"].lower().startswith("categorical") else "Numerical"
         distances[v["feature_name"]] = {"distance": d, "threshold": t, "method": mm.group(1) if mm else kind}
-    return Verdict(verdict=verdict, drifted_features=drifted, feature_distances=distances, violations=violations)
+    return Verdict(
+        verdict=verdict, drifted_features=drifted, feature_distances=distances, violations=violations
+    )
 
 
 # =========================================================================== check
@@ -301,15 +314,15 @@ def _violation(feature: str, check: str, description: str) -> dict[str, str]:
 
 def _batch_type(col: ColumnProfile, baseline_type: str | None) -> str:
     own = col.inferred_type()
-    if baseline_type in F.NUMERIC_TYPES and col.num_present and col.n_string / col.num_present < 0.5:
-        return F.FRACTIONAL if col.n_fractional else F.INTEGRAL
-    if own == F.UNKNOWN and baseline_type:
+    if baseline_type in fm.NUMERIC_TYPES and col.num_present and col.n_string / col.num_present < 0.5:
+        return fm.FRACTIONAL if col.n_fractional else fm.INTEGRAL
+    if own == fm.UNKNOWN and baseline_type:
         return baseline_type
     return own
 
 
 def _numeric_drift(
-    feat: F.FeatureStats, col: ColumnProfile, cfg: F.FeatureConfig
+    feat: fm.FeatureStats, col: ColumnProfile, cfg: fm.FeatureConfig
 ) -> tuple[dict[str, Any], str] | None:
     if feat.kll_items is None or col.num_numeric == 0:
         return None
@@ -319,7 +332,7 @@ def _numeric_drift(
     raw = linf_cdf_distance(b_items, b_weights, items, weights)
     n = feat.num_present or float(b_weights.sum())
     m = float(col.num_numeric)
-    if cfg.comparison_method == F.ROBUST:
+    if cfg.comparison_method == fm.ROBUST:
         term = ks_critical_term(n, m)
         dist = max(0.0, raw - term)
         how = f"method Robust: L-infinity {raw:.6g} minus K-S critical term {term:.6g}; n={n:.0f}, m={m:.0f}"
@@ -329,21 +342,22 @@ def _numeric_drift(
     entry = {"distance": dist, "threshold": cfg.comparison_threshold, "method": cfg.comparison_method}
     if dist > cfg.comparison_threshold:
         return entry, (
-            f"Numerical distance: {dist:.6g} exceeds numerical threshold: {cfg.comparison_threshold:g} ({how})"
+            f"Numerical distance: {dist:.6g} exceeds numerical threshold: "
+            f"{cfg.comparison_threshold:g} ({how})"
         )
     return entry, ""
 
 
 def _categorical_drift(
-    feat: F.FeatureStats, col: ColumnProfile, cfg: F.FeatureConfig
+    feat: fm.FeatureStats, col: ColumnProfile, cfg: fm.FeatureConfig
 ) -> tuple[dict[str, Any], str] | None:
     if not feat.categorical or not col.categories:
         return None
     batch: dict[str, float] = {k: float(v) for k, v in col.categories.items()}
     threshold = cfg.categorical_comparison_threshold
-    if cfg.categorical_drift_method == F.CHI_SQUARED:
+    if cfg.categorical_drift_method == fm.CHI_SQUARED:
         stat, p, dof = chi_squared_p_value(feat.categorical, batch)
-        entry = {"distance": p, "threshold": threshold, "method": F.CHI_SQUARED}
+        entry = {"distance": p, "threshold": threshold, "method": fm.CHI_SQUARED}
         if p < threshold:
             return entry, (
                 f"Categorical distance: {p:.6g} (ChiSquared p-value) is below categorical threshold: "
@@ -351,30 +365,33 @@ def _categorical_drift(
             )
         return entry, ""
     dist = categorical_linf(feat.categorical, batch)
-    entry = {"distance": dist, "threshold": threshold, "method": F.LINFINITY}
+    entry = {"distance": dist, "threshold": threshold, "method": fm.LINFINITY}
     if dist > threshold:
         return entry, (
-            f"Categorical distance: {dist:.6g} exceeds categorical threshold: {threshold:g} (method LInfinity)"
+            f"Categorical distance: {dist:.6g} exceeds categorical threshold: {threshold:g} "
+            "(method LInfinity)"
         )
     return entry, ""
 
 
-def check_profile(
+def check_profile(  # noqa: PLR0912, PLR0915 - the checks read best in one place
     profile: Profile,
     *,
     baseline_statistics: Mapping[str, Any],
     baseline_constraints: Mapping[str, Any],
-    drift_check_types: Iterable[str] = F.DEFAULT_DRIFT_CHECK_TYPES,
+    drift_check_types: Iterable[str] = fm.DEFAULT_DRIFT_CHECK_TYPES,
 ) -> CheckResult:
     """Evaluate a (possibly merged) batch profile against a baseline."""
     drift_types = _drift_types(drift_check_types)
-    stats = F.parse_statistics(baseline_statistics)
-    cons = F.parse_constraints(baseline_constraints)
+    stats = fm.parse_statistics(baseline_statistics)
+    cons = fm.parse_constraints(baseline_constraints)
     _require_rows(profile)
     rows = profile.rows
     stats_by = stats.by_name()
     cons_by = cons.by_name()
-    baseline_names = [f.name for f in stats.features] + [f.name for f in cons.features if f.name not in stats_by]
+    baseline_names = [f.name for f in stats.features] + [
+        f.name for f in cons.features if f.name not in stats_by
+    ]
     violations: list[dict[str, str]] = []
     distances: dict[str, dict[str, Any]] = {}
     n_batch_cols = len(profile.columns)
@@ -391,7 +408,7 @@ def check_profile(
                 violations.append(
                     _violation(
                         name,
-                        F.MISSING_COLUMN_CHECK,
+                        fm.MISSING_COLUMN_CHECK,
                         f"There are missing columns in current dataset: baseline column {name!r} is absent "
                         f"(current dataset: {n_batch_cols} columns, baseline: {n_base_cols}).",
                     )
@@ -399,14 +416,14 @@ def check_profile(
             continue
         present = col.num_present
         if cfg.evaluate_constraints and c is not None:
-            if present and base_type in (F.INTEGRAL, F.FRACTIONAL):
-                conforming = col.n_integral + (col.n_fractional if base_type == F.FRACTIONAL else 0)
+            if present and base_type in (fm.INTEGRAL, fm.FRACTIONAL):
+                conforming = col.n_integral + (col.n_fractional if base_type == fm.FRACTIONAL else 0)
                 ratio = conforming / present
                 if ratio < cfg.datatype_check_threshold:
                     violations.append(
                         _violation(
                             name,
-                            F.DATA_TYPE_CHECK,
+                            fm.DATA_TYPE_CHECK,
                             f"Data type match requirement is not met. Expected data type: {base_type}, "
                             f"Expected match: {_pct(cfg.datatype_check_threshold)}. Observed: Only "
                             f"{_pct(ratio)} of data is {base_type} ({present - conforming} of {present} "
@@ -419,14 +436,14 @@ def check_profile(
                     violations.append(
                         _violation(
                             name,
-                            F.COMPLETENESS_CHECK,
+                            fm.COMPLETENESS_CHECK,
                             f"Data completeness requirement is not met. Expected: at least "
                             f"{_pct(c.completeness)} of values present (baseline completeness "
                             f"{c.completeness:.6g}). Observed: {_pct(completeness)} ({rows - present} of "
                             f"{rows} values missing).",
                         )
                     )
-            if c.domains is not None and base_type == F.STRING and present:
+            if c.domains is not None and base_type == fm.STRING and present:
                 domain = set(c.domains)
                 inside = sum(v for k, v in col.categories.items() if k in domain)
                 ratio = inside / present
@@ -435,7 +452,7 @@ def check_profile(
                     violations.append(
                         _violation(
                             name,
-                            F.CATEGORICAL_VALUES_CHECK,
+                            fm.CATEGORICAL_VALUES_CHECK,
                             f"Data content requirement is not met. Expected: at least "
                             f"{_pct(cfg.domain_content_threshold)} of values in the baseline domain "
                             f"({len(domain)} values). Observed: {_pct(ratio)} ({present - inside} values of "
@@ -443,9 +460,9 @@ def check_profile(
                         )
                     )
         if cfg.perform_comparison and s is not None:
-            if s.inferred_type in F.NUMERIC_TYPES:
+            if s.inferred_type in fm.NUMERIC_TYPES:
                 res = _numeric_drift(s, col, cfg)
-            elif s.inferred_type == F.STRING:
+            elif s.inferred_type == fm.STRING:
                 res = _categorical_drift(s, col, cfg)
             else:
                 res = None
@@ -453,7 +470,7 @@ def check_profile(
                 entry, description = res
                 distances[name] = entry
                 if description:
-                    violations.append(_violation(name, F.BASELINE_DRIFT_CHECK, description))
+                    violations.append(_violation(name, fm.BASELINE_DRIFT_CHECK, description))
 
     extra = [n for n in profile.columns if n not in stats_by and n not in cons_by]
     if cons.config.evaluate_constraints:
@@ -461,7 +478,7 @@ def check_profile(
             violations.append(
                 _violation(
                     name,
-                    F.EXTRA_COLUMN_CHECK,
+                    fm.EXTRA_COLUMN_CHECK,
                     f"There are extra columns in current dataset: column {name!r} is not in the baseline "
                     f"(current dataset: {n_batch_cols} columns, baseline: {n_base_cols}).",
                 )
@@ -473,7 +490,7 @@ def check_profile(
         if base_type is None and col.name in stats_by:
             base_type = stats_by[col.name].inferred_type
         feats.append(_feature_statistics(col, rows, _batch_type(col, base_type)))
-    statistics = {"version": F.SCHEMA_VERSION, "dataset": {"item_count": rows}, "features": feats}
+    statistics = {"version": fm.SCHEMA_VERSION, "dataset": {"item_count": rows}, "features": feats}
     verdict, drifted = classify(violations, drift_types)
     return CheckResult(
         statistics=statistics,
@@ -485,10 +502,12 @@ def check_profile(
     )
 
 
-def baseline_column_names(baseline_statistics: Mapping[str, Any], baseline_constraints: Mapping[str, Any]) -> list[str]:
+def baseline_column_names(
+    baseline_statistics: Mapping[str, Any], baseline_constraints: Mapping[str, Any]
+) -> list[str]:
     """Column names of a headerless batch: statistics.json order, then constraints-only features."""
-    stats = F.parse_statistics(baseline_statistics)
-    cons = F.parse_constraints(baseline_constraints)
+    stats = fm.parse_statistics(baseline_statistics)
+    cons = fm.parse_constraints(baseline_constraints)
     names = [f.name for f in stats.features]
     return names + [f.name for f in cons.features if f.name not in names]
 
@@ -499,7 +518,7 @@ def check(
     baseline_statistics: Mapping[str, Any],
     baseline_constraints: Mapping[str, Any],
     has_header: bool = False,
-    drift_check_types: Iterable[str] = F.DEFAULT_DRIFT_CHECK_TYPES,
+    drift_check_types: Iterable[str] = fm.DEFAULT_DRIFT_CHECK_TYPES,
     column_names: list[str] | None = None,
     data_format: str | None = None,
     kll_k: int = DEFAULT_KLL_K,

@@ -11,19 +11,19 @@ class UsageError(DataQualityError):
     """The caller asked for something that cannot be done (bad option, unknown format)."""
 
 
-class UnreadableInput(DataQualityError):
+class UnreadableInput(DataQualityError):  # noqa: N818 - public API name
     """A data file cannot be found, fetched or parsed."""
 
 
-class EmptyBatch(DataQualityError):
+class EmptyBatch(DataQualityError):  # noqa: N818 - public API name
     """The data holds no rows at all."""
 
 
 class BaselineFormatError(DataQualityError):
-    """A statistics.json / constraints.json / constraint_violations.json is malformed or of a wrong version."""
+    """statistics.json, constraints.json or constraint_violations.json is malformed or of a wrong version."""
 
 
-class SchemaMismatch(DataQualityError):
+class SchemaMismatch(DataQualityError):  # noqa: N818 - public API name
     """The data's columns cannot be lined up with the baseline (e.g. headerless CSV without names)."""
 
 
@@ -31,5 +31,5 @@ class ProfileFormatError(DataQualityError):
     """A serialised partial profile cannot be read back (corrupt, other version)."""
 
 
-class AllMissingColumn(DataQualityError):
+class AllMissingColumn(DataQualityError):  # noqa: N818 - public API name
     """A baseline cannot be suggested for a column that holds no value at all."""

@@ -217,7 +217,9 @@ def parse_constraints(doc: Any, where: str = "constraints.json") -> Constraints:
     feats = doc.get("features")
     if not isinstance(feats, list):
         raise _fail(where, '"features" must be a list')
-    global_cfg = _apply_config(_DEFAULT_FEATURE_CONFIG, doc.get("monitoring_config", {}), f"{where} monitoring_config")
+    global_cfg = _apply_config(
+        _DEFAULT_FEATURE_CONFIG, doc.get("monitoring_config", {}), f"{where} monitoring_config"
+    )
     out: list[FeatureConstraint] = []
     seen: set[str] = set()
     for i, feat in enumerate(feats):
@@ -285,7 +287,7 @@ class Statistics:
         return {f.name: f for f in self.features}
 
 
-def _kll(dist: Any, where: str) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+def _kll(dist: Any, where: str) -> tuple[tuple[float, ...], tuple[float, ...]] | None:  # noqa: PLR0912
     """Items and weights of a KLL sketch as Model Monitor writes it: ``data[level]`` items weigh 2**level.
 
     Falls back to the 10 buckets (upper bounds weighted by count) when a file carries no sketch.
@@ -329,7 +331,7 @@ def _kll(dist: Any, where: str) -> tuple[tuple[float, ...], tuple[float, ...]] |
     return tuple(items[i] for i in order), tuple(weights[i] for i in order)
 
 
-def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:
+def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:  # noqa: PLR0912
     if not isinstance(doc, Mapping):
         raise _fail(where, f"must be a JSON object, got {type(doc).__name__}")
     check_version(doc, where)
@@ -363,7 +365,7 @@ def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:
         present = _number(common.get("num_present"), fwhere, "num_present") or 0.0
         missing = _number(common.get("num_missing", 0), fwhere, "num_missing") or 0.0
         kll = None
-        categorical = None
+        categorical: dict[str, float] | None = None
         distinct = None
         if num is not None:
             kll = _kll(num.get("distribution"), fwhere)
@@ -380,7 +382,9 @@ def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:
                     if not isinstance(b, Mapping) or "value" not in b:
                         raise _fail(fwhere, 'each categorical bucket needs "value" and "count"')
                     key = str(b["value"])
-                    categorical[key] = categorical.get(key, 0.0) + (_number(b.get("count"), fwhere, "count") or 0.0)
+                    categorical[key] = categorical.get(key, 0.0) + (
+                        _number(b.get("count"), fwhere, "count") or 0.0
+                    )
         out.append(
             FeatureStats(
                 name=name,
@@ -406,7 +410,9 @@ def parse_violations(doc: Any, where: str = "constraint_violations.json") -> lis
     out: list[dict[str, str]] = []
     for i, v in enumerate(doc["violations"]):
         if not isinstance(v, Mapping) or not isinstance(v.get("constraint_check_type"), str):
-            raise _fail(f"{where} violations[{i}]", 'needs "feature_name", "constraint_check_type", "description"')
+            raise _fail(
+                f"{where} violations[{i}]", 'needs "feature_name", "constraint_check_type", "description"'
+            )
         out.append(
             {
                 "feature_name": str(v.get("feature_name", "")),

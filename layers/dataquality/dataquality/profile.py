@@ -64,7 +64,7 @@ class _Moments:
     lo: float = math.inf
     hi: float = -math.inf
 
-    def add(self, n: int, mean: float, m2: float, total: float, lo: float, hi: float) -> None:
+    def add(self, n: int, mean: float, m2: float, total: float, lo: float, hi: float) -> None:  # noqa: PLR0917
         if n == 0:
             return
         if self.n == 0:
@@ -178,7 +178,7 @@ class ColumnProfile:
         self.pending, self.pending_n = [], 0
         self._sketch().update(np.repeat(buf, self.unit) if self.unit > 1 else buf)
 
-    def _add_strings(self, arr: pa.Array) -> None:
+    def _add_strings(self, arr: pa.Array) -> None:  # noqa: PLR0912
         vc = pc.value_counts(arr)
         values = vc.field("values").to_pylist()
         counts = vc.field("counts").to_numpy()
@@ -217,7 +217,7 @@ class ColumnProfile:
             self.moments.add_values(xv, wv)
             self._kll_update(np.repeat(xv, wv))
 
-    def update(self, arr: pa.Array | pa.ChunkedArray) -> None:
+    def update(self, arr: pa.Array | pa.ChunkedArray) -> None:  # noqa: PLR0912 - one branch per Arrow type
         if isinstance(arr, pa.ChunkedArray):
             if arr.num_chunks == 1:
                 arr = arr.chunk(0)
@@ -307,9 +307,13 @@ class ColumnProfile:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ColumnProfile:
         col = cls(name=str(d["name"]), k=int(d["k"]), unit=int(d.get("unit", 1)))
-        col.n_integral, col.n_fractional, col.n_string, col.n_nonfinite, col.n_other = (int(c) for c in d["counts"])
+        col.n_integral, col.n_fractional, col.n_string, col.n_nonfinite, col.n_other = (
+            int(c) for c in d["counts"]
+        )
         n, mean, m2, total, lo, hi = d["moments"]
-        col.moments.add(int(n), float(mean), float(m2), float(total), lo if lo is not None else 0.0, hi or 0.0)
+        col.moments.add(
+            int(n), float(mean), float(m2), float(total), lo if lo is not None else 0.0, hi or 0.0
+        )
         if d.get("kll"):
             col.sketch = kll_doubles_sketch.deserialize(base64.b64decode(d["kll"]))
         if d.get("hll"):
@@ -349,7 +353,9 @@ class ColumnProfile:
 
     def numerical_statistics(self, rows: int) -> dict[str, Any]:
         m = self.moments
-        block: dict[str, Any] = {"common": {"num_present": self.num_present, "num_missing": rows - self.num_present}}
+        block: dict[str, Any] = {
+            "common": {"num_present": self.num_present, "num_missing": rows - self.num_present}
+        }
         if m.n == 0:
             return block
         block.update(
@@ -362,10 +368,7 @@ class ColumnProfile:
             }
         )
         items, weights = self.sketch_items()
-        if m.hi > m.lo:
-            edges = np.linspace(m.lo, m.hi, KLL_BUCKETS + 1)
-        else:
-            edges = np.array([m.lo, m.hi])
+        edges = np.linspace(m.lo, m.hi, KLL_BUCKETS + 1) if m.hi > m.lo else np.array([m.lo, m.hi])
         counts, _ = np.histogram(items, bins=edges, weights=weights)
         # the sketch weighs every value KLL_STRIDE times (about): rescale so the counts add up to n
         total = float(weights.sum())
@@ -390,7 +393,8 @@ class ColumnProfile:
 
     def string_statistics(self, rows: int) -> dict[str, Any]:
         buckets = [
-            {"value": v, "count": float(c)} for v, c in sorted(self.categories.items(), key=lambda kv: (-kv[1], kv[0]))
+            {"value": v, "count": float(c)}
+            for v, c in sorted(self.categories.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
         return {
             "common": {"num_present": self.num_present, "num_missing": rows - self.num_present},
@@ -458,7 +462,9 @@ class Profile:
         if not isinstance(d, dict) or d.get("format") != PROFILE_FORMAT:
             raise ProfileFormatError(f"not a {PROFILE_FORMAT} document")
         if d.get("kll_stride") != KLL_STRIDE:
-            raise ProfileFormatError(f"profile made with KLL stride {d.get('kll_stride')}, this build uses {KLL_STRIDE}")
+            raise ProfileFormatError(
+                f"profile made with KLL stride {d.get('kll_stride')}, this build uses {KLL_STRIDE}"
+            )
         try:
             prof = cls(k=int(d["k"]), rows=int(d["rows"]), sources=list(d.get("sources", [])))
             for c in d["columns"]:

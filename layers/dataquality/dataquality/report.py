@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import formats as F
+from . import formats as fm
 from .distance import categorical_linf, linf_cdf_distance
 from .engine import VERDICT_CLEAN, VERDICT_DRIFT, classify, verdict_from_violations
 
@@ -52,7 +52,7 @@ def _fmt(x: float | None) -> str:
     return f"{x:.4g}"
 
 
-def _hist_svg(
+def _hist_svg(  # noqa: PLR0917
     b_items: np.ndarray, b_w: np.ndarray, c_items: np.ndarray, c_w: np.ndarray, w: int = 410, h: int = 150
 ) -> str:
     lo = float(min(b_items.min(), c_items.min()))
@@ -76,11 +76,14 @@ def _hist_svg(
         for j, (val, color) in enumerate(((bh[i], _BASE), (ch[i], _BATCH))):
             hh = ph * float(val) / top
             parts.append(
-                f'<rect x="{x + 1 + j * (bw - 2) / 2:.1f}" y="{pad_t + ph - hh:.1f}" width="{(bw - 2) / 2:.1f}" '
+                f'<rect x="{x + 1 + j * (bw - 2) / 2:.1f}" y="{pad_t + ph - hh:.1f}" '
+                f'width="{(bw - 2) / 2:.1f}" '
                 f'height="{hh:.1f}" fill="{color}" opacity="0.85"/>'
             )
     parts.append(f'<text x="{pad_l}" y="{h - 4}" font-size="10" fill="#444">{_e(_fmt(lo))}</text>')
-    parts.append(f'<text x="{w - 4}" y="{h - 4}" font-size="10" fill="#444" text-anchor="end">{_e(_fmt(hi))}</text>')
+    parts.append(
+        f'<text x="{w - 4}" y="{h - 4}" font-size="10" fill="#444" text-anchor="end">{_e(_fmt(hi))}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -100,15 +103,18 @@ def _cat_svg(base: Mapping[str, float], batch: Mapping[str, float], w: int = 410
         y = 4 + i * row
         label = k if len(k) <= 16 else k[:15] + "…"
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end" fill="#333">{_e(label)}</text>'
+            f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end" '
+            f'fill="#333">{_e(label)}</text>'
         )
         for j, (val, color) in enumerate(((base.get(k, 0) / tb, _BASE), (batch.get(k, 0) / tc, _BATCH))):
             bw = pw * val / top if top else 0
             parts.append(
-                f'<rect x="{label_w}" y="{y + 1 + j * 8}" width="{bw:.1f}" height="7" fill="{color}" opacity="0.9"/>'
+                f'<rect x="{label_w}" y="{y + 1 + j * 8}" width="{bw:.1f}" height="7" '
+                f'fill="{color}" opacity="0.9"/>'
             )
             parts.append(
-                f'<text x="{label_w + bw + 4:.1f}" y="{y + 8 + j * 8}" font-size="9" fill="#555">{val:.1%}</text>'
+                f'<text x="{label_w + bw + 4:.1f}" y="{y + 8 + j * 8}" font-size="9" '
+                f'fill="#555">{val:.1%}</text>'
             )
     parts.append("</svg>")
     if len(keys) > len(shown):
@@ -139,12 +145,12 @@ def render_report(
     *,
     title: str = "Data-quality report",
     feature_distances: Mapping[str, Mapping[str, Any]] | None = None,
-    drift_check_types: Any = F.DEFAULT_DRIFT_CHECK_TYPES,
+    drift_check_types: Any = fm.DEFAULT_DRIFT_CHECK_TYPES,
     subtitle: str = "",
 ) -> str:
     """Per-feature baseline-vs-batch charts, distance vs threshold, and the violations table."""
-    base = F.parse_statistics(baseline_statistics, "baseline statistics.json")
-    batch = F.parse_statistics(batch_statistics, "batch statistics.json")
+    base = fm.parse_statistics(baseline_statistics, "baseline statistics.json")
+    batch = fm.parse_statistics(batch_statistics, "batch statistics.json")
     found = verdict_from_violations(violations, drift_check_types)
     verdict, _ = classify(found.violations, drift_check_types)
     distances: dict[str, Mapping[str, Any]] = dict(found.feature_distances)
@@ -169,8 +175,10 @@ def render_report(
         "(green within, red beyond) and threshold (black line)</div>",
     ]
     # ---- summary table
-    out.append("<h2>Features</h2><table><tr><th>feature</th><th>type (baseline / batch)</th><th>method</th>"
-               "<th>distance</th><th>threshold</th><th>missing in batch</th><th>violations</th></tr>")
+    out.append(
+        "<h2>Features</h2><table><tr><th>feature</th><th>type (baseline / batch)</th><th>method</th>"
+        "<th>distance</th><th>threshold</th><th>missing in batch</th><th>violations</th></tr>"
+    )
     cards = []
     for feat in base.features:
         bf = batch_by.get(feat.name)
@@ -186,10 +194,15 @@ def render_report(
             total = bf.num_present + bf.num_missing
             miss = f"{bf.num_missing / total:.1%}" if total else "-"
         out.append(
-            f"<tr><td>{_e(feat.name)}</td><td>{_e(feat.inferred_type)} / {_e(bf.inferred_type if bf else 'absent')}"
-            f"</td><td>{_e(method)}</td><td class='num'>{_e(_fmt(d_val))}</td><td class='num'>{_e(_fmt(t_val))}"
+            f"<tr><td>{_e(feat.name)}</td><td>{_e(feat.inferred_type)} / "
+            f"{_e(bf.inferred_type if bf else 'absent')}"
+            f"</td><td>{_e(method)}</td><td class='num'>{_e(_fmt(d_val))}</td>"
+            f"<td class='num'>{_e(_fmt(t_val))}"
             f"</td><td class='num'>{_e(miss)}</td><td>"
-            + (", ".join(f"<span class='flag'>{_e(v['constraint_check_type'])}</span>" for v in viols) or "none")
+            + (
+                ", ".join(f"<span class='flag'>{_e(v['constraint_check_type'])}</span>" for v in viols)
+                or "none"
+            )
             + "</td></tr>"
         )
         cards.append(_card(feat, bf, d_val, t_val, method, viols))
@@ -214,10 +227,13 @@ def render_report(
     return "\n".join(x for x in out if x)
 
 
-def _plain_distance(feat: F.FeatureStats, bf: F.FeatureStats) -> tuple[float | None, str]:
+def _plain_distance(feat: fm.FeatureStats, bf: fm.FeatureStats) -> tuple[float | None, str]:
     if feat.kll_items is not None and bf.kll_items is not None:
         d = linf_cdf_distance(
-            np.asarray(feat.kll_items), np.asarray(feat.kll_weights), np.asarray(bf.kll_items), np.asarray(bf.kll_weights)
+            np.asarray(feat.kll_items),
+            np.asarray(feat.kll_weights),
+            np.asarray(bf.kll_items),
+            np.asarray(bf.kll_weights),
         )
         return d, "L-inf (Simple)"
     if feat.categorical and bf.categorical:
@@ -225,9 +241,9 @@ def _plain_distance(feat: F.FeatureStats, bf: F.FeatureStats) -> tuple[float | N
     return None, "-"
 
 
-def _card(
-    feat: F.FeatureStats,
-    bf: F.FeatureStats | None,
+def _card(  # noqa: PLR0917
+    feat: fm.FeatureStats,
+    bf: fm.FeatureStats | None,
     d_val: float | None,
     t_val: float | None,
     method: str,
@@ -261,18 +277,31 @@ def _card(
     else:
         parts.append("<p class='sub'>no comparable distribution in the batch</p>")
     if d_val is not None and t_val is not None:
-        parts.append(_gauge_svg(d_val, t_val, below_is_bad=method == F.CHI_SQUARED))
+        parts.append(_gauge_svg(d_val, t_val, below_is_bad=method == fm.CHI_SQUARED))
     parts.append("</div>")
     return "".join(parts)
 
 
-def _numeric_line(feat: F.FeatureStats, bf: F.FeatureStats) -> str:
-    def stat(f: F.FeatureStats, key: str) -> str:
+def _numeric_line(feat: fm.FeatureStats, bf: fm.FeatureStats) -> str:
+    def stat(f: fm.FeatureStats, key: str) -> str:
         return _fmt(f.numeric.get(key)) if f.numeric and f.numeric.get(key) is not None else "-"
 
     return (
-        "<div class='meta'>mean " + _e(stat(feat, "mean")) + " → " + _e(stat(bf, "mean"))
-        + " · std " + _e(stat(feat, "std_dev")) + " → " + _e(stat(bf, "std_dev"))
-        + " · min " + _e(stat(feat, "min")) + " → " + _e(stat(bf, "min"))
-        + " · max " + _e(stat(feat, "max")) + " → " + _e(stat(bf, "max")) + "</div>"
+        "<div class='meta'>mean "
+        + _e(stat(feat, "mean"))
+        + " → "
+        + _e(stat(bf, "mean"))
+        + " · std "
+        + _e(stat(feat, "std_dev"))
+        + " → "
+        + _e(stat(bf, "std_dev"))
+        + " · min "
+        + _e(stat(feat, "min"))
+        + " → "
+        + _e(stat(bf, "min"))
+        + " · max "
+        + _e(stat(feat, "max"))
+        + " → "
+        + _e(stat(bf, "max"))
+        + "</div>"
     )

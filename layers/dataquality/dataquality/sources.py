@@ -91,7 +91,9 @@ def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFi
     elif isinstance(sources, Sequence):
         items = list(sources)
     else:
-        raise UsageError(f"sources must be a path, an s3:// URI or a list of them, got {type(sources).__name__}")
+        raise UsageError(
+            f"sources must be a path, an s3:// URI or a list of them, got {type(sources).__name__}"
+        )
     if not items:
         raise UsageError("no data sources given")
     files: list[DataFile] = []
@@ -100,7 +102,7 @@ def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFi
     return files
 
 
-def _resolve_one(src: str, data_format: str | None) -> list[DataFile]:
+def _resolve_one(src: str, data_format: str | None) -> list[DataFile]:  # noqa: PLR0912
     if src.startswith("s3://"):
         bucket, key = split_s3_uri(src)
         client = s3_client()
@@ -108,14 +110,18 @@ def _resolve_one(src: str, data_format: str | None) -> list[DataFile]:
         try:
             paginator = client.get_paginator("list_objects_v2")
             keys = [
-                obj["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=key) for obj in page.get("Contents", [])
+                obj["Key"]
+                for page in paginator.paginate(Bucket=bucket, Prefix=key)
+                for obj in page.get("Contents", [])
             ]
         except Exception as exc:  # botocore errors: NoSuchBucket, AccessDenied, ...
             raise UnreadableInput(f"{src}: cannot list objects: {exc}") from exc
         if key in keys and not key.endswith("/"):
             fmt = format_of(key, data_format)
             if fmt is None:
-                raise UsageError(f"{src}: unknown file type (use .csv, .parquet or .jsonl, or give the format)")
+                raise UsageError(
+                    f"{src}: unknown file type (use .csv, .parquet or .jsonl, or give the format)"
+                )
             return [DataFile(src, fmt)]
         prefix = key if key.endswith("/") or not key else key + "/"
         for k in sorted(keys):
@@ -211,7 +217,7 @@ def csv_header(f: DataFile, delimiter: str = ",") -> list[str]:
 _CONVERSION_RE = re.compile(r"In CSV column #(\d+): .*conversion error to (\w+)")
 
 
-class CsvTypeConflict(Exception):
+class CsvTypeConflict(Exception):  # noqa: N818 - internal signal, not an error
     """A later block of a CSV file does not fit the type pyarrow inferred from the first block."""
 
     def __init__(self, column_index: int, arrow_type: str) -> None:
@@ -281,7 +287,10 @@ def _parse_csv_block(
     read_opts = pacsv.ReadOptions(column_names=names, use_threads=True)
     try:
         return pacsv.read_csv(
-            pa.BufferReader(block), read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts
+            pa.BufferReader(block),
+            read_options=read_opts,
+            parse_options=parse_opts,
+            convert_options=convert_opts,
         )
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
