@@ -192,7 +192,7 @@ class LocalCloud:
         backend = stepfunctions_parser_backends[self.account][self.region]
         for machine in backend.state_machines:
             for execution in list(getattr(machine, "executions", [])):
-                if str(getattr(execution, "exec_status", "")) == "RUNNING":
+                if getattr(execution, "exec_status", None) == "RUNNING":  # a str enum
                     with contextlib.suppress(Exception):
                         backend.stop_execution(execution.exec_arn)
 

@@ -229,7 +229,8 @@ def _millis(value: Any) -> int | None:
 def execution_status_change_event(execution: Any) -> dict[str, Any]:
     """The `Step Functions Execution Status Change` event of an ended execution."""
     described = execution.to_describe_output()
-    status = str(described["status"])
+    raw_status = described["status"]
+    status = str(getattr(raw_status, "value", raw_status))  # moto keeps an enum here
     detail = {
         "executionArn": described["executionArn"],
         "stateMachineArn": described["stateMachineArn"],

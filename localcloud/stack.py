@@ -411,46 +411,56 @@ def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]
     from moto.cloudformation.parsing import clean_json
 
     moto_stack = cloudformation_backends[stack.account][stack.region].stacks[stack.stack_id]
-    resource_map = moto_stack.resource_map
-    region = stack.region
-    for logical_id, resource in post_stack.items():
-        props = clean_json(resource.get("Properties", {}), resource_map)
+    # Schedule groups before the schedules in them.
+    ordered = sorted(post_stack.items(), key=lambda item: item[1]["Type"] != "AWS::Scheduler::ScheduleGroup")
+    for logical_id, resource in ordered:
+        props = clean_json(resource.get("Properties", {}), moto_stack.resource_map)
         kind = resource["Type"]
-        if kind == "AWS::S3::BucketPolicy":
-            boto3.client("s3", region_name=region).put_bucket_policy(
-                Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
-            )
-        elif kind == "AWS::SNS::TopicPolicy":
-            for topic in props["Topics"]:
-                boto3.client("sns", region_name=region).set_topic_attributes(
-                    TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
-                )
-        elif kind == "AWS::SQS::QueuePolicy":
-            for queue_url in props["Queues"]:
-                boto3.client("sqs", region_name=region).set_queue_attributes(
-                    QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
-                )
-        elif kind == "LocalCloud::BucketVersioning":
-            boto3.client("s3", region_name=region).put_bucket_versioning(
-                Bucket=props["Bucket"], VersioningConfiguration={"Status": props.get("Status", "Enabled")}
-            )
-        elif kind == "LocalCloud::KeyPolicy":
-            boto3.client("kms", region_name=region).put_key_policy(
-                KeyId=props["KeyId"], PolicyName="default", Policy=json.dumps(props["Policy"])
-            )
-        elif kind == "LocalCloud::FunctionDeadLetter":
-            stack.function_dead_letter_queues[props["Function"]] = props["TargetArn"]
-        elif kind == "AWS::Lambda::EventInvokeConfig":
-            name = props["FunctionName"]
-            if "MaximumRetryAttempts" in props:
-                stack.function_async_retries[name] = int(props["MaximumRetryAttempts"])
-            on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-            if on_failure:
-                stack.function_on_failure[name] = on_failure
-        elif kind == "AWS::Scheduler::ScheduleGroup":
-            boto3.client("scheduler", region_name=region).create_schedule_group(Name=props["Name"])
-        elif kind == "AWS::Scheduler::Schedule":
+        if kind == "AWS::Scheduler::Schedule":
             stack.schedules.append(_create_schedule(logical_id, props, stack))
+        elif kind in ("LocalCloud::FunctionDeadLetter", "AWS::Lambda::EventInvokeConfig"):
+            _record_async_config(kind, props, stack)
+        else:
+            _apply_resource(kind, props, stack.region)
+
+
+def _apply_resource(kind: str, props: dict[str, Any], region: str) -> None:
+    policy = json.dumps(props.get("PolicyDocument") or props.get("Policy"))
+    if kind == "AWS::S3::BucketPolicy":
+        boto3.client("s3", region_name=region).put_bucket_policy(Bucket=props["Bucket"], Policy=policy)
+    elif kind == "AWS::SNS::TopicPolicy":
+        for topic in props["Topics"]:
+            boto3.client("sns", region_name=region).set_topic_attributes(
+                TopicArn=topic, AttributeName="Policy", AttributeValue=policy
+            )
+    elif kind == "AWS::SQS::QueuePolicy":
+        for queue_url in props["Queues"]:
+            boto3.client("sqs", region_name=region).set_queue_attributes(
+                QueueUrl=queue_url, Attributes={"Policy": policy}
+            )
+    elif kind == "LocalCloud::BucketVersioning":
+        boto3.client("s3", region_name=region).put_bucket_versioning(
+            Bucket=props["Bucket"], VersioningConfiguration={"Status": props.get("Status", "Enabled")}
+        )
+    elif kind == "LocalCloud::KeyPolicy":
+        boto3.client("kms", region_name=region).put_key_policy(
+            KeyId=props["KeyId"], PolicyName="default", Policy=policy
+        )
+    elif kind == "AWS::Scheduler::ScheduleGroup":
+        boto3.client("scheduler", region_name=region).create_schedule_group(Name=props["Name"])
+
+
+def _record_async_config(kind: str, props: dict[str, Any], stack: DeployedStack) -> None:
+    """Lambda's asynchronous-invocation settings, which the router applies (moto has none)."""
+    if kind == "LocalCloud::FunctionDeadLetter":
+        stack.function_dead_letter_queues[props["Function"]] = props["TargetArn"]
+        return
+    name = props["FunctionName"]
+    if "MaximumRetryAttempts" in props:
+        stack.function_async_retries[name] = int(props["MaximumRetryAttempts"])
+    on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    if on_failure:
+        stack.function_on_failure[name] = on_failure
 
 
 def _create_schedule(logical_id: str, props: dict[str, Any], stack: DeployedStack) -> Schedule:
