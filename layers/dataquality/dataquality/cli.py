@@ -164,7 +164,9 @@ def run(argv: Sequence[str]) -> int:
         stats = read_json_doc(_join(args.baseline, "statistics.json"))
         batch = read_json_doc(_join(args.batch, "statistics.json"))
         viol = read_json_doc(_join(args.batch, "constraint_violations.json"))
-        print(f"report -> {_write_html(args.out, render_report(stats, batch, viol, title=args.title))}")
+        cons = read_json_doc(_join(args.baseline, "constraints.json"))
+        html = render_report(stats, batch, viol, title=args.title, baseline_constraints=cons)
+        print(f"report -> {_write_html(args.out, html)}")
         return EXIT_CLEAN
     # verdict
     found = verdict_from_violations(read_json_doc(args.violations), _names(args.drift_check_types) or [])

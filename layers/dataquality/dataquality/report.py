@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import formats as fm
-from .distance import categorical_linf, linf_cdf_distance
+from .distance import categorical_linf, ks_critical_term, linf_cdf_distance
 from .engine import VERDICT_CLEAN, VERDICT_DRIFT, classify, verdict_from_violations
 
 _BASE = "#4c78a8"
@@ -40,6 +40,10 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
+
+
+def _count(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
 
 
 def _fmt(x: float | None) -> str:
@@ -147,6 +151,7 @@ def render_report(
     feature_distances: Mapping[str, Mapping[str, Any]] | None = None,
     drift_check_types: Any = fm.DEFAULT_DRIFT_CHECK_TYPES,
     subtitle: str = "",
+    baseline_constraints: Mapping[str, Any] | None = None,
 ) -> str:
     """Per-feature baseline-vs-batch charts, distance vs threshold, and the violations table."""
     base = fm.parse_statistics(baseline_statistics, "baseline statistics.json")
@@ -160,6 +165,7 @@ def render_report(
     for v in found.violations:
         by_feature.setdefault(v["feature_name"], []).append(v)
     batch_by = batch.by_name()
+    cons = fm.parse_constraints(baseline_constraints) if baseline_constraints is not None else None
     color = {VERDICT_CLEAN: _OK, VERDICT_DRIFT: _WARN}.get(verdict, _BAD)
 
     out = [
@@ -168,8 +174,8 @@ def render_report(
         f"<h1>{_e(title)}</h1>",
         f"<div class='sub'>{_e(subtitle)}</div>" if subtitle else "",
         f"<p><span class='badge' style='background:{color}'>{_e(verdict.replace('_', ' '))}</span> "
-        f"&nbsp;baseline rows: <b>{_e(_fmt(base.item_count))}</b> &nbsp;batch rows: "
-        f"<b>{_e(_fmt(batch.item_count))}</b> &nbsp;violations: <b>{len(found.violations)}</b></p>",
+        f"&nbsp;baseline rows: <b>{_e(_count(base.item_count))}</b> &nbsp;batch rows: "
+        f"<b>{_e(_count(batch.item_count))}</b> &nbsp;violations: <b>{len(found.violations)}</b></p>",
         "<div class='legend sub'>charts: <span style='background:" + _BASE + "'></span>baseline"
         "<span style='background:" + _BATCH + "'></span>batch; bar under each chart: distance "
         "(green within, red beyond) and threshold (black line)</div>",
@@ -187,7 +193,7 @@ def render_report(
         d_val = float(dist["distance"]) if dist and dist.get("distance") is not None else None
         t_val = float(dist["threshold"]) if dist and dist.get("threshold") is not None else None
         if d_val is None and bf is not None:
-            d_val, method = _plain_distance(feat, bf)
+            d_val, method, t_val = _plain_distance(feat, bf, cons)
         viols = by_feature.get(feat.name, [])
         miss = "-"
         if bf is not None:
@@ -227,7 +233,14 @@ def render_report(
     return "\n".join(x for x in out if x)
 
 
-def _plain_distance(feat: fm.FeatureStats, bf: fm.FeatureStats) -> tuple[float | None, str]:
+def _plain_distance(
+    feat: fm.FeatureStats, bf: fm.FeatureStats, cons: fm.Constraints | None
+) -> tuple[float | None, str, float | None]:
+    """Distance from the two statistics files alone (same semantics as the check, ChiSquared aside)."""
+    cfg = None
+    if cons is not None:
+        fc = cons.by_name().get(feat.name)
+        cfg = fc.config if fc else cons.config
     if feat.kll_items is not None and bf.kll_items is not None:
         d = linf_cdf_distance(
             np.asarray(feat.kll_items),
@@ -235,10 +248,15 @@ def _plain_distance(feat: fm.FeatureStats, bf: fm.FeatureStats) -> tuple[float |
             np.asarray(bf.kll_items),
             np.asarray(bf.kll_weights),
         )
-        return d, "L-inf (Simple)"
+        if cfg is None:
+            return d, "L-inf (Simple)", None
+        if cfg.comparison_method == fm.ROBUST:
+            d = max(0.0, d - ks_critical_term(feat.num_present, bf.num_present))
+        return d, cfg.comparison_method, cfg.comparison_threshold
     if feat.categorical and bf.categorical:
-        return categorical_linf(feat.categorical, bf.categorical), "LInfinity"
-    return None, "-"
+        d = categorical_linf(feat.categorical, bf.categorical)
+        return d, fm.LINFINITY, (cfg.categorical_comparison_threshold if cfg else None)
+    return None, "-", None
 
 
 def _card(  # noqa: PLR0917
