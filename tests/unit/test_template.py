@@ -500,3 +500,10 @@ def test_samconfig_environments_set_valid_parameters(sam: dict[str, Any], env: s
             assert parameter["MinValue"] <= float(value) <= parameter.get("MaxValue", float("inf")), name
     required = {name for name, p in sam["Parameters"].items() if "Default" not in p}
     assert required <= set(overrides), sorted(required - set(overrides))
+
+
+def test_deploy_guide_documents_every_parameter_and_output(sam: dict[str, Any]) -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    for name in [*sam["Parameters"], *sam["Outputs"]]:
+        assert f"`{name}`" in guide, f"docs/deploy.md does not mention {name}"
+    assert "sam deploy --config-env prod" in guide
