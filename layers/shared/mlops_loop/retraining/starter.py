@@ -34,6 +34,7 @@ from mlops_loop.models.payloads import Payload, RetrainingInput
 from mlops_loop.observability import logger
 from mlops_loop.retraining import names
 from mlops_loop.retraining.errors import RetrainingTargetNotConfigured
+from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES
 
 LOCK_TTL_SECONDS = 24 * 3600  # last-resort expiry; the state machine times out after 4 h
 START_GRACE_SECONDS = 900  # a starter may hold the lock this long before it records the run (Lambda max)
@@ -43,16 +44,6 @@ Reason = Literal["drift", "stale", "manual"]
 Outcome = Literal["started", "duplicate", "in_flight", "already_ran", "ignored"]
 TargetKind = Literal["state_machine", "pipeline"]
 
-# The SageMaker Pipeline's parameters that a start passes (pipelines/build_definition.py declares them).
-PIPELINE_PARAMETER_NAMES: tuple[str, ...] = (
-    "RunId",
-    "Reason",
-    "EpisodeId",
-    "ModelPackageGroupName",
-    "TrainingDataS3Uri",
-    "SourceExecutionArn",
-    "BaseModelPackageArn",
-)
 NONE_VALUE = "none"  # for absent lineage fields (CustomerMetadataProperties and pipeline parameters)
 
 

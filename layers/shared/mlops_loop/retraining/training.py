@@ -5,6 +5,18 @@ from __future__ import annotations
 
 XGBOOST_FRAMEWORK_VERSION = "1.7-1"
 
+# The SageMaker Pipeline's parameters that start_retraining passes (pipelines/build_definition.py
+# declares them; a test checks the committed definition). Standard library only: the SDK venv imports it.
+PIPELINE_PARAMETER_NAMES: tuple[str, ...] = (
+    "RunId",
+    "Reason",
+    "EpisodeId",
+    "ModelPackageGroupName",
+    "TrainingDataS3Uri",
+    "SourceExecutionArn",
+    "BaseModelPackageArn",
+)
+
 # SageMaker's built-in XGBoost takes every hyperparameter as a string.
 XGBOOST_HYPERPARAMETERS: dict[str, str] = {
     "objective": "binary:logistic",
