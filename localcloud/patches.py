@@ -15,6 +15,8 @@ import pkgutil
 import re
 import sys
 import threading
+import uuid
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -321,7 +323,10 @@ def patch_throttling_faults() -> None:
                 except Exception:  # noqa: BLE001 - not an API call moto can name
                     action = ""
                 if action and active.faults.take_throttle(service, action):
-                    status, headers, body = self.serialized(ActionResult(ThrottlingException()))
+                    with warnings.catch_warnings():  # not every service model declares the error
+                        warnings.simplefilter("ignore")
+                        status, headers, body = self.serialized(ActionResult(ThrottlingException()))
+                    headers, body = self._enrich_response(headers, body)  # request id, as moto does
                     headers["status"] = str(status)
                     return status, headers, body
             return original(self)
@@ -387,6 +392,25 @@ def patch_cloudformation_no_value() -> None:
     _once("cloudformation_no_value", apply)
 
 
+# (l) -------------------------------------------------------------------------------------------
+def patch_execution_default_name() -> None:
+    """StartExecution without a name gets a generated one (moto names the execution `None`)."""
+
+    def apply() -> None:
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+        original = StepFunctionsParserBackend.start_execution
+
+        def start_execution(
+            self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+        ) -> Any:
+            return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+        StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+
+    _once("execution_default_name", apply)
+
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_sagemaker_sync_integration,
     patch_in_process_lambda,
@@ -399,6 +423,7 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_throttling_faults,
     patch_aws_sdk_error_names,
     patch_cloudformation_no_value,
+    patch_execution_default_name,
 )
 
 

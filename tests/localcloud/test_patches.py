@@ -245,3 +245,50 @@ def test_patches_are_idempotent_and_all_applied():
     patches.apply_all()
     patches.apply_all()
     assert len(patches.applied()) == len(patches.ALL_PATCHES)
+
+
+def test_no_value_in_a_list_removes_the_element(sfn_mock):
+    template = {
+        "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "Policies": [
+                        {
+                            "Fn::If": [
+                                "Never",
+                                {"PolicyName": "x", "PolicyDocument": {}},
+                                {"Ref": "AWS::NoValue"},
+                            ]
+                        },
+                        {
+                            "PolicyName": "kept",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+                            },
+                        },
+                    ],
+                },
+            }
+        },
+    }
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    cfn.create_stack(StackName="novalue", TemplateBody=json.dumps(template))
+    assert cfn.describe_stacks(StackName="novalue")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    role = cfn.describe_stack_resource(StackName="novalue", LogicalResourceId="Role")["StackResourceDetail"]
+    policies = boto3.client("iam").list_role_policies(RoleName=role["PhysicalResourceId"])["PolicyNames"]
+    assert policies == ["kept"]
+
+
+def test_start_execution_without_a_name_gets_a_generated_one(sfn_mock):
+    arn = sfn_mock.create_state_machine(
+        name="unnamed",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    execution = sfn_mock.start_execution(stateMachineArn=arn)["executionArn"]
+    name = execution.rsplit(":", 1)[-1]
+    assert name != "None" and len(name) == 36

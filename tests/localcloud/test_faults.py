@@ -1,0 +1,139 @@
+"""Injected faults: throttled APIs (handlers' boto3 and Step Functions integrations), job failures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lc_testkit import REGION
+
+from localcloud.faults import Faults
+
+
+def test_throttle_counts_down_and_matches_names_loosely():
+    faults = Faults()
+    faults.throttle("states", "StartExecution", times=2)
+    assert faults.take_throttle("stepfunctions", "start_execution")
+    assert faults.take_throttle("sfn", "startExecution")
+    assert not faults.take_throttle("stepfunctions", "StartExecution")
+    assert faults.throttled_count("states", "StartExecution") == 2
+    with pytest.raises(ValueError, match="times"):
+        faults.throttle("sns", "Publish", times=0)
+
+
+def test_job_failures_match_glob_patterns():
+    faults = Faults()
+    faults.fail_job("retrain-*-train", "AlgorithmError: injected")
+    assert faults.job_failure_for("retrain-ep1-train") == "AlgorithmError: injected"
+    assert faults.job_failure_for("scheduled-transform") is None
+
+
+def test_duplicates_by_detail_type_and_source():
+    faults = Faults()
+    faults.duplicate_events(detail_type="Data Drift Detected", copies=3)
+    assert faults.copies_for({"detail-type": "Data Drift Detected", "source": "x"}) == 3
+    assert faults.copies_for({"detail-type": "Other"}) == 1
+
+
+def test_throttled_sdk_call_in_a_handler_is_retried_by_boto3(cloud):
+    cloud.faults.throttle("sns", "Publish", times=2)
+    result = cloud.invoke("PublishFunction", {"message": "after throttling"})
+    assert result.ok, result
+    assert cloud.faults.throttled_count("sns", "Publish") == 2
+    assert cloud.outbox.messages[-1].message == "after throttling"
+
+
+def test_throttling_beyond_boto3_retries_fails_the_handler(cloud):
+    cloud.faults.throttle("sns", "Publish", times=50)
+    result = cloud.invoke("PublishFunction", {"message": "never"})
+    assert result.error_type == "ClientError"
+    assert "ThrottlingException" in (result.error_message or "")
+
+
+def test_throttled_optimised_integration_fails_the_task(cloud):
+    cloud.faults.throttle("sns", "Publish", times=1)
+    described = cloud.wait_for_execution(cloud.start_execution("FlowStateMachine", {"name": "t"}))
+    assert described["status"] == "FAILED"
+    assert "Throttling" in described["error"] + described.get("cause", "")
+
+
+def _run(cloud, definition):
+    sfn = cloud.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"faults-{len(sfn.list_state_machines()['stateMachines'])}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/x",
+    )["stateMachineArn"]
+    return cloud.wait_for_execution(sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"])
+
+
+def test_throttled_sdk_integration_is_retried_by_the_state_machine(cloud):
+    cloud.faults.throttle("sagemaker", "ListModels", times=1)
+    described = _run(
+        cloud,
+        {
+            "StartAt": "List",
+            "States": {
+                "List": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:sagemaker:listModels",
+                    "Retry": [
+                        {
+                            "ErrorEquals": ["SageMaker.ThrottlingException"],
+                            "IntervalSeconds": 1,
+                            "MaxAttempts": 2,
+                        }
+                    ],
+                    "End": True,
+                }
+            },
+        },
+    )
+    assert described["status"] == "SUCCEEDED", described
+    assert cloud.faults.throttled_count("sagemaker", "ListModels") == 1
+
+
+def test_throttled_sagemaker_sync_create_is_retried(cloud):
+    sagemaker = cloud.client("sagemaker")
+    sagemaker.create_model(
+        ModelName="faults-m",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+        PrimaryContainer={"Image": "i"},
+    )
+    cloud.faults.throttle("sagemaker", "CreateTransformJob", times=1)
+    described = _run(
+        cloud,
+        {
+            "StartAt": "T",
+            "States": {
+                "T": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sagemaker:createTransformJob.sync",
+                    "Parameters": {
+                        "TransformJobName": "faults-job",
+                        "ModelName": "faults-m",
+                        "TransformInput": {
+                            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/in/"}}
+                        },
+                        "TransformOutput": {"S3OutputPath": "s3://b/out/"},
+                        "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+                    },
+                    "Retry": [
+                        {
+                            "ErrorEquals": ["SageMaker.ThrottlingException"],
+                            "IntervalSeconds": 1,
+                            "MaxAttempts": 1,
+                        }
+                    ],
+                    "End": True,
+                }
+            },
+        },
+    )
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"])["TransformJobStatus"] == "Completed"
+    assert (
+        cloud.client("sagemaker").describe_transform_job(TransformJobName="faults-job")["ModelName"]
+        == "faults-m"
+    )
+    assert REGION in described["executionArn"]
