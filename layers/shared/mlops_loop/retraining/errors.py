@@ -1,7 +1,5 @@
 """Named failures of the retraining workflow. The class name is the error name Step Functions sees."""
 
-# ruff: noqa: N818  (the names are the Step Functions error names, a contract with the ASL)
-
 from mlops_loop.errors import MlopsError
 
 
