@@ -388,6 +388,20 @@ class SeededCloud:
             found[logical_id] = dict((config.get("Environment") or {}).get("Variables") or {})
         return found
 
+    def settle(self, timeout: float = 600.0) -> list[str]:
+        """Wait until no execution is RUNNING (a case may start one: it runs on the cloud's threads and
+        would otherwise write during the next case's snapshot); returns the executions waited for."""
+        sfn = self.client("stepfunctions")
+        waited = []
+        for machine in _pages(sfn, "list_state_machines", "stateMachines"):
+            arn = machine["stateMachineArn"]
+            for execution in _pages(
+                sfn, "list_executions", "executions", stateMachineArn=arn, statusFilter="RUNNING"
+            ):
+                self.cloud.wait_for_execution(execution["executionArn"], timeout=timeout)
+                waited.append(f"{machine['name']}/{execution['name']}")
+        return waited
+
     def invoke(self, function: str, event: Any) -> Outcome:
         started = time.perf_counter()
         result = self.cloud.invoke(function, event)
@@ -486,4 +500,85 @@ def _find(data: Any, key: str) -> Any:
 
 
 # -- the table (rows in the order both runners run them) -----------------------------------------
-CASES: tuple[Case, ...] = ()
+def drop_run_id(event: dict[str, Any]) -> dict[str, Any]:
+    """A malformed state-machine input: no runId."""
+    event.pop("runId", None)
+    return event
+
+
+_IGNORED = {"action": "ignored"}
+_QUIET = (NOTHING_STARTED, NOTHING_WRITTEN)
+_INVALID = "InvalidEvent"
+_REJECTED_LOG = "Rejected malformed event"
+
+CASES: tuple[Case, ...] = (
+    # Failure notifications: one message per failed/timed-out/aborted workflow, nothing else.
+    Case("NotifyFailureFunction", "sfn_execution_succeeded.json", "a success is not a failure",
+         payload=_IGNORED, effects=_QUIET),
+    Case("NotifyFailureFunction", "sfn_execution_failed.json", "a failed batch run is notified",
+         payload={"action": "notified", "messageId": ANY}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("NotifyFailureFunction", "sfn_execution_timed_out.json", "TIMED_OUT (no Catch sees it) is notified",
+         payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("NotifyFailureFunction", "sfn_execution_aborted.json", "ABORTED (no Catch sees it) is notified",
+         payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("NotifyFailureFunction", "sfn_execution_data_quality_failure.json", "broken input data tells people",
+         payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("NotifyFailureFunction", "pipeline_execution_failed.json", "a failed Pipeline run is notified",
+         payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("NotifyFailureFunction", "sfn_execution_failed.json", "an event without detail is a named error",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_detail, variant="malformed"),
+    # The batch-inference steps, against the seeded registry (v1 Approved with its baseline).
+    Case("ResolveModelFunction", "resolve_model.json", "latest Approved (seeded v1) + baseline",
+         payload={"modelPackageVersion": 1, "modelExists": False, "modelName": ANY,
+                  "baselineStatisticsS3Uri": ANY, "baselineConstraintsS3Uri": ANY},
+         effects=_QUIET),
+    Case("ResolveModelFunction", "resolve_model.json", "a state-machine input without runId is a named error",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_run_id, variant="malformed"),
+    Case("MonitorBatchFunction", "monitor_batch_analyze.json", "the clean sample batch against v1's baseline",
+         payload={"verdict": "clean", "driftedFeatures": [], "reportS3Uri": ANY},
+         effects=(NOTHING_STARTED, Wrote("batch-inference/"))),
+    Case("MonitorBatchFunction", "monitor_batch_classify.json",
+         "classify mode before any Model Monitor job wrote its files is a named error",
+         error="MonitoringOutputNotFound", effects=_QUIET),
+    Case("MonitorBatchFunction", "monitor_batch_analyze.json", "an input without mode is a named error",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET,
+         mutate=lambda e: {k: v for k, v in e.items() if k != "mode"}, variant="malformed"),
+    # The schedule starts one run per tick; a duplicated tick starts nothing.
+    Case("StartBatchInferenceFunction", "schedule_batch_inference.json", "a tick starts its run",
+         payload={"started": True, "executionName": "scheduled-20261124T020000Z", "reason": "started"},
+         effects=(Started("batch-inference"),)),
+    Case("StartBatchInferenceFunction", "schedule_batch_inference.json", "the same tick again starts nothing",
+         payload={"started": False, "reason": "duplicate"}, effects=(NOTHING_STARTED,),
+         mutate=lambda e: e, variant="duplicate-tick"),
+    Case("StartBatchInferenceFunction", "schedule_batch_inference.json", "a tick without scheduledTime",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET,
+         mutate=lambda e: {k: v for k, v in e.items() if k != "scheduledTime"}, variant="malformed"),
+    # Freshness policy: off in the dev configuration (MaxModelAgeDays=0).
+    Case("CheckFreshnessFunction", "schedule_freshness.json", "the policy is off in dev: nothing happens",
+         payload={"action": "off"}, effects=_QUIET),
+    # Approval events of the stack's group; another group's and malformed ones change nothing.
+    Case("ModelPackageStateChangeFunction", "model_package_pending_approval.json", "approvers are asked",
+         payload={"action": "asked_approval", "messageId": ANY}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("ModelPackageStateChangeFunction", "model_package_approved.json",
+         "approval records the live version, notifies, and (RunOnApproval) starts a batch run",
+         payload={"action": "recorded_live_and_notified", "batchExecutionArn": ANY},
+         effects=(Notified(1), ParameterChanged("live"), Started("batch-inference"))),
+    Case("ModelPackageStateChangeFunction", "model_package_rejected.json", "a rejection is notified",
+         payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("ModelPackageStateChangeFunction", "model_package_approved.json", "another group's event: ignored",
+         payload=_IGNORED, logged=("Event of another model package group ignored",), effects=_QUIET,
+         mutate=other_group, variant="other-group"),
+    Case("ModelPackageStateChangeFunction", "model_package_approved.json", "an event without detail",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_detail, variant="malformed"),
+    # Drift -> retraining, at most once per episode.
+    Case("StartRetrainingFunction", "drift_detected.json", "drift starts one retraining run",
+         payload={"started": True, "outcome": "started", "executionName": ANY},
+         effects=(Started("retraining"),)),
+    Case("StartRetrainingFunction", "drift_detected.json", "the same episode delivered again starts nothing",
+         payload={"started": False}, effects=(NOTHING_STARTED,), mutate=lambda e: e, variant="redelivered"),
+    Case("StartRetrainingFunction", "drift_detected.json", "another group's drift is ignored",
+         payload={"started": False, "outcome": "ignored"}, logged=("Drift event ignored",), effects=_QUIET,
+         mutate=other_group, variant="other-group"),
+    Case("StartRetrainingFunction", "drift_detected.json", "a drift event without detail",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_detail, variant="malformed"),
+)  # fmt: skip

@@ -44,6 +44,7 @@ def test_case_in_process(local: table.SeededCloud, case: table.Case) -> None:
     # When the function is invoked in-process with the case's event
     before = table.Snapshot.take(local)
     outcome = local.invoke(case.function, case.event_body())
+    local.settle()
     after = table.Snapshot.take(local)
     # Then the payload (or the named error), the logs and the side effects are as the table says
     assert table.check(case, outcome, before, after) == []
