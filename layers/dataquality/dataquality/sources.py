@@ -19,8 +19,6 @@ from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
-import pyarrow.parquet as pq
 
 from .errors import UnreadableInput, UsageError
 
@@ -34,7 +32,7 @@ _EXTENSIONS = {
     ".jsonl.gz": "jsonl",
     ".ndjson": "jsonl",
 }
-CSV_CHUNK_BYTES = 32 << 20
+CSV_CHUNK_BYTES = 16 << 20
 JSONL_CHUNK_BYTES = 8 << 20
 PARQUET_BATCH_ROWS = 131_072
 _S3_READ_CHUNK = 8 << 20
@@ -309,6 +307,8 @@ def _csv_error(f: DataFile, exc: Exception) -> UnreadableInput:
 
 
 def iter_parquet(f: DataFile) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq  # imported on use: a CSV-only Lambda saves the start-up time
+
     tmp = None
     try:
         if f.is_s3:
@@ -354,6 +354,8 @@ def iter_jsonl(f: DataFile) -> Iterator[pa.Table]:
 
 
 def _jsonl_block(f: DataFile, block: bytes, first_line: int) -> pa.Table:
+    import pyarrow.json as pajson
+
     try:
         table = pajson.read_json(io.BytesIO(block))
         if not any(pa.types.is_nested(t) for t in table.schema.types):
