@@ -13,14 +13,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop.models import ScheduledInvocation, parse_event
-from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining.drift import starter_for
 from mlops_loop.retraining.freshness import check_freshness
 from mlops_loop.settings import CheckFreshnessSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="executionId")
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings(CheckFreshnessSettings)

@@ -14,8 +14,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop import monitoring
 from mlops_loop.models import MonitorBatchRequest, parse_event
-from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.observability import logger, metrics
 from mlops_loop.settings import MonitorBatchSettings, settings
+from mlops_loop.tracing import tracer
 
 
 @logger.inject_lambda_context(correlation_id_path="runId")

@@ -9,12 +9,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop import failures
 from mlops_loop.models import parse_event
-from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.observability import logger, metrics
 from mlops_loop.settings import NotifyFailureSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="id")
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings(NotifyFailureSettings)

@@ -12,10 +12,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop.models import parse_event
-from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining.prepare import PrepareRequest, prepare
 from mlops_loop.retraining.settings import ArtifactsSettings
 from mlops_loop.settings import settings
+from mlops_loop.tracing import tracer
 
 
 @logger.inject_lambda_context(correlation_id_path="runId")

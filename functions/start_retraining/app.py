@@ -14,13 +14,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop.models import DataDriftDetectedEvent, parse_event
-from mlops_loop.observability import logger, metrics, tracer
+from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining import drift
 from mlops_loop.settings import StartRetrainingSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.driftEpisodeId")
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings(StartRetrainingSettings)
