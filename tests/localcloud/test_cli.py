@@ -1,0 +1,108 @@
+"""`python -m localcloud`: invoke (the no-Docker `sam local invoke`) and serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+from lc_testkit import FIXTURE_TEMPLATE, REGION
+
+from localcloud.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_invoke_prints_the_payload_and_exits_0(tmp_path, capsys):
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"name": "cli"}))
+    code = main(
+        [
+            "invoke",
+            "EchoFunction",
+            "-t",
+            str(FIXTURE_TEMPLATE),
+            "-e",
+            str(event),
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    assert json.loads(captured.out)["greeting"] == "hello cli"
+    assert "START RequestId" in captured.err
+
+
+def test_invoke_exits_1_on_a_function_error(tmp_path, capsys):
+    code = main(
+        ["invoke", "FailFunction", "-t", str(FIXTURE_TEMPLATE), "--output-dir", str(tmp_path), "--quiet-logs"]
+    )
+    assert code == 1
+    assert json.loads(capsys.readouterr().out)["errorType"] == "BrokenThingError"
+
+
+def test_invoke_of_an_unknown_function_names_the_known_ones(tmp_path, capsys):
+    code = main(["invoke", "Nope", "-t", str(FIXTURE_TEMPLATE), "--output-dir", str(tmp_path)])
+    assert code == 2
+    assert "EchoFunction" in capsys.readouterr().err
+
+
+def test_missing_template_is_a_clear_error(tmp_path, capsys):
+    assert main(["invoke", "EchoFunction", "-t", str(tmp_path / "none.yaml")]) == 2
+    assert "no template" in capsys.readouterr().err
+
+
+def test_demo_is_not_available_yet(capsys):
+    assert main(["demo"]) == 2
+    assert "not available yet" in capsys.readouterr().out
+
+
+def test_serve_stays_up_until_interrupted(tmp_path):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "serve",
+            "-t",
+            str(FIXTURE_TEMPLATE),
+            "--output-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        endpoint = None
+        lines = []
+        deadline = time.monotonic() + 60
+        while endpoint is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if line.startswith("local cloud up: "):
+                endpoint = line.split(": ", 1)[1].strip()
+        assert endpoint, "".join(lines)
+        while not (line := process.stdout.readline()).startswith("Ctrl-C"):
+            lines.append(line)
+        listing = "".join(lines)
+        assert "FlowStateMachine" in listing and "NotificationTopic" in listing
+        s3 = boto3.client(
+            "s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        assert any(
+            b["Name"].startswith("mlops-loop-local-artifactsbucket") for b in s3.list_buckets()["Buckets"]
+        )
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
