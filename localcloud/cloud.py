@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -133,6 +134,7 @@ class LocalCloud:
             }
         )
         functions.install_capture()
+        _reset_execution_environments()
         try:
             cloud.account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
             cloud.router = EventRouter(cloud.account, region, faults, cloud._invoker())
@@ -150,6 +152,7 @@ class LocalCloud:
         finally:
             cloud._shutdown(active)
             functions.remove_capture()
+            _reset_execution_environments()
             mock.stop()
             for key, value in saved_env.items():
                 if value is None:
@@ -332,6 +335,16 @@ class LocalCloud:
                 raise DeliveryError("ThrottlingException", "states StartExecution throttled (injected fault)")
             return self._start_execution_arn(target_arn, payload)
         raise NotImplementedError(f"the local scheduler does not deliver to {target_arn}")
+
+
+def _reset_execution_environments() -> None:
+    """A new cloud is a cold start: forget what the shared layer cached in an earlier one
+    (settings parsed from another stack's environment, boto3 clients)."""
+    for module_name, function_name in (("mlops_loop.settings", "reset"), ("mlops_loop.aws", "reset_clients")):
+        module = sys.modules.get(module_name)
+        reset = getattr(module, function_name, None)
+        if callable(reset):
+            reset()
 
 
 _SESSION_ENV = ("AWS_DEFAULT_REGION", "AWS_REGION", "POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_DEV")
