@@ -424,10 +424,27 @@ def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]
             _apply_resource(kind, props, stack.region)
 
 
+def local_bucket_policy(document: dict[str, Any]) -> dict[str, Any]:
+    """The bucket policy without conditional Deny statements.
+
+    moto 5.2 evaluates bucket policies but ignores their Condition blocks, so the template's
+    TLS-only statement (Deny when aws:SecureTransport is false) would deny every request.
+    """
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [s for s in statements if not (s.get("Effect") == "Deny" and s.get("Condition"))]
+    return {**document, "Statement": kept}
+
+
 def _apply_resource(kind: str, props: dict[str, Any], region: str) -> None:
     policy = json.dumps(props.get("PolicyDocument") or props.get("Policy"))
     if kind == "AWS::S3::BucketPolicy":
-        boto3.client("s3", region_name=region).put_bucket_policy(Bucket=props["Bucket"], Policy=policy)
+        document = local_bucket_policy(props["PolicyDocument"])
+        if document["Statement"]:
+            boto3.client("s3", region_name=region).put_bucket_policy(
+                Bucket=props["Bucket"], Policy=json.dumps(document)
+            )
     elif kind == "AWS::SNS::TopicPolicy":
         for topic in props["Topics"]:
             boto3.client("sns", region_name=region).set_topic_attributes(
