@@ -13,7 +13,7 @@ export __SAM_CLI_APP_DIR := $(CURDIR)/build/sam-app-dir
 export AWS_DEFAULT_REGION ?= us-east-1
 REGION := us-east-1
 
-.PHONY: help setup setup-tools test test-unit test-statemachine test-integration lint format validate \
+.PHONY: help setup setup-tools test test-sdk test-unit test-statemachine test-integration lint format validate \
         build bench demo sam-local base-image image-uris pipeline-definition ci clean
 
 help: ## list the targets
@@ -45,6 +45,9 @@ setup-tools: $(SAM_VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## SA
 
 test: setup ## run every test (unit, state machines, local cloud, integration)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests
+
+test-sdk: setup $(SDK_VENV)/.stamp ## checks that need the sagemaker SDK (image-URI table agrees with it)
+	$(PY) -m pytest -m sdk tests/unit/test_image_uris.py
 
 test-unit: setup ## unit tests only
 	$(PY) -m pytest -n 2 tests/unit tests/dataquality
@@ -99,7 +102,7 @@ image-uris: $(SDK_VENV)/.stamp ## regenerate the image-URI Mappings from the sag
 pipeline-definition: $(SDK_VENV)/.stamp ## regenerate pipelines/retraining-pipeline.json with the sagemaker SDK
 	$(SDK_VENV)/bin/python -m pipelines.build_definition --write
 
-ci: lint validate test sam-local ## everything CI runs
+ci: lint validate test test-sdk sam-local ## everything CI runs
 
 clean: ## remove build output and venvs
 	rm -rf build .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) node_modules
