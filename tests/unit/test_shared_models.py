@@ -74,6 +74,39 @@ def test_drift_event_carries_the_episode_and_the_violations():
     assert detail.violations[0].constraint_check_type == "baseline_drift_check"
 
 
+@pytest.mark.parametrize("missing", ["version", "id", "detail-type", "source", "account", "time", "region"])
+def test_eventbridge_envelope_fields_are_required(missing):
+    # Given a documented event without one envelope field
+    event = load_event("model_package_approved")
+    del event[missing]
+    # When / Then it is rejected, naming the field
+    with pytest.raises(InvalidEvent, match=missing):
+        parse_event(event, ModelPackageStateChangeEvent)
+
+
+def test_eventbridge_envelope_reads_replay_name_and_rejects_a_bad_account():
+    event = load_event("drift_detected")
+    event["replay-name"] = "replay-2026-11-24"
+    parsed = parse_event(event, DataDriftDetectedEvent)
+    assert parsed.replay_name == "replay-2026-11-24"
+    assert parsed.time.tzinfo is not None
+    assert parsed.resources == event["resources"]
+    event["account"] = "not-an-account"
+    with pytest.raises(InvalidEvent, match="account"):
+        parse_event(event, DataDriftDetectedEvent)
+
+
+def test_eventbridge_envelope_pins_source_and_detail_type():
+    event = load_event("model_package_approved")
+    event["detail-type"] = "SageMaker Training Job State Change"
+    with pytest.raises(InvalidEvent, match="detail-type"):
+        parse_event(event, ModelPackageStateChangeEvent)
+    event = load_event("model_package_approved")
+    event["source"] = "aws.states"
+    with pytest.raises(InvalidEvent, match="source"):
+        parse_event(event, ModelPackageStateChangeEvent)
+
+
 def test_resolved_model_round_trips_through_the_state_machine_json():
     model = load_event("monitor_batch_analyze")["model"]
     assert ResolvedModel.model_validate(model).dump() == model

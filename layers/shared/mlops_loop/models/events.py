@@ -1,8 +1,8 @@
 """Typed models of every event that triggers a function.
 
-EventBridge events subclass Powertools' `EventBridgeModel` (the envelope: version, id, source,
-account, time, region, resources, detail-type, detail) and pin `source`, `detail-type` and the
-`detail` shape, so one `model_validate` checks the whole event. Field names inside `detail` are the
+EventBridge events subclass our `EventBridgeEvent` envelope (mlops_loop.models.eventbridge: version,
+id, source, account, time, region, resources, detail-type, detail) and pin `source`, `detail-type`
+and the `detail` shape, so one `model_validate` checks the whole event. Field names inside `detail` are the
 ones AWS documents (PascalCase for SageMaker model packages, camelCase for pipelines and Step
 Functions); Python attribute names are snake_case with the documented name as alias.
 """
@@ -13,9 +13,9 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mlops_loop.models.eventbridge import EventBridgeEvent
 from mlops_loop.models.payloads import Violation
 
 ModelApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
@@ -67,7 +67,7 @@ class ModelPackageStateChangeDetail(_AwsShape):
     approval_description: str | None = Field(None, alias="ApprovalDescription")
 
 
-class ModelPackageStateChangeEvent(EventBridgeModel):
+class ModelPackageStateChangeEvent(EventBridgeEvent):
     source: Literal["aws.sagemaker"]
     detail_type: Literal["SageMaker Model Package State Change"] = Field(alias="detail-type")
     detail: ModelPackageStateChangeDetail
@@ -97,7 +97,7 @@ class StepFunctionsExecutionStatusChangeDetail(_AwsShape):
         return value if isinstance(value, dict) else {}
 
 
-class StepFunctionsExecutionStatusChangeEvent(EventBridgeModel):
+class StepFunctionsExecutionStatusChangeEvent(EventBridgeEvent):
     source: Literal["aws.states"]
     detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
     detail: StepFunctionsExecutionStatusChangeDetail
@@ -128,7 +128,7 @@ class PipelineExecutionStatusChangeDetail(_AwsShape):
         return self.pipeline_arn.split(":pipeline/", 1)[1].split("/", 1)[0]
 
 
-class PipelineExecutionStatusChangeEvent(EventBridgeModel):
+class PipelineExecutionStatusChangeEvent(EventBridgeEvent):
     source: Literal["aws.sagemaker"]
     detail_type: Literal["SageMaker Model Building Pipeline Execution Status Change"] = Field(
         alias="detail-type"
@@ -155,7 +155,7 @@ class DataDriftDetectedDetail(BaseModel):
     environment: str = Field(min_length=1)
 
 
-class DataDriftDetectedEvent(EventBridgeModel):
+class DataDriftDetectedEvent(EventBridgeEvent):
     """Source is the stack's DRIFT_EVENT_SOURCE (default `mlops.monitoring`): checked by the handler."""
 
     detail_type: Literal["Data Drift Detected"] = Field(alias="detail-type")
