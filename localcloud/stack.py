@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shlex
 import tomllib
 import zipfile
@@ -284,7 +285,11 @@ def _close_gaps(
         props = resources[logical_id]["Properties"]
         props.pop("Definition", None)
         props.pop("DefinitionSubstitutions", None)
-        props["DefinitionString"] = {"Fn::Sub": [text, substitutions]} if substitutions else text
+        # One pass, as CloudFormation does: moto's Fn::Sub runs string.Template per key, which turns
+        # the `$$.` of ASL context paths into `$.`. Unmapped `${X}` stay Refs, as in Fn::Sub.
+        pieces = re.split(r"\$\{([A-Za-z0-9_:]+)\}", text)
+        joined = [p if i % 2 == 0 else (substitutions or {}).get(p, {"Ref": p}) for i, p in enumerate(pieces)]
+        props["DefinitionString"] = {"Fn::Join": ["", joined]} if substitutions else text
     post_stack: dict[str, dict[str, Any]] = {}
     for logical_id, resource in list(resources.items()):
         kind = resource["Type"]
