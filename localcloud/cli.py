@@ -58,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("-e", "--event", help="event JSON file (default: {})")
     invoke.add_argument("--quiet-logs", action="store_true", help="do not print the function's logs")
 
-    commands.add_parser("demo", help="play the whole loop (not available yet)")
+    from localcloud import demo
+
+    demo.add_arguments(
+        commands.add_parser("demo", help="play the whole loop: drift, retraining, approval (make demo)")
+    )
     return parser
 
 
@@ -121,8 +125,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
-        print("demo: not available yet")
-        return 2
+        from localcloud import demo
+
+        return demo.run(args)
     try:
         if args.command == "serve":
             return cmd_serve(args)
