@@ -65,6 +65,12 @@ class Faults:
         with self._lock:
             self._throttles.append(_Throttle(_service(service), _normalise(operation), times))
 
+    def has_throttle(self, service: str) -> bool:
+        """Whether any throttle is pending for this service (cheap; checked before naming the call)."""
+        service_key = _service(service)
+        with self._lock:
+            return any(t.remaining > 0 and t.service == service_key for t in self._throttles)
+
     def take_throttle(self, service: str, operation: str) -> bool:
         """True (and one fewer left) when this call must be throttled."""
         service_key, operation_key = _service(service), _normalise(operation)

@@ -316,8 +316,9 @@ def patch_throttling_faults() -> None:
 
         def call_action(self: Any) -> Any:
             active = runtime.current()
-            if active is not None:
-                service = getattr(self, "service_name", None) or ""
+            service = getattr(self, "service_name", None) or ""
+            # Naming the action can consume the request (S3 reads its body): only when needed.
+            if active is not None and active.faults.has_throttle(service):
                 try:
                     action = self._get_action()
                 except Exception:  # noqa: BLE001 - not an API call moto can name
