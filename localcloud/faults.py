@@ -62,6 +62,8 @@ class Faults:
         """
         if times < 1:
             raise ValueError("times must be at least 1")
+        if _service(service) == "s3":
+            raise ValueError("S3 calls cannot be throttled locally (naming them breaks moto's S3 handlers)")
         with self._lock:
             self._throttles.append(_Throttle(_service(service), _normalise(operation), times))
 

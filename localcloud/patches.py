@@ -317,7 +317,8 @@ def patch_throttling_faults() -> None:
         def call_action(self: Any) -> Any:
             active = runtime.current()
             service = getattr(self, "service_name", None) or ""
-            # Naming the action can consume the request (S3 reads its body): only when needed.
+            # Naming the call is done only when a throttle is pending for the service (S3, whose
+            # naming has side effects that break its handlers, cannot be throttled: see Faults).
             if active is not None and active.faults.has_throttle(service):
                 try:
                     action = self._get_action()

@@ -19,6 +19,8 @@ def test_throttle_counts_down_and_matches_names_loosely():
     assert faults.throttled_count("states", "StartExecution") == 2
     with pytest.raises(ValueError, match="times"):
         faults.throttle("sns", "Publish", times=0)
+    with pytest.raises(ValueError, match="S3"):
+        faults.throttle("s3", "GetObject")
 
 
 def test_job_failures_match_glob_patterns():
