@@ -58,11 +58,6 @@ def test_missing_template_is_a_clear_error(tmp_path, capsys):
     assert "no template" in capsys.readouterr().err
 
 
-def test_demo_is_not_available_yet(capsys):
-    assert main(["demo"]) == 2
-    assert "not available yet" in capsys.readouterr().out
-
-
 def test_serve_stays_up_until_interrupted(tmp_path):
     process = subprocess.Popen(
         [
