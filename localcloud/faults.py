@@ -14,7 +14,12 @@ def _normalise(name: str) -> str:
 
 
 # moto's service names differ from the ones people write (boto3 names, SDK prefixes).
-_SERVICE_ALIASES = {"states": "stepfunctions", "sfn": "stepfunctions", "eventbridge": "events"}
+_SERVICE_ALIASES = {
+    "states": "stepfunctions",
+    "sfn": "stepfunctions",
+    "eventbridge": "events",
+    "awslambda": "lambda",
+}
 
 
 def _service(name: str) -> str:
