@@ -135,6 +135,11 @@ class LocalCloud:
         )
         functions.install_capture()
         _reset_execution_environments()
+        # moto's interpreter logs every caught task failure at ERROR with a dump of the state;
+        # failures are ordinary flow here and the execution history has them.
+        interpreter_log = logging.getLogger("moto.stepfunctions.parser")
+        saved_level = interpreter_log.level
+        interpreter_log.setLevel(logging.CRITICAL)
         try:
             cloud.account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
             cloud.router = EventRouter(cloud.account, region, faults, cloud._invoker())
@@ -153,6 +158,7 @@ class LocalCloud:
             cloud._shutdown(active)
             functions.remove_capture()
             _reset_execution_environments()
+            interpreter_log.setLevel(saved_level)
             mock.stop()
             for key, value in saved_env.items():
                 if value is None:
