@@ -456,6 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     cases = [c for c in table.CASES if args.only in c.id and c.function in functions]
 
+    in_process: dict[str, Any] = {}
+    if not args.no_compare and cases:
+        in_process = run_in_process(cases)
     gateway = bridge_gateway()
     with table.seeded_cloud(output_dir=BUILD / "localcloud") as local:
         relay = Relay(gateway, local.port)
@@ -470,9 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(run_case(case, local, env_file))
         finally:
             relay.close()
-
-    if not args.no_compare and cases:
-        compare_in_process(cases, results)
+    compare(results, in_process)
 
     for line in failures:
         say(f"FAIL {line}")
@@ -502,29 +503,34 @@ def run_case(case: Any, local: Any, env_file: Path) -> Result:
     return result
 
 
-def compare_in_process(cases: Sequence[Any], results: list[Result]) -> None:
-    """The same cases through the local cloud's in-process invoke, on a fresh cloud: the time ratio."""
+def run_in_process(cases: Sequence[Any]) -> dict[str, tuple[float, list[str]]]:
+    """The same cases through the local cloud's in-process invoke, on a fresh cloud (run first, so the
+    handlers load inside it): seconds and problems per case, for the per-invoke time ratio."""
     from tests import invoke_expectations as table
 
-    by_id = {r.case_id: r for r in results}
+    found: dict[str, tuple[float, list[str]]] = {}
     with table.seeded_cloud(output_dir=BUILD / "localcloud-in-process") as local:
         for case in cases:
             before = table.Snapshot.take(local)
             outcome = local.invoke(case.function, case.event_body())
             local.settle()
-            problems = table.check(case, outcome, before, table.Snapshot.take(local))
-            result = by_id[case.id]
-            result.in_process_seconds = outcome.seconds
-            result.in_process_problems = problems
-            if problems:
-                say(f"note in-process {case.id}: {'; '.join(problems)}")
+            found[case.id] = (outcome.seconds, table.check(case, outcome, before, table.Snapshot.take(local)))
+    return found
+
+
+def compare(results: list[Result], in_process: dict[str, tuple[float, list[str]]]) -> None:
+    for result in results:
+        if result.case_id in in_process:
+            result.in_process_seconds, result.in_process_problems = in_process[result.case_id]
+            if result.in_process_problems != [] and not result.problems:
+                say(f"note {result.case_id}: in-process differs: {'; '.join(result.in_process_problems)}")
     timed = [r for r in results if r.in_process_seconds and r.seconds]
     if timed:
         container = sum(r.seconds for r in timed) / len(timed)
-        in_process = sum(r.in_process_seconds or 0 for r in timed) / len(timed)
+        in_proc = sum(r.in_process_seconds or 0 for r in timed) / len(timed)
         say(
-            f"per invoke: sam local invoke {container:.2f} s, in-process {in_process * 1000:.0f} ms "
-            f"(x{container / in_process:.0f}, mean of {len(timed)} cases)"
+            f"per invoke (mean of {len(timed)} cases): sam local invoke {container:.2f} s, "
+            f"local cloud in-process {in_proc * 1000:.0f} ms, ratio x{container / in_proc:.0f}"
         )
 
 

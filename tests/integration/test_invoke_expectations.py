@@ -82,12 +82,12 @@ def test_check_accepts_the_expected_subset_and_rejects_a_different_value() -> No
     assert table.check(case, bad, same, same) == ["action: expected 'notified', got 'ignored'", "id: missing"]
 
 
-def test_check_wants_the_named_error_in_payload_and_logs() -> None:
-    case = table.Case("F", "e.json", "why", error="InvalidEvent")
+def test_check_wants_the_named_error_and_the_logged_text() -> None:
+    case = table.Case("F", "e.json", "why", error="InvalidEvent", logged=("Rejected malformed event",))
     same = _snapshot()
     error = {"errorType": "InvalidEvent", "errorMessage": "bad"}
-    assert table.check(case, _outcome(error, logs="... InvalidEvent ..."), same, same) == []
-    assert table.check(case, _outcome(error, logs=""), same, same) == ["error InvalidEvent not in the logs"]
+    assert table.check(case, _outcome(error, logs="... Rejected malformed event ..."), same, same) == []
+    assert table.check(case, _outcome(error, logs=""), same, same) == ["log lacks 'Rejected malformed event'"]
     problems = table.check(case, _outcome({"ok": True}, logs="InvalidEvent"), same, same)
     assert problems and problems[0].startswith("expected error InvalidEvent, got success")
 
