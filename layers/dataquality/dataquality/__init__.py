@@ -9,23 +9,11 @@ Public API (called by the Lambda functions, the local cloud and the CLI)::
     profile_sources(...) -> Profile; Profile.merge / to_bytes / from_bytes; check_profile(profile, ...)
 """
 
-from .engine import (
-    VERDICT_CLEAN,
-    VERDICT_DATA_QUALITY_FAILURE,
-    VERDICT_DRIFT,
-    Baseline,
-    CheckResult,
-    Verdict,
-    baseline_column_names,
-    check,
-    check_profile,
-    classify,
-    profile_file,
-    profile_sources,
-    suggest_baseline,
-    suggest_from_profile,
-    verdict_from_violations,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AllMissingColumn,
     BaselineFormatError,
@@ -36,10 +24,72 @@ from .errors import (
     UnreadableInput,
     UsageError,
 )
-from .formats import CHECK_TYPES, DEFAULT_DRIFT_CHECK_TYPES, DEFAULT_MONITORING_CONFIG
-from .profile import DEFAULT_KLL_K, ColumnProfile, Profile
-from .report import render_report
-from .sources import DataFile, read_json_doc, resolve_sources
+
+if TYPE_CHECKING:
+    from .engine import (
+        VERDICT_CLEAN,
+        VERDICT_DATA_QUALITY_FAILURE,
+        VERDICT_DRIFT,
+        Baseline,
+        CheckResult,
+        Verdict,
+        baseline_column_names,
+        check,
+        check_profile,
+        classify,
+        profile_file,
+        profile_sources,
+        suggest_baseline,
+        suggest_from_profile,
+        verdict_from_violations,
+    )
+    from .formats import CHECK_TYPES, DEFAULT_DRIFT_CHECK_TYPES, DEFAULT_MONITORING_CONFIG
+    from .profile import DEFAULT_KLL_K, ColumnProfile, Profile
+    from .report import render_report
+    from .sources import DataFile, read_json_doc, resolve_sources
+
+#: Where each public name lives. Modules load on first use (PEP 562): ``python -m dataquality check``
+#: pays only for what checking needs (start-up time is a fair share of a check's wall time).
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "VERDICT_CLEAN",
+            "VERDICT_DATA_QUALITY_FAILURE",
+            "VERDICT_DRIFT",
+            "Baseline",
+            "CheckResult",
+            "Verdict",
+            "baseline_column_names",
+            "check",
+            "check_profile",
+            "classify",
+            "profile_file",
+            "profile_sources",
+            "suggest_baseline",
+            "suggest_from_profile",
+            "verdict_from_violations",
+        ),
+        "engine",
+    ),
+    **dict.fromkeys(("CHECK_TYPES", "DEFAULT_DRIFT_CHECK_TYPES", "DEFAULT_MONITORING_CONFIG"), "formats"),
+    **dict.fromkeys(("DEFAULT_KLL_K", "ColumnProfile", "Profile"), "profile"),
+    "render_report": "report",
+    **dict.fromkeys(("DataFile", "read_json_doc", "resolve_sources"), "sources"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CHECK_TYPES",

@@ -15,7 +15,6 @@ from .engine import check, suggest_baseline, verdict_from_violations
 from .errors import DataQualityError, UsageError
 from .formats import CHECK_TYPES, DEFAULT_DRIFT_CHECK_TYPES
 from .profile import DEFAULT_KLL_K
-from .report import render_report
 from .sources import read_json_doc, write_text
 
 EXIT_CLEAN = 0
@@ -148,6 +147,8 @@ def run(argv: Sequence[str]) -> int:
         )
         where = result.write(args.out)
         if args.report:
+            from .report import render_report  # imported on use: most checks write no report
+
             html = render_report(
                 stats, result.statistics, result.violations, feature_distances=result.feature_distances
             )
@@ -165,6 +166,8 @@ def run(argv: Sequence[str]) -> int:
         batch = read_json_doc(_join(args.batch, "statistics.json"))
         viol = read_json_doc(_join(args.batch, "constraint_violations.json"))
         cons = read_json_doc(_join(args.baseline, "constraints.json"))
+        from .report import render_report
+
         html = render_report(stats, batch, viol, title=args.title, baseline_constraints=cons)
         print(f"report -> {_write_html(args.out, html)}")
         return EXIT_CLEAN

@@ -18,8 +18,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from datasketches import hll_sketch, kll_doubles_sketch
+
+try:  # the kernels by name: importing pyarrow.compute builds ~300 Python wrappers (about 40 ms of start-up)
+    from pyarrow._compute import call_function as _call_function
+except ImportError:  # pragma: no cover - a pyarrow that moved its private module
+    from pyarrow.compute import call_function as _call_function
 
 from .errors import ProfileFormatError
 from .formats import FRACTIONAL, INTEGRAL, STRING, UNKNOWN
@@ -179,7 +183,7 @@ class ColumnProfile:
         self._sketch().update(np.repeat(buf, self.unit) if self.unit > 1 else buf)
 
     def _add_strings(self, arr: pa.Array) -> None:  # noqa: PLR0912
-        vc = pc.value_counts(arr)
+        vc = _call_function("value_counts", [arr])
         values = vc.field("values").to_pylist()
         counts = vc.field("counts").to_numpy()
         num_vals: list[float] = []
@@ -232,12 +236,16 @@ class ColumnProfile:
             self.update(arr.dictionary_decode())
             return
         if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-            if arr.null_count:
-                arr = arr.drop_null()
-            x = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            if not x.flags.writeable:  # DataSketches' update() refuses read-only (Arrow-owned) buffers
-                x = x.copy()
+            # Zero-copy view of the Arrow buffer where possible (nulls come out as NaN, which is
+            # missing); read-only, so nothing below writes to it or hands it to DataSketches as is.
+            if pa.types.is_decimal(t):
+                arr = arr.cast(pa.float64())  # Parquet decimals: rare, may import pyarrow.compute
+            x = arr.to_numpy(zero_copy_only=False)
+            if x.dtype != np.float64:
+                x = x.astype(np.float64)
             if pa.types.is_integer(t):
+                if arr.null_count:
+                    x = x[~np.isnan(x)]
                 self.n_integral += int(x.size)
                 if x.size:
                     self.moments.add_values(x)
@@ -249,7 +257,7 @@ class ColumnProfile:
             self._add_strings(arr)
             return
         if pa.types.is_boolean(t):
-            self._add_strings(pc.if_else(arr, "true", "false"))
+            self._add_strings(_call_function("if_else", [arr, pa.scalar("true"), pa.scalar("false")]))
             return
         # dates, timestamps, binary, nested: their text form is a String value
         self._add_strings(pa.array([None if v is None else _text(v) for v in arr.to_pylist()], pa.string()))

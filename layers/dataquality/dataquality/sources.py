@@ -11,7 +11,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,6 +306,8 @@ def _csv_error(f: DataFile, exc: Exception) -> UnreadableInput:
 
 
 def iter_parquet(f: DataFile) -> Iterator[pa.RecordBatch]:
+    import tempfile
+
     import pyarrow.parquet as pq  # imported on use: a CSV-only Lambda saves the start-up time
 
     tmp = None
