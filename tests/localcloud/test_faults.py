@@ -139,3 +139,12 @@ def test_throttled_sagemaker_sync_create_is_retried(cloud):
         == "faults-m"
     )
     assert REGION in described["executionArn"]
+
+
+def test_throttled_lambda_invoke_reaches_api_callers(cloud):
+    from botocore.exceptions import ClientError
+
+    cloud.faults.throttle("lambda", "Invoke", times=1)
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        cloud.invoke("EchoFunction", {"name": "first"})
+    assert cloud.invoke("EchoFunction", {"name": "second"}).ok
