@@ -579,10 +579,11 @@ CASES: tuple[Case, ...] = (
     # Approval events of the stack's group; another group's and malformed ones change nothing.
     Case("ModelPackageStateChangeFunction", "model_package_pending_approval.json", "approvers are asked",
          payload={"action": "asked_approval", "messageId": ANY}, effects=(NOTHING_STARTED, Notified(1))),
+    # Seeding registered v1 Approved and the cloud routed that event: v1 is live already. An approval
+    # that leaves the latest Approved version unchanged is notified; nothing new is recorded or run.
     Case("ModelPackageStateChangeFunction", "model_package_approved.json",
-         "approval records the live version, notifies, and (RunOnApproval) starts a batch run",
-         payload={"action": "recorded_live_and_notified", "batchExecutionArn": ANY},
-         effects=(Notified(1), ParameterChanged("live"), Started("batch-inference"))),
+         "an approval that does not change the live version is notified only",
+         payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
     Case("ModelPackageStateChangeFunction", "model_package_rejected.json", "a rejection is notified",
          payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
     Case("ModelPackageStateChangeFunction", "model_package_approved.json", "another group's event: ignored",
