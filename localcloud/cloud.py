@@ -38,7 +38,7 @@ from localcloud.stack import DeployedStack, deploy
 
 LOG = logging.getLogger(__name__)
 
-_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+_NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 _TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
