@@ -1,0 +1,86 @@
+"""The batch-inference state machine with MonitoringEngine=ModelMonitorProcessing: monitoring runs as
+a `createProcessingJob.sync` task with the Model Monitor analyzer image and its environment
+contract (the local job runner runs the dataquality analyzer behind it), then MonitorBatchFunction
+classifies the files the job wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from sm_kit import GROUP, SHIFTED_FEATURES, Stack, deployed
+
+PROCESSING_PATH = [
+    "ResolveModel",
+    "ModelExists",
+    "CreateModel",
+    "RunBatchTransform",
+    "MonitorBatch",
+    "RunModelMonitorJob",
+    "ClassifyModelMonitorResults",
+    "ClassifyOutcome",
+]
+MONITORING = f"batch-inference/{GROUP}/v1/{{run}}/monitoring/"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with deployed(
+        tmp_path_factory.mktemp("sm-processing"), MonitoringEngine="ModelMonitorProcessing"
+    ) as running:
+        yield running
+
+
+def without_create_model(path: list[str]) -> list[str]:
+    return [state for state in path if state != "CreateModel"]
+
+
+def test_clean_batch_through_the_processing_job(stack: Stack) -> None:
+    run_id = "sm-mm-clean"
+    run = stack.run_batch(run_id, stack.put_batch(run_id, stack.data.batch_clean))
+
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert without_create_model(run.path) == [*without_create_model(PROCESSING_PATH), "BatchClean"]
+    assert "AnalyzeBatch" not in run.path
+    job_name = run.output["processing"]["processingJobName"]
+    job = stack.cloud.client("sagemaker").describe_processing_job(ProcessingJobName=job_name)
+    assert job["ProcessingJobStatus"] == "Completed"
+    assert job["AppSpecification"]["ImageUri"].split("/")[-1].startswith("sagemaker-model-monitor-analyzer")
+    assert job["Environment"]["dataset_source"] == "/opt/ml/processing/input/batch"
+    assert run.output["monitoring"]["verdict"] == "clean"
+    monitoring = MONITORING.format(run=run_id)
+    files = {k.removeprefix(monitoring) for k in stack.keys(monitoring)}
+    assert {"statistics.json", "constraint_violations.json", "report.html", "verdict.json"} <= files
+    assert json.loads(stack.read(monitoring + "constraint_violations.json"))["violations"] == []
+    assert stack.drift_events(run_id) == []
+
+
+def test_drift_batch_through_the_processing_job(stack: Stack) -> None:
+    run_id = "sm-mm-drift"
+    run = stack.run_batch(run_id, stack.put_batch(run_id, stack.data.batch_drift))
+
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert without_create_model(run.path) == [
+        *without_create_model(PROCESSING_PATH),
+        "PublishDriftEvent",
+        "NotifyDrift",
+        "DriftReported",
+    ]
+    monitoring = run.output["monitoring"]
+    assert monitoring["verdict"] == "drift"
+    assert set(monitoring["driftedFeatures"]) >= SHIFTED_FEATURES
+    violations = json.loads(stack.read(MONITORING.format(run=run_id) + "constraint_violations.json"))[
+        "violations"
+    ]
+    assert {v["feature_name"] for v in violations} >= SHIFTED_FEATURES
+    events = stack.drift_events(run_id)
+    assert len(events) == 1
+    assert events[0]["detail"]["executionArn"] == run.arn
+    # The drift started one retraining: let it end inside this module's stack.
+    retraining = stack.finished(stack.retraining_execution(run_id))
+    assert retraining.status in {
+        "SUCCEEDED",
+        "FAILED",
+    }  # training data is part 1 only here; either way it ends
