@@ -12,11 +12,15 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from mlops_loop.models import ScheduledInvocation, parse_event
+from mlops_loop.models.parsing import parse_event
+from mlops_loop.models.schedule import ScheduledInvocation
 from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining.drift import starter_for
 from mlops_loop.retraining.freshness import check_freshness
-from mlops_loop.settings import CheckFreshnessSettings, settings
+from mlops_loop.settings import CheckFreshnessSettings, declare, settings
+
+# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
+declare(CheckFreshnessSettings)
 
 
 @logger.inject_lambda_context(correlation_id_path="executionId")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from mlops_loop.models import parse_event
+from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining.baseline import BaselineRequest, compute_baseline
 from mlops_loop.tracing import tracer

@@ -12,9 +12,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop import approvals
-from mlops_loop.models import ModelPackageStateChangeEvent, parse_event
+from mlops_loop.models.model_package import ModelPackageStateChangeEvent
+from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
-from mlops_loop.settings import ModelPackageStateChangeSettings, settings
+from mlops_loop.settings import ModelPackageStateChangeSettings, declare, settings
+
+# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
+declare(ModelPackageStateChangeSettings)
 
 
 @logger.inject_lambda_context(correlation_id_path="id")

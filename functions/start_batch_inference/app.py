@@ -13,9 +13,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop import scheduling
-from mlops_loop.models import ScheduledInvocation, parse_event
+from mlops_loop.models.parsing import parse_event
+from mlops_loop.models.schedule import ScheduledInvocation
 from mlops_loop.observability import logger, metrics
-from mlops_loop.settings import StartBatchInferenceSettings, settings
+from mlops_loop.settings import StartBatchInferenceSettings, declare, settings
+
+# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
+declare(StartBatchInferenceSettings)
 
 
 @logger.inject_lambda_context(correlation_id_path="executionId")

@@ -13,10 +13,14 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from mlops_loop.models import DataDriftDetectedEvent, parse_event
+from mlops_loop.models.drift import DataDriftDetectedEvent
+from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining import drift
-from mlops_loop.settings import StartRetrainingSettings, settings
+from mlops_loop.settings import StartRetrainingSettings, declare, settings
+
+# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
+declare(StartRetrainingSettings)
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.driftEpisodeId")

@@ -28,14 +28,32 @@ CONTROL_PLANE = (
 DATA_PLANE = ("monitor_batch", "prepare_training_data", "evaluate_model", "compute_baseline")
 FORBIDDEN = ("aws_xray_sdk", "aws_lambda_powertools.utilities.parser.models", "mlops_loop.tracing")
 
+# The settings model each handler parses (mlops_loop.settings; prepare_training_data's lives in
+# mlops_loop.retraining.settings); evaluate_model and compute_baseline read no settings.
+SETTINGS_OF = {
+    "start_batch_inference": "StartBatchInferenceSettings",
+    "resolve_model": "ResolveModelSettings",
+    "model_package_state_change": "ModelPackageStateChangeSettings",
+    "notify_failure": "NotifyFailureSettings",
+    "start_retraining": "StartRetrainingSettings",
+    "check_freshness": "CheckFreshnessSettings",
+    "monitor_batch": "MonitorBatchSettings",
+}
+
 _PROBE = """
 import importlib, json, sys
 importlib.import_module(sys.argv[1])
-print(json.dumps(sorted(sys.modules)))
+from mlops_loop import settings
+built = sorted(
+    name for name, value in vars(settings).items()
+    if isinstance(value, type) and issubclass(value, settings.FunctionSettings)
+    and value.__pydantic_complete__
+)
+print(json.dumps({"modules": sorted(sys.modules), "built_settings": built}))
 """
 
 
-def loaded_modules(module: str) -> set[str]:
+def probe(module: str) -> dict[str, list[str]]:
     env = dict(os.environ)
     env.pop("POWERTOOLS_TRACE_DISABLED", None)  # as deployed: the Tracer would be on
     env.update(AWS_LAMBDA_FUNCTION_NAME="import-probe", PYTHONDONTWRITEBYTECODE="1")
@@ -48,7 +66,12 @@ def loaded_modules(module: str) -> set[str]:
         check=True,
         timeout=120,
     )
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+    result: dict[str, list[str]] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def loaded_modules(module: str) -> set[str]:
+    return set(probe(module)["modules"])
 
 
 def test_every_function_is_classified():
@@ -64,6 +87,13 @@ def test_control_plane_handler_skips_xray_sdk_and_parser_catalogue(name):
     assert f"functions.{name}.app" in modules
     pulled = sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
     assert pulled == [], f"{name} imports {pulled[:5]} on its cold path"
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS_OF))
+def test_handler_builds_its_own_settings_model_at_import_and_no_other(name):
+    # Settings models are defer_build; the handler's declare() builds its one model during init,
+    # so the first invocation does not pay for it and no function pays for the others.
+    assert probe(f"functions.{name}.app")["built_settings"] == [SETTINGS_OF[name]]
 
 
 def test_data_plane_handler_keeps_the_tracer():

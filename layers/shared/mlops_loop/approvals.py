@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from mlops_loop import live, notifications, registry, scheduling
 from mlops_loop.errors import ConfigurationError, NoApprovedModel
-from mlops_loop.models import ModelPackageStateChangeEvent, StateChangeResult
+from mlops_loop.models.model_package import ModelPackageStateChangeEvent
+from mlops_loop.models.results import StateChangeResult
 from mlops_loop.observability import logger
 from mlops_loop.settings import ModelPackageStateChangeSettings
 

@@ -10,11 +10,11 @@ from botocore.exceptions import ClientError
 from pydantic import Field, RootModel
 
 from mlops_loop import aws, notifications
-from mlops_loop.models import (
+from mlops_loop.models.executions import (
     PipelineExecutionStatusChangeEvent,
-    StateChangeResult,
     StepFunctionsExecutionStatusChangeEvent,
 )
+from mlops_loop.models.results import StateChangeResult
 from mlops_loop.observability import logger
 from mlops_loop.registry import GroupRef
 from mlops_loop.settings import NotifyFailureSettings

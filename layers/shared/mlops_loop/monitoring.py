@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 
 from mlops_loop import aws
 from mlops_loop.errors import BaselineObjectNotFound, InvalidBaseline, InvalidEvent, MonitoringOutputNotFound
-from mlops_loop.models import MonitorBatchRequest, MonitoringResult, Violation
+from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult
+from mlops_loop.models.payloads import Violation
 from mlops_loop.observability import logger, metrics
 from mlops_loop.s3uri import S3Uri
 from mlops_loop.settings import MonitorBatchSettings

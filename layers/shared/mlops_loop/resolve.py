@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from mlops_loop import registry
-from mlops_loop.models import ResolvedModel
+from mlops_loop.models.resolved import ResolvedModel
 from mlops_loop.observability import logger, metrics
 
 

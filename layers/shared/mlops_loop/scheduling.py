@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from botocore.exceptions import ClientError
 
 from mlops_loop import aws
-from mlops_loop.models import BatchInferenceInput, StartBatchInferenceResult
+from mlops_loop.models.batch import BatchInferenceInput, StartBatchInferenceResult
 from mlops_loop.observability import logger
 
 # StartExecution with the name AND input of a RUNNING execution succeeds and returns that

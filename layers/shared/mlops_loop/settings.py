@@ -3,6 +3,11 @@
 Each function has one model; `settings(Model)` reads `os.environ` on first use and caches the
 result for the life of the execution environment. A missing or invalid variable raises
 `ConfigurationError` naming the variable, before the function touches anything.
+
+The models are declared with `defer_build`: pydantic does not build a model's validator when the
+class is created, so importing this module does not pay for the nine models a function does not
+use. Each handler calls `declare(ItsSettings)` at import, which builds that one model's validator
+then, in the init phase, as before (nothing moves to the first invocation).
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ GROUP_ARN_PATTERN = (
 
 
 class FunctionSettings(BaseModel):
-    """Fields are named by their environment variable (alias)."""
+    """Fields are named by their environment variable (alias). Built on `declare` or first use."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True, defer_build=True)
 
     environment_name: str = Field(alias="ENVIRONMENT_NAME", min_length=1)
 
@@ -95,6 +100,12 @@ class CheckFreshnessSettings(StartRetrainingSettings):
 
 
 S = TypeVar("S", bound=FunctionSettings)
+
+
+def declare(model: type[S]) -> type[S]:
+    """Build `model`'s validator now: a handler calls this at import for the settings it parses."""
+    model.model_rebuild()
+    return model
 
 
 def load(model: type[S], environ: dict[str, str] | None = None) -> S:

@@ -12,7 +12,7 @@ Subclasses pin `source` / `detail-type` with `Literal`s and give `detail` its mo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,3 +32,18 @@ class EventBridgeEvent(BaseModel):
     resources: list[str] = Field(default_factory=list)
     detail: Any
     replay_name: str | None = Field(None, alias="replay-name", description="set when an archive is replayed")
+
+
+class AwsShape(BaseModel):
+    """A documented AWS `detail` shape: extra fields are kept (AWS adds fields over time)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+
+ModelPackageArn = Annotated[
+    str, Field(pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:model-package/")
+]
+StateMachineArn = Annotated[str, Field(pattern=r"^arn:aws[a-z\-]*:states:[a-z0-9\-]+:\d{12}:stateMachine:")]
+ExecutionArn = Annotated[
+    str, Field(pattern=r"^arn:aws[a-z\-]*:states:[a-z0-9\-]+:\d{12}:(execution|express):")
+]

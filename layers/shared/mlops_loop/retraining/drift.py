@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mlops_loop import registry
-from mlops_loop.models import DataDriftDetectedEvent
 from mlops_loop.observability import logger
 from mlops_loop.retraining import names
 from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult
 from mlops_loop.settings import StartRetrainingSettings
+
+if TYPE_CHECKING:  # check_freshness imports starter_for from here and never builds the drift event model
+    from mlops_loop.models.drift import DataDriftDetectedEvent
 
 
 def starter_for(cfg: StartRetrainingSettings) -> RetrainingStarter:
