@@ -33,7 +33,7 @@ VERDICT_DATA_QUALITY_FAILURE = "data_quality_failure"
 
 
 def _dumps(doc: Any) -> str:
-    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    return fm.dumps(doc)  # = json.dumps(doc, indent=2, allow_nan=False) + "\n", faster
 
 
 # =========================================================================== profiling
@@ -374,7 +374,7 @@ def _categorical_drift(
     return entry, ""
 
 
-def check_profile(  # noqa: PLR0912, PLR0915 - the checks read best in one place
+def check_profile(
     profile: Profile,
     *,
     baseline_statistics: Mapping[str, Any],
@@ -382,9 +382,17 @@ def check_profile(  # noqa: PLR0912, PLR0915 - the checks read best in one place
     drift_check_types: Iterable[str] = fm.DEFAULT_DRIFT_CHECK_TYPES,
 ) -> CheckResult:
     """Evaluate a (possibly merged) batch profile against a baseline."""
-    drift_types = _drift_types(drift_check_types)
-    stats = fm.parse_statistics(baseline_statistics)
-    cons = fm.parse_constraints(baseline_constraints)
+    return _check_parsed(
+        profile,
+        fm.parse_statistics(baseline_statistics),
+        fm.parse_constraints(baseline_constraints),
+        _drift_types(drift_check_types),
+    )
+
+
+def _check_parsed(  # noqa: PLR0912, PLR0915 - the checks read best in one place
+    profile: Profile, stats: fm.Statistics, cons: fm.Constraints, drift_types: frozenset[str]
+) -> CheckResult:
     _require_rows(profile)
     rows = profile.rows
     stats_by = stats.by_name()
@@ -506,8 +514,10 @@ def baseline_column_names(
     baseline_statistics: Mapping[str, Any], baseline_constraints: Mapping[str, Any]
 ) -> list[str]:
     """Column names of a headerless batch: statistics.json order, then constraints-only features."""
-    stats = fm.parse_statistics(baseline_statistics)
-    cons = fm.parse_constraints(baseline_constraints)
+    return _column_names(fm.parse_statistics(baseline_statistics), fm.parse_constraints(baseline_constraints))
+
+
+def _column_names(stats: fm.Statistics, cons: fm.Constraints) -> list[str]:
     names = [f.name for f in stats.features]
     return names + [f.name for f in cons.features if f.name not in names]
 
@@ -525,18 +535,15 @@ def check(
     delimiter: str = ",",
 ) -> CheckResult:
     """Check a batch against baseline statistics and constraints (Model Monitor's monitoring job)."""
-    names = column_names or baseline_column_names(baseline_statistics, baseline_constraints)
+    drift_types = _drift_types(drift_check_types)
+    stats = fm.parse_statistics(baseline_statistics)  # parsed once, before reading: a bad baseline fails fast
+    cons = fm.parse_constraints(baseline_constraints)
     profile = profile_sources(
         sources,
         has_header=has_header,
-        column_names=names,
+        column_names=column_names or _column_names(stats, cons),
         data_format=data_format,
         kll_k=kll_k,
         delimiter=delimiter,
     )
-    return check_profile(
-        profile,
-        baseline_statistics=baseline_statistics,
-        baseline_constraints=baseline_constraints,
-        drift_check_types=drift_check_types,
-    )
+    return _check_parsed(profile, stats, cons, drift_types)

@@ -101,6 +101,30 @@ class _Moments:
         self.add(n, mean, m2, total, float(x.min()), float(x.max()))
 
 
+def kll_items_from_bytes(blob: bytes, num_retained: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Items and weights of a serialised ``kll_doubles_sketch`` in one vector read (unsorted).
+
+    DataSketches' KLL layout (full form, preamble of 5 ints): 8 header bytes, n (u64), min_k (u16),
+    num_levels (u8), 1 unused byte, the start offset of each level (u32 x num_levels), min and max
+    (f64), then the retained items level by level; level i's items weigh 2**i. Iterating the sketch
+    from Python costs a tuple per item (milliseconds per column); this is a memory view. Any other
+    form (empty, single item) or an inconsistent length returns None and the caller iterates.
+    """
+    if len(blob) < 20 or blob[0] != 5 or blob[2] != 15:
+        return None
+    num_levels = blob[18]
+    start = 20 + 4 * num_levels + 16
+    items = np.frombuffer(blob, dtype="<f8", offset=start) if len(blob) > start else np.empty(0)
+    if items.size != num_retained or (len(blob) - start) % 8:
+        return None
+    offsets = np.frombuffer(blob, dtype="<u4", count=num_levels, offset=20).astype(np.int64)
+    sizes = np.diff(np.append(offsets, offsets[0] + items.size))
+    if (sizes < 0).any():
+        return None
+    weights = np.repeat(np.ldexp(1.0, np.arange(num_levels)), sizes)
+    return items.astype(np.float64), weights
+
+
 @dataclass
 class ColumnProfile:
     """Everything kept about one column. ``num_missing`` is derived: rows - present."""
@@ -348,9 +372,13 @@ class ColumnProfile:
     def _raw_items(self) -> tuple[np.ndarray, np.ndarray]:
         if self.sketch is None or self.sketch.is_empty():
             return np.empty(0), np.empty(0)
-        pairs = list(self.sketch)
-        items = np.fromiter((p[0] for p in pairs), dtype=np.float64, count=len(pairs))
-        weights = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        found = kll_items_from_bytes(self.sketch.serialize(), self.sketch.num_retained)
+        if found is None:
+            pairs = list(self.sketch)
+            items = np.fromiter((p[0] for p in pairs), dtype=np.float64, count=len(pairs))
+            weights = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        else:
+            items, weights = found
         order = np.argsort(items, kind="stable")
         return items[order], weights[order]
 
@@ -386,10 +414,8 @@ class ColumnProfile:
             {"lower_bound": float(edges[i]), "upper_bound": float(edges[i + 1]), "count": float(counts[i])}
             for i in range(len(edges) - 1)
         ]
-        levels: dict[int, list[float]] = {}
-        for item, weight in zip(items.tolist(), weights.tolist(), strict=True):
-            levels.setdefault(round(math.log2(weight)), []).append(item)
-        data = [levels.get(i, []) for i in range(max(levels) + 1)] if levels else []
+        level_of = np.rint(np.log2(weights)).astype(np.int64) if weights.size else weights
+        data = [items[level_of == i].tolist() for i in range(int(level_of.max()) + 1)] if weights.size else []
         block["distribution"] = {
             "kll": {
                 "buckets": buckets,
