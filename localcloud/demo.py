@@ -315,12 +315,18 @@ class Story:
         if not drift_events:
             raise StoryStepError(step, f"no Data Drift Detected event for episode {episode}")
         self.timeline.say(f"event: Data Drift Detected (episode {episode}) -> StartRetrainingFunction")
-        started = wait_until(
-            lambda: [e for e in self.cloud.executions(self.retraining_machine)],
-            30.0,
-            "a retraining execution",
-            step,
-        )
+        try:
+            started = wait_until(
+                lambda: self.cloud.executions(self.retraining_machine), 60.0, "a retraining execution", step
+            )
+        except StoryStepError as error:
+            deliveries = [
+                f"{d.target_arn.rsplit(':', 1)[-1]}: ok={d.ok} error={d.error} "
+                f"function_error={d.function_error}"
+                for d in self.cloud.router.deliveries
+                if d.detail_type == "Data Drift Detected"
+            ]
+            raise StoryStepError(step, f"{error.message}; drift deliveries: {deliveries or 'none'}") from None
         execution = started[0]
         self.timeline.say(f"retraining state machine: {execution['name']}", indent=True)
         described = self._wait_execution(execution["executionArn"], step)
@@ -625,79 +631,110 @@ def _quiet_warnings() -> Iterator[None]:
                 each.setLevel(level)
 
 
-def run(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def demo_cloud(
+    template: Path, output_dir: Path, region: str = "us-east-1", now: datetime | None = None
+) -> Iterator[tuple[Any, str, Callable[[str, str], dict[str, Any]]]]:
+    """The stack of `template` on a local cloud with the demo's parameters, served on 127.0.0.1.
+
+    Yields (cloud, endpoint URL, seed): `seed(bucket, group)` runs `python -m sample.seed` against
+    the endpoint, as a person would. The schedules' clock starts at `now` (default: this hour).
+    """
     from localcloud.cloud import LocalCloud
+
+    start = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with (
+        _quiet_warnings(),
+        LocalCloud.start(
+            template=template,
+            parameters=demo_parameters(template),
+            region=region,
+            output_dir=output_dir,
+            now=start,
+        ) as cloud,
+    ):
+        endpoint = cloud.serve(port=0)
+        yield cloud, endpoint, subprocess_seed(endpoint, template.parent, region)
+
+
+def run(args: argparse.Namespace) -> int:
+    from localcloud.stack import StackDeployError, TemplateError
 
     timeline = Timeline(quiet=args.quiet)
     template = Path(args.template).resolve()
     if not template.is_file():
         print(f"demo: no template at {template}", file=sys.stderr)
         return 2
-    repo = template.parent
     out = prepare_output(Path(args.output))
     timeline.plain("The MLOps loop, played on the local cloud (moto + in-process Lambda; no AWS, no Docker)")
     timeline.plain(f"template: {_rel(template)}   outputs: {_rel(out)}/")
     timeline.plain("")
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     record: StoryRecord | None = None
     failure: StoryStepError | None = None
-    with (
-        _quiet_warnings(),
-        LocalCloud.start(
-            template=template,
-            parameters=demo_parameters(template),
-            region=args.region,
-            output_dir=out,
-            now=start,
-        ) as cloud,
-    ):
-        timeline.clock = cloud.clock.now
-        stack = cloud.stack
-        timeline.say(
-            f"stack up from {template.name}: {len(stack.functions)} functions, "
-            f"{len(stack.state_machines)} state machines, {len(stack.schedules)} schedules"
-        )
-        endpoint = cloud.serve(port=0)
-        if args.serve:
-            timeline.say(f"APIs on {endpoint}, e.g.", indent=True)
-            timeline.say(
-                f"aws --endpoint-url {endpoint} stepfunctions list-executions "
-                f"--state-machine-arn {stack.outputs['BatchInferenceStateMachineArn']}",
-                indent=True,
-            )
-        story = Story(cloud, timeline, subprocess_seed(endpoint, repo, args.region))
-        try:
-            record = story.run()
-        except StoryStepError as error:
-            failure = error
-            record = story.record
-        except Exception as error:  # noqa: BLE001 - an unexpected error is a failed step too, named
-            failure = StoryStepError(_next_step(story.record), f"{type(error).__name__}: {error}")
-            record = story.record
-        with contextlib.suppress(StoryStepError):
-            story.settle("export")
-        bucket_dir = out / "bucket"
-        download_bucket(cloud, record.bucket, bucket_dir)
-        lines = summary(record, out, bucket_dir, cloud)
-        if args.serve and sys.stdin.isatty() and failure is None:
-            timeline.plain("")
-            timeline.plain(f"Still serving on {endpoint}: press Enter to stop.")
-            with contextlib.suppress(EOFError, KeyboardInterrupt):
-                input()
+    lines: list[str] = []
+    try:
+        with demo_cloud(template, out, args.region) as (cloud, endpoint, seed):
+            record, failure, lines = _play(cloud, endpoint, seed, template, out, timeline, args)
+    except (StackDeployError, TemplateError) as error:
+        failure = StoryStepError("stack up", f"{type(error).__name__}: {error}")
     total = timeline.elapsed()
-    if failure is not None:
+    if failure is not None or record is None:
+        failure = failure or StoryStepError("stack up", "no story was played")
+        steps = ", ".join(record.steps) if record and record.steps else "none"
         print("", file=sys.stderr)
         print(f"demo FAILED at step '{failure.step}': {failure.message}", file=sys.stderr)
-        print(
-            f"(steps that happened: {', '.join(record.steps) or 'none'}; outputs in {_rel(out)}/)",
-            file=sys.stderr,
-        )
+        print(f"(steps that happened: {steps}; outputs in {_rel(out)}/)", file=sys.stderr)
         return 1
     timeline.plain("")
     for line in lines:
         timeline.plain(line)
     print(f"demo OK: {len(record.steps)} steps in {total:.0f}s, every step as expected.")
     return 0
+
+
+def _play(  # noqa: PLR0917 - the demo's context, passed once
+    cloud: Any,
+    endpoint: str,
+    seed: Callable[[str, str], dict[str, Any]],
+    template: Path,
+    out: Path,
+    timeline: Timeline,
+    args: argparse.Namespace,
+) -> tuple[StoryRecord, StoryStepError | None, list[str]]:
+    failure: StoryStepError | None = None
+    timeline.clock = cloud.clock.now
+    stack = cloud.stack
+    timeline.say(
+        f"stack up from {template.name}: {len(stack.functions)} functions, "
+        f"{len(stack.state_machines)} state machines, {len(stack.schedules)} schedules"
+    )
+    if args.serve:
+        timeline.say(f"APIs on {endpoint}, e.g.", indent=True)
+        timeline.say(
+            f"aws --endpoint-url {endpoint} stepfunctions list-executions "
+            f"--state-machine-arn {stack.outputs['BatchInferenceStateMachineArn']}",
+            indent=True,
+        )
+    story = Story(cloud, timeline, seed)
+    try:
+        record = story.run()
+    except StoryStepError as error:
+        failure = error
+        record = story.record
+    except Exception as error:  # noqa: BLE001 - an unexpected error is a failed step too, named
+        failure = StoryStepError(_next_step(story.record), f"{type(error).__name__}: {error}")
+        record = story.record
+    with contextlib.suppress(StoryStepError):
+        story.settle("export")
+    bucket_dir = out / "bucket"
+    download_bucket(cloud, record.bucket, bucket_dir)
+    lines = summary(record, out, bucket_dir, cloud)
+    if args.serve and sys.stdin.isatty() and failure is None:
+        timeline.plain("")
+        timeline.plain(f"Still serving on {endpoint}: press Enter to stop.")
+        with contextlib.suppress(EOFError, KeyboardInterrupt):
+            input()
+    return record, failure, lines
 
 
 _ORDER = (
