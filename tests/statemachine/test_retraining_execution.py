@@ -52,8 +52,10 @@ def _no_faults_left(stack: Stack) -> Iterator[None]:
 
 def retrain(stack: Stack, episode: str) -> Run:
     """Put the drift event, check the lock is held by the run it started, wait for that run."""
-    stack.put_drift_event(episode)
+    stack.put_drift_event(episode)  # delivered before put_events returns: lock taken, run started
+    lock = stack.state_item(LOCK)
     arn = stack.retraining_execution(episode)
+    assert lock is not None and lock["holder"] == f"retrain-{episode}", lock  # seconds before it ends
     return stack.finished(arn)
 
 
