@@ -1,7 +1,8 @@
 """Named failures. The class name is the error name Step Functions sees (errorType), so the ASL's
 Retry/Catch and the failure notifications can name them; keep names stable."""
 
-# ruff: noqa: N818  (the names are the Step Functions error names, a contract with the ASL)
+# No "Error" suffix: the names are the Step Functions error names, a contract with the ASL
+# (N818 is ignored for this package in pyproject.toml).
 
 
 class MlopsError(Exception):
@@ -18,6 +19,10 @@ class ConfigurationError(MlopsError):
 
 class ModelPackageGroupNotFound(MlopsError):
     """The configured model package group does not exist (or this account may not see it)."""
+
+
+class ModelPackageNotFound(MlopsError):
+    """A model package version named by an event or a record does not exist (or may not be read)."""
 
 
 class NoApprovedModel(MlopsError):
