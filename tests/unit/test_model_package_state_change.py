@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
-from mlops_loop.errors import InvalidEvent
+from mlops_loop.errors import InvalidEvent, ModelPackageNotFound
 
 from functions.model_package_state_change import app
 from tests.conftest import LIVE_PARAMETER
@@ -14,7 +15,7 @@ from tests.helpers import ACCOUNT, GROUP, REGION, load_event
 from tests.unit.registry_seed import create_group, put_evaluation, register, set_status
 
 
-def live_value() -> dict | None:
+def live_value() -> Any:  # the recorded JSON object, or None
     ssm = boto3.client("ssm", region_name=REGION)
     try:
         return json.loads(ssm.get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"])
@@ -134,6 +135,18 @@ def test_pending_version_asks_approvers_with_metrics_against_the_live_version(
     assert "It was trained because: drift (episode scheduled-20261124T020000Z)." in body
     assert f"--model-package-arn {registry['v3']} --model-approval-status Approved --region us-east-1" in body
     assert live_value()["modelPackageVersion"] == 1  # asking changes nothing
+
+
+def test_pending_event_for_a_version_not_in_the_registry_is_a_named_error(registry, topic, lambda_context):
+    # Given a PendingManualApproval event for a version the registry does not hold (v9)
+    topic.messages()
+    event = event_for("model_package_pending_approval", 9)
+
+    # When it is handled, Then the error names the missing package, and nobody is asked
+    with pytest.raises(ModelPackageNotFound, match=f"model-package/{GROUP}/9 does not exist"):
+        app.lambda_handler(event, lambda_context)
+    assert topic.messages() == []
+    assert live_value()["modelPackageVersion"] == 1
 
 
 def test_run_on_approval_starts_a_batch_run(registry, topic, monkeypatch, lambda_context):

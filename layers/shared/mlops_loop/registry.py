@@ -17,7 +17,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mlops_loop import aws
-from mlops_loop.errors import MissingBaseline, ModelPackageGroupNotFound, NoApprovedModel
+from mlops_loop.errors import (
+    MissingBaseline,
+    ModelPackageGroupNotFound,
+    ModelPackageNotFound,
+    NoApprovedModel,
+)
 from mlops_loop.observability import logger
 
 _GROUP_ARN = re.compile(
@@ -160,9 +165,20 @@ def _s3(block: dict[str, Any] | None, key: str) -> str | None:
 
 
 def describe(model_package_arn: str) -> ModelPackageVersion:
-    """DescribeModelPackage, in the package's own region, reduced to what the loop needs."""
+    """DescribeModelPackage, in the package's own region, reduced to what the loop needs.
+
+    A package that does not exist (or that this account may not read) is `ModelPackageNotFound`;
+    SageMaker reports it as a ValidationException whose message says so."""
     client = aws.client("sagemaker", region_of_package(model_package_arn))
-    raw = client.describe_model_package(ModelPackageName=model_package_arn)
+    try:
+        raw = client.describe_model_package(ModelPackageName=model_package_arn)
+    except ClientError as exc:
+        if _is_missing(exc):
+            raise ModelPackageNotFound(
+                f"model package {model_package_arn} does not exist or may not be read: "
+                f"{exc.response.get('Error', {}).get('Message', '')}"
+            ) from None
+        raise
     containers = (raw.get("InferenceSpecification") or {}).get("Containers") or [{}]
     drift_dq = (raw.get("DriftCheckBaselines") or {}).get("ModelDataQuality")
     metrics = raw.get("ModelMetrics") or {}
@@ -185,6 +201,14 @@ def describe(model_package_arn: str) -> ModelPackageVersion:
         model_quality_statistics_s3_uri=_s3(metrics.get("ModelQuality"), "Statistics"),
         raw=raw,
     )
+
+
+def _is_missing(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    message = error.get("Message", "").lower()
+    if error.get("Code") == "ResourceNotFound":
+        return True
+    return error.get("Code") == "ValidationException" and ("not exist" in message or "not found" in message)
 
 
 def require_baseline(package: ModelPackageVersion) -> tuple[str, str]:
