@@ -140,7 +140,7 @@ class ColumnProfile:
     categories: dict[str, int] = field(default_factory=dict)
     n_other: int = 0  # string values beyond MAX_TRACKED_CATEGORIES distinct
     hll: Any = None  # hll_sketch of string values (distinct_count)
-    unit: int = 1  # weight of one real value in the sketch: 1 or KLL_STRIDE
+    unit: int = 1  # real values one sketch item stands for: 1, or KLL_STRIDE once thinned
     pending: list[np.ndarray] = field(default_factory=list)
     pending_n: int = 0
 
@@ -172,6 +172,14 @@ class ColumnProfile:
         self.moments.add_values(x)
         self._kll_update(x)
 
+    def _add_integers(self, x: np.ndarray, has_nulls: bool) -> None:
+        if has_nulls:  # nulls came out of Arrow as NaN
+            x = x[~np.isnan(x)]
+        self.n_integral += int(x.size)
+        if x.size:
+            self.moments.add_values(x)
+            self._kll_update(x)
+
     def _kll_update(self, x: np.ndarray) -> None:
         if x.size >= KLL_THIN_MIN and not self.pending:
             self._thin_into_sketch(x)
@@ -185,26 +193,38 @@ class ColumnProfile:
 
     def _thin_into_sketch(self, x: np.ndarray) -> None:
         self._to_stride_unit()
-        xs = np.sort(x)
-        self._sketch().update(np.ascontiguousarray(xs[KLL_STRIDE // 2 :: KLL_STRIDE]))
+        if x.flags.owndata and x.flags.writeable:  # a buffer of our own (concatenated, filtered): no copy
+            x.sort()
+            xs = x
+        else:
+            xs = np.sort(x)
+        self._sketch().update(_thinned(xs))
 
     def _to_stride_unit(self) -> None:
+        """Turn a sketch of single values (unit 1) into one whose items stand for KLL_STRIDE values each."""
         if self.unit == KLL_STRIDE:
             return
         if self.sketch is not None and not self.sketch.is_empty():
             items, weights = self._raw_items()
+            # the same thinning as a flush, by weight: an item is kept once for every rank
+            # STRIDE/2, 3*STRIDE/2, ... that falls inside its share of the cumulative weight
+            marks = np.floor((np.cumsum(weights) + (KLL_STRIDE // 2 - 1)) / KLL_STRIDE).astype(np.int64)
             fresh = kll_doubles_sketch(self.k)
-            fresh.update(np.repeat(items, (weights * KLL_STRIDE).astype(np.int64)))
+            fresh.update(np.repeat(items, np.diff(marks, prepend=0)))
             self.sketch = fresh
         self.unit = KLL_STRIDE
 
     def finalize(self) -> None:
-        """Flush buffered values into the sketch (at their unit weight)."""
+        """Flush buffered values into the sketch (thinned like any flush once the sketch is thinned)."""
         if not self.pending:
             return
         buf = np.concatenate(self.pending)
         self.pending, self.pending_n = [], 0
-        self._sketch().update(np.repeat(buf, self.unit) if self.unit > 1 else buf)
+        if self.unit > 1:
+            buf.sort()
+            buf = _thinned(buf)
+        if buf.size:
+            self._sketch().update(buf)
 
     def _add_strings(self, arr: pa.Array) -> None:  # noqa: PLR0912
         vc = _call_function("value_counts", [arr])
@@ -245,7 +265,16 @@ class ColumnProfile:
             self.moments.add_values(xv, wv)
             self._kll_update(np.repeat(xv, wv))
 
-    def update(self, arr: pa.Array | pa.ChunkedArray) -> None:  # noqa: PLR0912 - one branch per Arrow type
+    def update(self, arr: pa.Array | pa.ChunkedArray) -> None:  # noqa: PLR0911, PLR0912 - a branch per Arrow type
+        if isinstance(arr, pa.ChunkedArray) and arr.num_chunks > 1 and _is_plain_number(arr.type):
+            # a CSV block's column comes in ~1 MB chunks: gather them straight into one float64
+            # buffer of our own (no combine_chunks copy, and the sort below can work in place)
+            x = np.concatenate([c.to_numpy(zero_copy_only=False) for c in arr.chunks], dtype=np.float64)
+            if pa.types.is_integer(arr.type):
+                self._add_integers(x, bool(arr.null_count))
+            else:
+                self._add_numbers(x)
+            return
         if isinstance(arr, pa.ChunkedArray):
             if arr.num_chunks == 1:
                 arr = arr.chunk(0)
@@ -268,12 +297,7 @@ class ColumnProfile:
             if x.dtype != np.float64:
                 x = x.astype(np.float64)
             if pa.types.is_integer(t):
-                if arr.null_count:
-                    x = x[~np.isnan(x)]
-                self.n_integral += int(x.size)
-                if x.size:
-                    self.moments.add_values(x)
-                    self._kll_update(x)
+                self._add_integers(x, bool(arr.null_count))
             else:
                 self._add_numbers(x)
             return
@@ -435,6 +459,15 @@ class ColumnProfile:
             "distinct_count": self.distinct_count(),
             "distribution": {"categorical": {"buckets": buckets}},
         }
+
+
+def _thinned(xs: np.ndarray) -> np.ndarray:
+    """One value per KLL_STRIDE of sorted ``xs``: ranks STRIDE/2, 3*STRIDE/2, ... (rank error <= STRIDE/2)."""
+    return np.ascontiguousarray(xs[KLL_STRIDE // 2 :: KLL_STRIDE])
+
+
+def _is_plain_number(t: pa.DataType) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t)
 
 
 def _text(value: Any) -> str:
