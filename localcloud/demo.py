@@ -567,7 +567,7 @@ def _local(uri: str | None, bucket_dir: Path) -> Path | None:
 
 
 def summary(record: StoryRecord, out: Path, bucket_dir: Path, cloud: Any) -> list[str]:
-    lines = [f"Everything the run produced is in {out}/:"]
+    lines = [f"Everything the run produced is in {_rel(out)}/:"]
     for run in record.runs:
         where = _local(run.predictions_s3_uri, bucket_dir)
         report = _local(run.report_s3_uri, bucket_dir)
