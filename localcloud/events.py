@@ -28,7 +28,7 @@ from typing import Any
 
 from jsonpath_ng.ext import parse as jsonpath_parse
 
-from localcloud.faults import Faults
+from localcloud.faults import Faults, throttle_error_code
 
 LOG = logging.getLogger(__name__)
 
@@ -295,7 +295,9 @@ class EventRouter:
 
     def _maybe_throttle(self, service: str, operation: str) -> None:
         if self.faults.take_throttle(service, operation):
-            raise DeliveryError("ThrottlingException", f"{service} {operation} throttled (injected fault)")
+            raise DeliveryError(
+                throttle_error_code(service), f"{service} {operation} throttled (injected fault)"
+            )
 
     def _record(self, delivery: Delivery) -> None:
         with self._lock:

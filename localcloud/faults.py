@@ -48,6 +48,14 @@ class _JobFailure:
     reason: str
 
 
+# The error each service answers when it throttles (Lambda names its own).
+_THROTTLE_ERROR_CODES = {"lambda": "TooManyRequestsException", "awslambda": "TooManyRequestsException"}
+
+
+def throttle_error_code(service: str) -> str:
+    return _THROTTLE_ERROR_CODES.get(service, "ThrottlingException")
+
+
 class Faults:
     """The faults a test or a demo asks for; the patches and the router consult it."""
 

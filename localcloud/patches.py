@@ -302,15 +302,17 @@ def patch_sns_outbox() -> None:
 
 # (i) -------------------------------------------------------------------------------------------
 def patch_throttling_faults() -> None:
-    """`cloud.faults.throttle(...)`: the API answers ThrottlingException, for every caller."""
+    """`cloud.faults.throttle(...)`: the API answers its throttling error (Lambda: TooManyRequests)."""
 
     def apply() -> None:
         from moto.core.exceptions import ServiceException
         from moto.core.responses import ActionResult, BaseResponse
 
-        class ThrottlingException(ServiceException):
-            code = "ThrottlingException"
-            message = "Rate exceeded"
+        from localcloud.faults import throttle_error_code
+
+        def throttle_error(service: str) -> ServiceException:
+            code = throttle_error_code(service)
+            return type(code, (ServiceException,), {"code": code, "message": "Rate exceeded"})()
 
         original = BaseResponse.call_action
 
@@ -327,7 +329,7 @@ def patch_throttling_faults() -> None:
                 if action and active.faults.take_throttle(service, action):
                     with warnings.catch_warnings():  # not every service model declares the error
                         warnings.simplefilter("ignore")
-                        status, headers, body = self.serialized(ActionResult(ThrottlingException()))
+                        status, headers, body = self.serialized(ActionResult(throttle_error(service)))
                     headers, body = self._enrich_response(headers, body)  # request id, as moto does
                     headers["status"] = str(status)
                     return status, headers, body

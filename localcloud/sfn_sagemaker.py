@@ -78,6 +78,29 @@ def _error_name(name: str) -> ErrorName:
     return CustomErrorName(name)
 
 
+# Optimised SageMaker integrations report the SDK's exception class: the errors SageMaker's API
+# models keep their names (SageMaker.ResourceInUse, ...); everything else, throttling included,
+# arrives as SageMaker.AmazonSageMakerException with the error code in the Cause.
+MODELED_SAGEMAKER_ERRORS: Final[frozenset[str]] = frozenset(
+    {"ConflictException", "ResourceInUse", "ResourceLimitExceeded", "ResourceNotFound"}
+)
+GENERIC_SAGEMAKER_ERROR: Final[str] = "SageMaker.AmazonSageMakerException"
+
+
+def sagemaker_error_name(code: str) -> str:
+    return f"SageMaker.{code}" if code in MODELED_SAGEMAKER_ERRORS else GENERIC_SAGEMAKER_ERROR
+
+
+def sagemaker_error_cause(ex: ClientError) -> str:
+    error = ex.response["Error"]
+    status = ex.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+    request_id = ex.response.get("ResponseMetadata", {}).get("RequestId", "")
+    return (
+        f"{error.get('Message', '')} (Service: AmazonSageMaker; Status Code: {status}; "
+        f"Error Code: {error.get('Code', '')}; Request ID: {request_id})"
+    )
+
+
 class StateTaskServiceSageMaker(state_task_service_callback.StateTaskServiceCallback):
     """SageMaker: request-response for every API; `.sync` for the three job types."""
 
@@ -95,7 +118,7 @@ class StateTaskServiceSageMaker(state_task_service_callback.StateTaskServiceCall
 
     def _from_error(self, env: Any, ex: Exception) -> FailureEvent:
         if isinstance(ex, ClientError):
-            error_name = f"SageMaker.{ex.response['Error']['Code']}"
+            error_name = sagemaker_error_name(ex.response["Error"]["Code"])
             return FailureEvent(
                 env=env,
                 error_name=CustomErrorName(error_name),
@@ -103,7 +126,7 @@ class StateTaskServiceSageMaker(state_task_service_callback.StateTaskServiceCall
                 event_details=EventDetails(  # type: ignore[typeddict-item]
                     taskFailedEventDetails=TaskFailedEventDetails(
                         error=error_name,
-                        cause=ex.response["Error"].get("Message", ""),
+                        cause=sagemaker_error_cause(ex),
                         resource=self._get_sfn_resource(),
                         resourceType=self._get_sfn_resource_type(),
                     )

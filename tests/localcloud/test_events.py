@@ -139,7 +139,7 @@ def test_failed_delivery_is_retried_per_retry_policy_then_dead_lettered(cloud):
     assert cloud.faults.throttled_count("lambda", "Invoke") == 3
     [dead] = _drain(cloud)
     attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
-    assert attributes["ERROR_CODE"] == "ThrottlingException"
+    assert attributes["ERROR_CODE"] == "TooManyRequestsException"
     assert attributes["RULE_ARN"].endswith("rule/" + cloud.stack.physical_id("EchoFunctionGreeting"))
     assert json.loads(dead["Body"])["id"] == event_id
 

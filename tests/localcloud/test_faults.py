@@ -122,7 +122,7 @@ def test_throttled_sagemaker_sync_create_is_retried(cloud):
                     },
                     "Retry": [
                         {
-                            "ErrorEquals": ["SageMaker.ThrottlingException"],
+                            "ErrorEquals": ["SageMaker.AmazonSageMakerException"],
                             "IntervalSeconds": 1,
                             "MaxAttempts": 1,
                         }
@@ -145,6 +145,6 @@ def test_throttled_lambda_invoke_reaches_api_callers(cloud):
     from botocore.exceptions import ClientError
 
     cloud.faults.throttle("lambda", "Invoke", times=1)
-    with pytest.raises(ClientError, match="ThrottlingException"):
+    with pytest.raises(ClientError, match="TooManyRequestsException"):
         cloud.invoke("EchoFunction", {"name": "first"})
     assert cloud.invoke("EchoFunction", {"name": "second"}).ok

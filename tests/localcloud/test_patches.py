@@ -124,7 +124,8 @@ def test_sync_job_failure_fails_the_task_with_the_describe_output_as_cause(sfn_m
 
 
 def test_sagemaker_request_response_and_client_errors_are_named_sagemaker_code(sfn_mock):
-    # createModel (request-response) works; describing a missing model fails as SageMaker.<Code>
+    # createModel (request-response) works; a missing model fails as AWS reports it: the SDK's
+    # generic SageMaker.AmazonSageMakerException, the error code in the Cause
     definition = {
         "StartAt": "Create",
         "States": {
@@ -153,8 +154,9 @@ def test_sagemaker_request_response_and_client_errors_are_named_sagemaker_code(s
     assert described["status"] == "SUCCEEDED", described
     output = json.loads(described["output"])
     assert output["created"]["ModelArn"].endswith(":model/rr")
-    assert output["error"]["Error"] == "SageMaker.ValidationException"
+    assert output["error"]["Error"] == "SageMaker.AmazonSageMakerException"
     assert "no-such-model" in output["error"]["Cause"]
+    assert "Error Code: ValidationException" in output["error"]["Cause"]
 
 
 def test_jsonata_expressions_are_evaluated(sfn_mock):

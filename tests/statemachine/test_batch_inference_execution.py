@@ -176,31 +176,13 @@ def test_transform_job_failure_is_caught_and_notified(stack: Stack, transform_fa
     wait_until(lambda: stack.notifications(run.name), what="the workflow-failed notification")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BatchInferenceFailed re-raises the caught error name; a failed .sync job is States.TaskFailed, "
-        "which moto's Fail state refuses (CustomErrorName: 'MUST NOT begin with the prefix States.'), "
-        "so the execution ends States.Runtime with the interpreter's ValueError as Cause"
-    ),
-)
 def test_transform_job_failure_ends_with_a_clear_error_and_cause(transform_failure: Run) -> None:
     run = transform_failure
-    assert run.error == "States.TaskFailed"
+    assert run.error == "RunBatchTransformFailed"
     assert f"RunBatchTransform failed for {GROUP} v1 in run {run.name}" in run.cause
     assert "ran out of disk" in run.cause
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "localcloud names a throttled optimised SageMaker call SageMaker.ThrottlingException "
-        "(sfn_sagemaker._from_error: 'SageMaker.<Code>'); optimised SageMaker tasks report service errors "
-        "as SageMaker.AmazonSageMakerException (the project's contract: tests/unit/test_template.py "
-        "THROTTLING_ERRORS, docs/retraining.md), which is what RunBatchTransform retries: the throttle "
-        "is caught instead of retried and the run fails"
-    ),
-)
 def test_throttled_create_transform_job_is_retried_then_succeeds(stack: Stack) -> None:
     run_id = "sm-throttled-transform"
     batch = stack.put_batch(run_id, stack.data.batch_clean)
@@ -216,14 +198,6 @@ def test_throttled_create_transform_job_is_retried_then_succeeds(stack: Stack) -
     assert stack.keys(PREDICTIONS.format(run=run_id)) == [PREDICTIONS.format(run=run_id) + "batch.csv.out"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "localcloud's throttle answers ThrottlingException for every service; Lambda's throttling error "
-        "is TooManyRequestsException, so the task fails Lambda.ThrottlingException, which ResolveModel's "
-        "Retry (Lambda.TooManyRequestsException, ...) does not match: caught, run fails"
-    ),
-)
 def test_throttled_lambda_invoke_is_retried_then_succeeds(stack: Stack) -> None:
     run_id = "sm-throttled-lambda"
     batch = stack.put_batch(run_id, stack.data.batch_clean)

@@ -179,18 +179,10 @@ def test_training_failure_registers_nothing_releases_the_lock_and_notifies(
     assert run.arn in notes[0].message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "RetrainingFailed re-raises the caught error name (ErrorPath $.failure.detail.Error); a failed "
-        ".sync job is States.TaskFailed, which moto's Fail state refuses (CustomErrorName: 'MUST NOT "
-        "begin with the prefix States.'), so the execution ends States.Runtime, the step's cause lost"
-    ),
-)
 def test_training_failure_ends_with_the_steps_error_and_cause(
     training_failure: tuple[Run, list[int]],
 ) -> None:
     run, _ = training_failure
-    assert run.error == "States.TaskFailed"
+    assert run.error == "TrainModelFailed"
     assert f"Retraining step TrainModel failed (run {run.name}, group {GROUP}, reason drift)" in run.cause
     assert "out of memory" in run.cause
