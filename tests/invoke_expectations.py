@@ -421,7 +421,9 @@ class SeededCloud:
 
 
 def seed(endpoint_url: str, bucket: str, group: str) -> None:
-    """The demo's seeding command, run as a user would, against the served local cloud."""
+    """The demo's seeding command, run as a user would, against the served local cloud: sample data
+    (with the newly labelled part 2 under `training-data/`, as the demo adds it before retraining),
+    v1 Approved with its evaluation and baseline under `retraining/seed-v1/`."""
     command = [
         sys.executable,
         "-m",
@@ -432,6 +434,7 @@ def seed(endpoint_url: str, bucket: str, group: str) -> None:
         group,
         "--endpoint-url",
         endpoint_url,
+        "--with-part2",
     ]
     env = {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -466,7 +469,52 @@ def seeded_cloud(
         group = _one_value(environments, "MODEL_PACKAGE_GROUP")
         seed(local.endpoint_url, bucket, group)
         local.settle(quiet=2.0)  # registering v1 Approved starts work (RunOnApproval): let it finish
+        replay_drift_episode(local, group)
         yield local
+
+
+# The drift episode the seeding replays, the day before events/drift_detected.json's: its retraining
+# run registers v2 PendingManualApproval, whose files the retraining events/ samples name.
+SEEDED_EPISODE = "scheduled-20261123T020000Z"
+SEEDED_RETRAINING_RUN = f"retrain-{SEEDED_EPISODE}"
+
+
+def seeded_drift_event() -> dict[str, Any]:
+    """events/drift_detected.json moved one day back: the scheduled run of 2026-11-23 found drift."""
+    text = (EVENTS_DIR / "drift_detected.json").read_text(encoding="utf-8")
+    event: dict[str, Any] = json.loads(
+        text.replace("20261124", "20261123").replace("2026-11-24", "2026-11-23")
+    )
+    event["id"] = "0d5e3c6a-2f41-4b8e-9a57-6c1f0e2b7d93"
+    if event["detail"]["driftEpisodeId"] != SEEDED_EPISODE:
+        raise SeedError(f"events/drift_detected.json: expected episode {SEEDED_EPISODE} a day later")
+    return event
+
+
+def replay_drift_episode(local: SeededCloud, group: str) -> str:
+    """Put the drift event of SEEDED_EPISODE on the bus, as the batch run would: the stack's rule
+    starts StartRetraining, whose retraining run (prepare, train, score, evaluate, gate, baseline)
+    registers v2 PendingManualApproval, and approvers are asked. Returns v2's ARN."""
+    local.cloud.emit(seeded_drift_event())
+    local.settle(quiet=2.0)
+    sagemaker = local.client("sagemaker")
+    for package in _pages(
+        sagemaker, "list_model_packages", "ModelPackageSummaryList", ModelPackageGroupName=group
+    ):
+        if package.get("ModelPackageVersion") == 2:  # the version after the seeded v1
+            if package.get("ModelApprovalStatus") != "PendingManualApproval":
+                raise SeedError(f"v2 is {package.get('ModelApprovalStatus')}, expected PendingManualApproval")
+            return str(package["ModelPackageArn"])
+    runs = [
+        f"{e['name']}: {e['status']}"
+        for machine in _pages(local.client("stepfunctions"), "list_state_machines", "stateMachines")
+        for e in _pages(
+            local.client("stepfunctions"), "list_executions", "executions",
+            stateMachineArn=machine["stateMachineArn"],
+        )
+        if e["name"] == SEEDED_RETRAINING_RUN
+    ]  # fmt: skip
+    raise SeedError(f"the replayed drift episode {SEEDED_EPISODE} registered no v2 (runs: {runs or 'none'})")
 
 
 def _stack_name() -> str:
@@ -526,6 +574,36 @@ def drop_run_id(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def _event_value(name: str, key: str) -> Any:
+    return json.loads((EVENTS_DIR / name).read_text(encoding="utf-8"))[key]
+
+
+def prepared_payload() -> dict[str, Any]:
+    """What PrepareTrainingData must return for events/prepare_training_data.json: the folders the
+    next steps' sample inputs (events/evaluate_model.json, compute_baseline.json) name, so the three
+    samples are one run's inputs, and the seeded training data (old part 1 + new part 2)."""
+    evaluate = json.loads((EVENTS_DIR / "evaluate_model.json").read_text(encoding="utf-8"))
+    baseline = json.loads((EVENTS_DIR / "compute_baseline.json").read_text(encoding="utf-8"))
+    training = _event_value("prepare_training_data.json", "trainingDataS3Uri")
+    run = evaluate["evaluationS3Uri"].rsplit("/evaluation/", 1)[0]
+    return {
+        "trainS3Uri": f"{run}/train/",
+        "validationS3Uri": f"{run}/validation/",
+        "testS3Uri": f"{run}/test/",
+        "testLabelsS3Uri": evaluate["testLabelsS3Uri"],
+        "predictionsS3Uri": evaluate["predictionsS3Uri"],
+        "evaluationS3Uri": evaluate["evaluationS3Uri"],
+        "baselineDataS3Uri": baseline["baselineDataS3Uri"],
+        "baselineS3Uri": baseline["outputS3Uri"],
+        "modelOutputS3Uri": f"{run}/model/",
+        "sourceObjects": [f"{training}breast-cancer-part1.csv", f"{training}breast-cancer-part2.csv"],
+        "rows": ANY,
+        "trainingJobName": ANY,
+    }
+
+
+_BASELINE_OUT = _event_value("compute_baseline.json", "outputS3Uri")
+_MONITORING_V1 = "batch-inference/breast-cancer-classifier/v1/scheduled-20261124T020000Z/monitoring/"
 _IGNORED = {"action": "ignored"}
 _QUIET = (NOTHING_STARTED, NOTHING_WRITTEN)
 _INVALID = "InvalidEvent"
@@ -554,12 +632,16 @@ CASES: tuple[Case, ...] = (
          effects=_QUIET),
     Case("ResolveModelFunction", "resolve_model.json", "a state-machine input without runId is a named error",
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_run_id, variant="malformed"),
-    Case("MonitorBatchFunction", "monitor_batch_analyze.json", "the clean sample batch against v1's baseline",
-         payload={"verdict": "clean", "driftedFeatures": [], "reportS3Uri": ANY},
-         effects=(NOTHING_STARTED, Wrote("batch-inference/"))),
     Case("MonitorBatchFunction", "monitor_batch_classify.json",
          "classify mode before any Model Monitor job wrote its files is a named error",
          error="MonitoringOutputNotFound", effects=_QUIET),
+    Case("MonitorBatchFunction", "monitor_batch_analyze.json", "the clean sample batch against v1's baseline",
+         payload={"verdict": "clean", "driftedFeatures": [], "reportS3Uri": ANY},
+         effects=(NOTHING_STARTED, Wrote(_MONITORING_V1))),
+    Case("MonitorBatchFunction", "monitor_batch_classify.json",
+         "classify reads Model Monitor's files in the run's folder (analyze wrote the same formats)",
+         payload={"verdict": "clean", "driftedFeatures": [], "reportS3Uri": ANY},
+         effects=(NOTHING_STARTED, Wrote(_MONITORING_V1)), mutate=lambda e: e, variant="after-analyze"),
     Case("MonitorBatchFunction", "monitor_batch_analyze.json", "an input without mode is a named error",
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET,
          mutate=lambda e: {k: v for k, v in e.items() if k != "mode"}, variant="malformed"),
@@ -573,6 +655,25 @@ CASES: tuple[Case, ...] = (
     Case("StartBatchInferenceFunction", "schedule_batch_inference.json", "a tick without scheduledTime",
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET,
          mutate=lambda e: {k: v for k, v in e.items() if k != "scheduledTime"}, variant="malformed"),
+    # The retraining steps, with the inputs the retraining state machine gave them in the seeded run
+    # (SEEDED_RETRAINING_RUN, which registered v2); run again, they give the same answers.
+    Case("PrepareTrainingDataFunction", "prepare_training_data.json",
+         "old + new training data split into the run's channels; job names of the run",
+         payload=prepared_payload(), effects=(NOTHING_STARTED,)),
+    Case("PrepareTrainingDataFunction", "prepare_training_data.json", "an input without runId",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_run_id, variant="malformed"),
+    Case("EvaluateModelFunction", "evaluate_model.json", "the candidate's test-set scores against the labels",
+         payload={"auc": ANY, "accuracy": ANY, "itemCount": ANY,
+                  "evaluationS3Uri": _event_value("evaluate_model.json", "evaluationS3Uri")},
+         effects=(NOTHING_STARTED, Wrote(f"retraining/{SEEDED_RETRAINING_RUN}/evaluation/evaluation.json"))),
+    Case("EvaluateModelFunction", "evaluate_model.json", "an input without runId",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_run_id, variant="malformed"),
+    Case("ComputeBaselineFunction", "compute_baseline.json", "the training features' data-quality baseline",
+         payload={"statisticsS3Uri": _BASELINE_OUT + "statistics.json",
+                  "constraintsS3Uri": _BASELINE_OUT + "constraints.json", "features": 30},
+         effects=(NOTHING_STARTED,)),
+    Case("ComputeBaselineFunction", "compute_baseline.json", "an input without runId",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_run_id, variant="malformed"),
     # Freshness policy: off in the dev configuration (MaxModelAgeDays=0).
     Case("CheckFreshnessFunction", "schedule_freshness.json", "the policy is off in dev: nothing happens",
          payload={"action": "off"}, effects=_QUIET),

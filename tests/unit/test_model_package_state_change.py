@@ -124,7 +124,7 @@ def test_pending_version_asks_approvers_with_metrics_against_the_live_version(
     registry, topic, lambda_context
 ):
     topic.messages()
-    out = app.lambda_handler(load_event("model_package_pending_approval"), lambda_context)
+    out = app.lambda_handler(event_for("model_package_pending_approval", 3), lambda_context)
 
     assert out["action"] == "asked_approval"
     [message] = topic.messages()
@@ -166,7 +166,7 @@ def test_run_on_approval_starts_a_batch_run(registry, topic, monkeypatch, lambda
     out = app.lambda_handler(load_event("model_package_approved"), lambda_context)
 
     [execution] = sfn.list_executions(stateMachineArn=machine)["executions"]
-    assert execution["name"] == "approval-v3-20261123T153000Z"
+    assert execution["name"] == "approval-v3-20261124T153000Z"  # the approval event's time
     assert out["batchExecutionArn"] == execution["executionArn"]
     assert (
         json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])["trigger"]

@@ -73,7 +73,7 @@ def test_clean_batch_writes_the_four_files_under_the_versions_prefix(baseline, l
     # When the workflow monitors it
     out = app.lambda_handler(event, lambda_context)
 
-    # Then it is clean, and the files sit under .../v3/<run>/monitoring/ (lineage)
+    # Then it is clean, and the files sit under .../v<version>/<run>/monitoring/ (lineage)
     assert out["verdict"] == "clean"
     assert out["driftedFeatures"] == []
     assert set(out["featureDistances"]) == set(FEATURES)
@@ -82,7 +82,9 @@ def test_clean_batch_writes_the_four_files_under_the_versions_prefix(baseline, l
     assert out["statisticsS3Uri"] == prefix + "statistics.json"
     assert out["violationsS3Uri"] == prefix + "constraint_violations.json"
     assert out["reportS3Uri"] == prefix + "report.html"
-    assert json.loads(_get(prefix + "verdict.json"))["modelPackageVersion"] == 3
+    version = event["model"]["modelPackageVersion"]
+    assert f"/v{version}/{event['runId']}/monitoring/" in prefix
+    assert json.loads(_get(prefix + "verdict.json"))["modelPackageVersion"] == version == 1
     assert b"<html" in _get(prefix + "report.html").lower()
     # and the drift distance of every feature is a metric
     drift = [m for m in emf_metrics(capsys.readouterr().out) if m["name"] == "DriftDistance"]

@@ -18,6 +18,10 @@ from mlops_loop.models import (
     StepFunctionsExecutionStatusChangeEvent,
     parse_event,
 )
+from mlops_loop.models.eventbridge import EventBridgeEvent
+from mlops_loop.retraining.baseline import BaselineRequest
+from mlops_loop.retraining.evaluate import EvaluateRequest
+from mlops_loop.retraining.prepare import PrepareRequest
 
 from tests.helpers import EVENTS, GROUP, load_event
 
@@ -37,6 +41,9 @@ MODEL_FOR_EVENT = {
     "resolve_model": ResolveModelRequest,
     "monitor_batch_analyze": MonitorBatchRequest,
     "monitor_batch_classify": MonitorBatchRequest,
+    "prepare_training_data": PrepareRequest,
+    "evaluate_model": EvaluateRequest,
+    "compute_baseline": BaselineRequest,
 }
 
 
@@ -47,7 +54,7 @@ def test_every_sample_event_has_a_model_and_parses():
 
 
 @pytest.mark.parametrize(
-    "name", [n for n in MODEL_FOR_EVENT if not n.startswith(("schedule", "resolve", "monitor"))]
+    "name", [n for n, model in MODEL_FOR_EVENT.items() if issubclass(model, EventBridgeEvent)]
 )
 def test_eventbridge_samples_use_the_documented_envelope(name):
     event = load_event(name)
