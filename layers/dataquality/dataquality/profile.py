@@ -114,9 +114,9 @@ def kll_items_from_bytes(blob: bytes, num_retained: int) -> tuple[np.ndarray, np
         return None
     num_levels = blob[18]
     start = 20 + 4 * num_levels + 16
-    items = np.frombuffer(blob, dtype="<f8", offset=start) if len(blob) > start else np.empty(0)
-    if items.size != num_retained or (len(blob) - start) % 8:
+    if len(blob) < start or (len(blob) - start) % 8 or (len(blob) - start) // 8 != num_retained:
         return None
+    items = np.frombuffer(blob, dtype="<f8", offset=start)
     offsets = np.frombuffer(blob, dtype="<u4", count=num_levels, offset=20).astype(np.int64)
     sizes = np.diff(np.append(offsets, offsets[0] + items.size))
     if (sizes < 0).any():
