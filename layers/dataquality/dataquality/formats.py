@@ -458,7 +458,7 @@ def dumps(doc: Any) -> str:
     out: list[str] = []
     try:
         _encode(doc, 0, out)
-    except _Unusual:
+    except (_Unusual, RecursionError):  # RecursionError: a circular document, which json names
         return json.dumps(doc, indent=2, allow_nan=False) + "\n"
     out.append("\n")
     return "".join(out)
