@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,16 +48,22 @@ def profile_file(  # noqa: PLR0912
     k: int = DEFAULT_KLL_K,
     delimiter: str = ",",
 ) -> Profile:
-    """One file's profile. CSV blocks whose types contradict the first block are re-read as wider types."""
+    """One file's profile. CSV blocks whose types contradict the first block are re-read as wider types.
+
+    Each reader is closed as soon as the loop ends, also when sketching fails: its file (and the
+    CSV read-ahead thread) must not live on for as long as the caller keeps the exception.
+    """
     if f.fmt == "parquet":
         part = Profile(k=k, sources=[f.uri])
-        for batch in iter_parquet(f):
-            part.update(batch)
+        with closing(iter_parquet(f)) as batches:
+            for batch in batches:
+                part.update(batch)
         return part
     if f.fmt == "jsonl":
         part = Profile(k=k, sources=[f.uri])
-        for table in iter_jsonl(f):
-            part.update(table)
+        with closing(iter_jsonl(f)) as tables:
+            for table in tables:
+                part.update(table)
         return part
     # CSV
     if has_header:
@@ -73,15 +80,16 @@ def profile_file(  # noqa: PLR0912
     while True:
         part = Profile(k=k, sources=[f.uri])
         try:
-            batches = iter_csv(
+            reader = iter_csv(
                 f,
                 column_names=names_for_read,
                 column_types=forced,
                 delimiter=delimiter,
                 single_column=len(names) == 1,
             )
-            for batch in batches:
-                part.update(batch)
+            with closing(reader) as batches:
+                for batch in batches:
+                    part.update(batch)
             return part
         except CsvTypeConflict as conflict:
             name = names[conflict.column_index]
@@ -215,8 +223,18 @@ class Verdict:
 
 
 def _drift_types(drift_check_types: Iterable[str]) -> frozenset[str]:
-    types = frozenset(drift_check_types)
-    unknown = sorted(types - set(fm.CHECK_TYPES))
+    """The check types that mean drift, validated (before any data is read)."""
+    bad_shape = UsageError(
+        "drift_check_types must be a list or set of check type names (of "
+        f"{list(fm.CHECK_TYPES)}), got {drift_check_types!r}"
+    )
+    if isinstance(drift_check_types, str | bytes):  # a string is iterable, as its characters
+        raise bad_shape
+    try:
+        types = frozenset(drift_check_types)
+    except TypeError:  # not iterable, or unhashable items
+        raise bad_shape from None
+    unknown = sorted((t for t in types if t not in fm.CHECK_TYPES), key=repr)
     if unknown:
         raise UsageError(f"unknown drift check type(s) {unknown}; choose from {list(fm.CHECK_TYPES)}")
     return types

@@ -11,7 +11,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -230,7 +230,7 @@ def iter_csv(
     column_types: dict[str, pa.DataType] | None = None,
     delimiter: str = ",",
     single_column: bool = False,
-) -> Iterator[pa.Table]:
+) -> Generator[pa.Table, None, None]:
     """Stream one CSV file in chunks of whole lines, each parsed by pyarrow's multi-threaded reader.
 
     ``column_names`` given = the file has no header row. In a one-column file an empty line is a
@@ -308,7 +308,7 @@ def _has_content(block: memoryview) -> bool:
 _DONE = object()
 
 
-def prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+def prefetch(items: Iterator[Any], depth: int = 1) -> Generator[Any, None, None]:
     """Run ``items`` on a thread, ``depth`` items ahead of the consumer; its exceptions re-raise here.
 
     Closing the returned generator (the consumer stopped early or failed) stops the thread and
@@ -389,7 +389,7 @@ def _csv_error(f: DataFile, exc: Exception) -> UnreadableInput:
     return UnreadableInput(f"{f.uri}: cannot parse CSV: {msg}")
 
 
-def iter_parquet(f: DataFile) -> Iterator[pa.RecordBatch]:
+def iter_parquet(f: DataFile) -> Generator[pa.RecordBatch, None, None]:
     import tempfile
 
     import pyarrow.parquet as pq  # imported on use: a CSV-only Lambda saves the start-up time
@@ -413,7 +413,7 @@ def iter_parquet(f: DataFile) -> Iterator[pa.RecordBatch]:
             tmp.close()
 
 
-def iter_jsonl(f: DataFile) -> Iterator[pa.Table]:
+def iter_jsonl(f: DataFile) -> Generator[pa.Table, None, None]:
     """JSON Lines in chunks of whole lines; a chunk pyarrow cannot type is read line by line as text."""
     line_no = 0
     with open_binary(f) as stream:
