@@ -4,21 +4,27 @@ The handler comes from the function's CodeUri folder (recorded when the stack is
 by the S3 location of the uploaded code), the environment is the function's (from the template)
 plus the variables the Lambda runtime sets, and the context is a small stand-in of LambdaContext.
 Invocations are serialised: environment variables are process-wide.
+
+Each function has its own modules, as each has its own process in AWS. The packages of the
+stack's code and layer folders (`app`, `mlops_loop`, `dataquality`, ...) are imported afresh for
+each function, with its environment set, and kept apart: while a function runs, `sys.modules`
+holds *its* copies of them (the host's are put back when it returns), so module-level singletons
+(Powertools' Logger and Metrics, cached settings and clients) and imports made at run time are
+the function's own. Libraries from the environment (boto3, pydantic, Powertools, numpy) are shared.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import io
 import json
 import os
-import re
 import sys
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,19 +67,30 @@ class HandlerNotFoundError(RuntimeError):
     """The handler named in the template does not exist in the function's code folder."""
 
 
-class _CapturingStream(io.TextIOBase):
-    """Stands in for sys.stdout/sys.stderr: writes through, and also to the capture of the thread."""
+@dataclass
+class _Capture:
+    buffer: io.StringIO
+    echo: bool
 
-    def __init__(self, target: TextIO, captures: dict[int, io.StringIO], echo: bool) -> None:
+
+# The capture of each thread that is inside an invocation, one table for the whole process. A
+# stream installed by an earlier local cloud lives on in `logging` handlers: Powertools' Logger
+# reuses the configured `logging` logger of its service name, whose handler holds the sys.stdout
+# of the day. Routing through one table sends such a handler's lines to the invocation all the same.
+_CAPTURES: dict[int, _Capture] = {}
+
+
+class _CapturingStream(io.TextIOBase):
+    """Stands in for sys.stdout/sys.stderr: writes to the capture of the thread, or through."""
+
+    def __init__(self, target: TextIO) -> None:
         self.target = target
-        self.captures = captures
-        self.echo = echo
 
     def write(self, text: str) -> int:
-        buffer = self.captures.get(threading.get_ident())
-        if buffer is not None:
-            buffer.write(text)
-            if not self.echo:
+        capture = _CAPTURES.get(threading.get_ident())
+        if capture is not None:
+            capture.buffer.write(text)
+            if not capture.echo:
                 return len(text)
         return self.target.write(text)
 
@@ -88,14 +105,22 @@ class _CapturingStream(io.TextIOBase):
         return getattr(self.target, "encoding", "utf-8")
 
 
+@dataclass
+class _FunctionModules:
+    """One function's execution environment: its own modules and its loaded handler."""
+
+    modules: dict[str, ModuleType] = field(default_factory=dict)
+    handler: Callable[[Any, Any], Any] | None = None
+
+
 class FunctionRegistry:
     """Maps uploaded code locations to folders, loads handlers and invokes them in-process."""
 
     def __init__(self, log_dir: Path | None = None, echo_logs: bool = False) -> None:
         self._by_location: dict[tuple[str, str], FunctionCode] = {}
-        self._modules: dict[tuple[Path, str], ModuleType] = {}
+        self._environments: dict[str, _FunctionModules] = {}
+        self._owned: frozenset[str] | None = None
         self._lock = threading.RLock()
-        self._captures: dict[int, io.StringIO] = {}
         self._log_dir = log_dir
         self._echo_logs = echo_logs
         self._saved_streams: tuple[TextIO, TextIO] | None = None
@@ -103,6 +128,16 @@ class FunctionRegistry:
     # -- registry ---------------------------------------------------------------------------
     def register(self, bucket: str, key: str, code: FunctionCode) -> None:
         self._by_location[(bucket, key)] = code
+        self._owned = None
+
+    def owned_packages(self) -> frozenset[str]:
+        """Top-level modules of every registered code and layer folder: each function's own."""
+        if self._owned is None:
+            folders = {
+                folder for code in self._by_location.values() for folder in (code.code_dir, *code.layer_dirs)
+            }
+            self._owned = frozenset(name for folder in folders for name in _top_level_modules(folder))
+        return self._owned
 
     def lookup(self, code_spec: dict[str, Any]) -> FunctionCode | None:
         return self._by_location.get((code_spec.get("S3Bucket", ""), code_spec.get("S3Key", "")))
@@ -115,8 +150,8 @@ class FunctionRegistry:
         if self._saved_streams is not None:
             return
         self._saved_streams = (sys.stdout, sys.stderr)
-        sys.stdout = _CapturingStream(sys.stdout, self._captures, self._echo_logs)
-        sys.stderr = _CapturingStream(sys.stderr, self._captures, self._echo_logs)
+        sys.stdout = _CapturingStream(sys.stdout)
+        sys.stderr = _CapturingStream(sys.stderr)
 
     def remove_capture(self) -> None:
         if self._saved_streams is None:
@@ -137,13 +172,18 @@ class FunctionRegistry:
                 log_group_name=f"/aws/lambda/{function.function_name}",
             )
             buffer = io.StringIO()
-            self._captures[threading.get_ident()] = buffer
+            _CAPTURES[threading.get_ident()] = _Capture(buffer, self._echo_logs)
+            environment = self._environments.setdefault(function.function_arn, _FunctionModules())
             started = time.monotonic()
             try:
-                with _lambda_environment(function, code), _on_sys_path(code):
-                    payload, errored = self._call(code, event, context)
+                with (
+                    _lambda_environment(function, code),
+                    _on_sys_path(code),
+                    _own_modules(environment, self.owned_packages()),
+                ):
+                    payload, errored = self._call(code, environment, event, context)
             finally:
-                self._captures.pop(threading.get_ident(), None)
+                _CAPTURES.pop(threading.get_ident(), None)
             elapsed_ms = (time.monotonic() - started) * 1000
             logs = (
                 f"START RequestId: {context.aws_request_id} Version: {context.function_version}\n"
@@ -154,10 +194,13 @@ class FunctionRegistry:
             self._append_log_file(function.function_name, logs)
             return payload, errored, logs
 
-    def _call(self, code: FunctionCode, event: Any, context: LambdaContext) -> tuple[str, bool]:
+    def _call(
+        self, code: FunctionCode, environment: _FunctionModules, event: Any, context: LambdaContext
+    ) -> tuple[str, bool]:
         try:
-            handler = self._handler(code)
-            result = handler(event, context)
+            if environment.handler is None:
+                environment.handler = _load_handler(code)  # the init phase, once per environment
+            result = environment.handler(event, context)
         except Exception as error:  # noqa: BLE001 - the handler's failure is the invocation's result
             return _error_payload(type(error).__name__, str(error), error), True
         try:
@@ -165,35 +208,73 @@ class FunctionRegistry:
         except (TypeError, ValueError) as error:
             return _error_payload("Runtime.MarshalError", f"Unable to marshal response: {error}", error), True
 
-    def _handler(self, code: FunctionCode) -> Any:
-        module_path, _, function_name = code.handler.rpartition(".")
-        if not module_path or not function_name:
-            raise HandlerNotFoundError(f"bad handler {code.handler!r} for {code.logical_id}")
-        key = (code.code_dir, module_path)
-        module = self._modules.get(key)
-        if module is None:
-            file = code.code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
-            if not file.is_file():
-                raise HandlerNotFoundError(f"{code.logical_id}: no module {file}")
-            unique = re.sub(r"\W", "_", f"localcloud_fn_{code.logical_id}_{module_path}")
-            spec = importlib.util.spec_from_file_location(unique, file)
-            if spec is None or spec.loader is None:
-                raise HandlerNotFoundError(f"{code.logical_id}: cannot load {file}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[unique] = module
-            spec.loader.exec_module(module)
-            self._modules[key] = module
-        handler = getattr(module, function_name, None)
-        if not callable(handler):
-            raise HandlerNotFoundError(f"{code.logical_id}: {code.handler} is not a function")
-        return handler
-
     def _append_log_file(self, function_name: str, logs: str) -> None:
         if self._log_dir is None:
             return
         self._log_dir.mkdir(parents=True, exist_ok=True)
         with (self._log_dir / f"{function_name}.log").open("a", encoding="utf-8") as handle:
             handle.write(logs)
+
+
+def _load_handler(code: FunctionCode) -> Callable[[Any, Any], Any]:
+    """Import the handler's module by its name from the code folder (first on sys.path)."""
+    module_path, _, function_name = code.handler.rpartition(".")
+    if not module_path or not function_name:
+        raise HandlerNotFoundError(f"bad handler {code.handler!r} for {code.logical_id}")
+    file = code.code_dir.joinpath(*module_path.split("."))
+    if not file.with_suffix(".py").is_file() and not (file / "__init__.py").is_file():
+        raise HandlerNotFoundError(f"{code.logical_id}: no module {file.with_suffix('.py')}")
+    module = importlib.import_module(module_path)
+    handler = getattr(module, function_name, None)
+    if not callable(handler):
+        raise HandlerNotFoundError(f"{code.logical_id}: {code.handler} is not a function")
+    return handler
+
+
+def _top_level_modules(folder: Path) -> set[str]:
+    """What `import NAME` finds in a code or layer folder: packages and modules."""
+    if not folder.is_dir():
+        return set()
+    names = set()
+    for entry in folder.iterdir():
+        if entry.is_dir() and entry.name.isidentifier() and entry.name != "__pycache__":
+            names.add(entry.name)
+        elif entry.suffix == ".py" and entry.stem.isidentifier() and entry.stem != "__init__":
+            names.add(entry.stem)
+    return names
+
+
+def _snapshot_modules() -> dict[str, ModuleType]:
+    while True:
+        try:
+            return dict(sys.modules)
+        except RuntimeError:  # another thread imported something meanwhile
+            continue
+
+
+@contextmanager
+def _own_modules(environment: _FunctionModules, owned: frozenset[str]) -> Iterator[None]:
+    """While the block runs, `sys.modules` holds the function's copies of the `owned` packages.
+
+    The host's entries of those packages are taken out and put back afterwards; whatever the
+    function imported of them (at init or at run time) is kept for its next invocation. Threads of
+    the host that import one of these packages while a function runs get the function's copy.
+    """
+
+    def mine(name: str) -> bool:
+        return name.partition(".")[0] in owned
+
+    host = {name: module for name, module in _snapshot_modules().items() if mine(name)}
+    for name in host:
+        sys.modules.pop(name, None)
+    sys.modules.update(environment.modules)
+    try:
+        yield
+    finally:
+        environment.modules = {name: module for name, module in _snapshot_modules().items() if mine(name)}
+        for name in environment.modules:
+            sys.modules.pop(name, None)
+        sys.modules.update(host)
 
 
 def _error_payload(error_type: str, message: str, error: BaseException) -> str:
@@ -232,11 +313,12 @@ def _lambda_environment(function: Any, code: FunctionCode) -> Iterator[None]:
 
 @contextmanager
 def _on_sys_path(code: FunctionCode) -> Iterator[None]:
-    added = [str(p) for p in (code.code_dir, *code.layer_dirs) if str(p) not in sys.path]
+    """The code folder, then the layers, first on sys.path (as /var/task and /opt/python)."""
+    added = [str(p) for p in (code.code_dir, *code.layer_dirs)]
     sys.path[:0] = added
     try:
         yield
     finally:
         for entry in added:
             if entry in sys.path:
-                sys.path.remove(entry)
+                sys.path.remove(entry)  # the first occurrence: the one added here

@@ -1,0 +1,110 @@
+"""Each function has its own module-level singletons, as each has its own process in AWS.
+
+The fixture app runs two functions on the same code and the project's real shared layer
+(`mlops_loop.observability` creates Powertools' Logger and Metrics at import), told apart only by
+POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE. One test per thing the in-process
+runtime does to give each function its own modules (see localcloud/README.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localcloud import InvokeResult, LocalCloud
+
+TEMPLATE = Path(__file__).parent / "fixtures" / "isolation" / "template.yaml"
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Any]:
+    def start_cloud(name: str = "cloud") -> Any:
+        return LocalCloud.start(
+            template=TEMPLATE, parameters={}, output_dir=tmp_path / name, job_runner=False
+        )
+
+    yield start_cloud
+
+
+def _records(result: InvokeResult) -> list[dict[str, Any]]:
+    """The JSON lines the function printed (Powertools' log records and EMF metric blobs)."""
+    found = []
+    for line in result.logs.splitlines():
+        if line.startswith("{"):
+            found.append(json.loads(line))
+    return found
+
+
+def _log_services(result: InvokeResult) -> set[str]:
+    return {r["service"] for r in _records(result) if r.get("message") == "observed"}
+
+
+def _metric_namespaces(result: InvokeResult) -> list[str]:
+    return [
+        metric["Namespace"]
+        for record in _records(result)
+        for metric in record.get("_aws", {}).get("CloudWatchMetrics", [])
+    ]
+
+
+def test_each_function_logs_with_its_own_service_name(start):
+    # Given two functions whose only difference is POWERTOOLS_SERVICE_NAME / _METRICS_NAMESPACE
+    with start() as cloud:
+        # When each is invoked (alpha first, so alpha's module is imported first)
+        alpha = cloud.invoke("AlphaFunction", {"marker": "a"})
+        beta = cloud.invoke("BetaFunction", {"marker": "b"})
+        alpha_again = cloud.invoke("AlphaFunction", {"marker": "a2"})
+    # Then each logs and counts under its own name, not under the first importer's
+    assert alpha.ok and beta.ok and alpha_again.ok, (alpha, beta)
+    assert (_log_services(alpha), _log_services(beta), _log_services(alpha_again)) == (
+        {"alpha"},
+        {"beta"},
+        {"alpha"},
+    )
+    assert (_metric_namespaces(alpha), _metric_namespaces(beta)) == (["AlphaSpace"], ["BetaSpace"])
+    # and each function keeps its own modules from one invocation to the next, and sees them
+    # (not the host's, nor the other function's) when it imports at run time
+    assert alpha.payload["sameModuleAtRunTime"] and beta.payload["sameModuleAtRunTime"]
+    assert alpha.payload["observabilityModuleId"] == alpha_again.payload["observabilityModuleId"]
+    assert alpha.payload["observabilityModuleId"] != beta.payload["observabilityModuleId"]
+
+
+def test_metrics_have_the_function_namespace_even_if_the_host_imported_the_layer_first(start, monkeypatch):
+    # Given the host process imported the shared layer first, outside any function's environment
+    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
+    monkeypatch.delenv("POWERTOOLS_SERVICE_NAME", raising=False)
+    host = importlib.import_module("mlops_loop.observability")
+    host_logger = host.logger
+    with start() as cloud:
+        # When a function is invoked
+        result = cloud.invoke("AlphaFunction", {})
+    # Then its metrics flush with its namespace (no "Must contain a metric namespace")
+    assert result.ok, result
+    assert _metric_namespaces(result) == ["AlphaSpace"]
+    assert "namespace" not in (result.error_message or "")
+    # and the host's modules are the ones it had, untouched
+    assert sys.modules["mlops_loop.observability"] is host
+    assert host.logger is host_logger
+    assert result.payload["observabilityModuleId"] != id(host)
+
+
+def test_a_second_cloud_in_the_same_process_captures_function_logs(start):
+    # Given a cloud that ran a function and stopped (its Powertools logging handler stays in the
+    # process's `logging` registry, bound to that cloud's stdout capture)
+    with start("first") as first:
+        earlier = first.invoke("AlphaFunction", {"marker": "first"})
+    assert _log_services(earlier) == {"alpha"}
+    # When a second cloud runs the same function
+    with start("second") as second:
+        result = second.invoke("AlphaFunction", {"marker": "second"})
+        log_file = second.output_dir / "lambda-logs" / f"{second.function_name('AlphaFunction')}.log"
+    # Then the function's log lines are in the second cloud's capture and its log file
+    markers = [r.get("marker") for r in _records(result) if r.get("message") == "observed"]
+    assert markers == ["second"]
+    assert '"marker":"second"' in log_file.read_text().replace(" ", "")
