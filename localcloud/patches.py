@@ -2,7 +2,9 @@
 
 `apply_all()` applies them once (idempotent). Each one acts on the local cloud only while one is
 active (`localcloud.runtime`), except where moto's shipped behaviour is simply wrong for every
-use (`$.List[0].Field`, JSONata missing, aws-sdk error names, `GetAtt StateMachine.Arn`).
+use (`$.List[0].Field`, JSONata missing, aws-sdk error names, `GetAtt StateMachine.Arn`) and
+where the same work is only done once instead of many times (a JSON template read as JSON, an
+ASL definition's syntax tree; botocore's data files, while a cloud is active).
 moto's internals are private: `tests/localcloud/test_patches.py` has one test per patch, so an
 upgrade that moves one of these points fails loudly there.
 """
@@ -415,6 +417,120 @@ def patch_execution_default_name() -> None:
     _once("execution_default_name", apply)
 
 
+# Speed: the same work done once instead of again and again (no change of behaviour) ----------
+# (m) -------------------------------------------------------------------------------------------
+def patch_cloudformation_json_template() -> None:
+    """A stack's JSON template body is read as JSON (moto reads every body with PyYAML's pure-Python
+    loader first: about a second for the translated template). JSON is YAML, so what comes out is
+    the same; a body that is not JSON still goes to moto's YAML reading."""
+
+    def apply() -> None:
+        from moto.cloudformation.models import Stack
+
+        original = Stack.parse_template
+
+        def parse_template(template: str) -> dict[str, Any]:
+            if template.lstrip().startswith("{"):
+                try:
+                    parsed = json.loads(template)
+                except ValueError:
+                    parsed = None
+                if isinstance(parsed, dict):
+                    return parsed
+            return original(template)
+
+        Stack.parse_template = staticmethod(parse_template)  # type: ignore[method-assign]
+
+    _once("cloudformation_json_template", apply)
+
+
+# (n) -------------------------------------------------------------------------------------------
+ASL_PARSE_CACHE_SIZE = 32
+
+
+def patch_asl_parse_tree_cache() -> None:
+    """The ASL parser's syntax tree is made once per definition text. moto runs its ANTLR parser (pure
+    Python, ~0.2 s for our definitions) when a state machine is created and again at the start of
+    every execution; the tree is only read afterwards, and each parse still builds fresh evaluation
+    components from it. Definitions with syntax errors are parsed (and refused) every time."""
+
+    def apply() -> None:
+        from collections import OrderedDict
+
+        from moto.stepfunctions.parser.asl.parse import asl_parser
+        from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+        cls = asl_parser.AmazonStateLanguageParser
+        original = cls.parse
+        trees: OrderedDict[str, Any] = OrderedDict()
+        trees_lock = threading.Lock()
+
+        def parse(definition: str) -> tuple[Any, Any]:
+            with trees_lock:
+                tree = trees.get(definition)
+                if tree is not None:
+                    trees.move_to_end(definition)
+            if tree is None:
+                program, tree = original(definition)
+                with trees_lock:
+                    trees[definition] = tree
+                    while len(trees) > ASL_PARSE_CACHE_SIZE:
+                        trees.popitem(last=False)
+                return program, tree
+            return Preprocessor().visit(tree), tree
+
+        cls.parse = staticmethod(parse)  # type: ignore[method-assign]
+
+    _once("asl_parse_tree_cache", apply)
+
+
+# (o) -------------------------------------------------------------------------------------------
+_BOTOCORE_SHARED: dict[tuple[Any, ...], Any] = {}
+
+
+def patch_botocore_shared_models() -> None:
+    """botocore's data files (service models, endpoint rules, partitions) are parsed once per process.
+
+    botocore caches them per Loader, and every `boto3.session.Session()` has its own Loader: each
+    client made from a new session (the shared layer makes its clients so, once per function, as in
+    a Lambda cold start) parses the service's JSON model again, 0.1-0.3 s each. While a local cloud
+    is active, Loaders share one cache, keyed as botocore keys its own plus the Loader's search
+    paths and extras; what a Loader returns is what it returned before, now from one parse.
+    """
+
+    def apply() -> None:
+        from botocore import loaders
+
+        cls = loaders.Loader
+        for name in (
+            "list_available_services",
+            "determine_latest_version",
+            "list_api_versions",
+            "load_service_model",
+            "load_data_with_path",
+        ):
+            setattr(cls, name, _shared_loader_method(name, getattr(cls, name)))
+
+    _once("botocore_shared_models", apply)
+
+
+def _shared_loader_method(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    def shared(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if runtime.current() is None:
+            return method(self, *args, **kwargs)
+        key = (name, tuple(self.search_paths), tuple(self.extras_types), args, tuple(sorted(kwargs.items())))
+        try:
+            return _BOTOCORE_SHARED[key]
+        except KeyError:
+            pass
+        value = method(self, *args, **kwargs)
+        _BOTOCORE_SHARED[key] = value
+        return value
+
+    shared.__wrapped__ = method  # type: ignore[attr-defined]
+    return shared
+
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_sagemaker_sync_integration,
     patch_in_process_lambda,
@@ -428,6 +544,9 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_aws_sdk_error_names,
     patch_cloudformation_no_value,
     patch_execution_default_name,
+    patch_cloudformation_json_template,
+    patch_asl_parse_tree_cache,
+    patch_botocore_shared_models,
 )
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from lc_testkit import REGION, run_definition
+from botocore.exceptions import ClientError
+from lc_testkit import REGION, run_definition, wait_execution
 from moto.sagemaker.models import SageMakerModelBackend
 
 from localcloud import patches
@@ -294,3 +295,88 @@ def test_start_execution_without_a_name_gets_a_generated_one(sfn_mock):
     execution = sfn_mock.start_execution(stateMachineArn=arn)["executionArn"]
     name = execution.rsplit(":", 1)[-1]
     assert name != "None" and len(name) == 36
+
+
+def test_a_json_template_body_is_read_as_json_not_by_the_yaml_loader(sfn_mock, monkeypatch):
+    import yaml
+    from moto.cloudformation.models import Stack
+
+    # Given PyYAML's loader made unusable, and a JSON template body
+    def no_yaml(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a JSON body went to the YAML loader")
+
+    body = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "json-body"}}}}
+    with monkeypatch.context() as patched:
+        patched.setattr(yaml, "load", no_yaml)
+        # When a stack is created from it
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        cfn.create_stack(StackName="json-body", TemplateBody=json.dumps(body))
+        # Then it is created, read as JSON
+        status = cfn.describe_stacks(StackName="json-body")["Stacks"][0]["StackStatus"]
+    assert status == "CREATE_COMPLETE"
+    assert Stack.parse_template(json.dumps(body)) == body
+    # and a YAML body is still read by moto's YAML reading
+    assert Stack.parse_template("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n") == {
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}
+    }
+
+
+def test_an_asl_definition_is_parsed_once_and_every_execution_gets_fresh_components(sfn_mock, monkeypatch):
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+
+    parses: list[int] = []
+    original = ASLParser.state_machine
+
+    def counting(self: Any) -> Any:
+        parses.append(1)
+        return original(self)
+
+    monkeypatch.setattr(ASLParser, "state_machine", counting)
+    # Given a definition this process has not seen, with a counter of the ANTLR parses
+    definition = {
+        "Comment": f"parse-once-{time.monotonic_ns()}",
+        "StartAt": "Add",
+        "States": {"Add": {"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($.a, $.b)"}, "End": True}},
+    }
+    arn = sfn_mock.create_state_machine(
+        name=f"parse-once-{time.monotonic_ns()}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+
+    # When it is created and run twice with different input
+    outputs = []
+    for a in (1, 10):
+        execution = sfn_mock.start_execution(stateMachineArn=arn, input=json.dumps({"a": a, "b": 2}))
+        outputs.append(json.loads(wait_execution(sfn_mock, execution["executionArn"])["output"]))
+    # Then the ANTLR parser ran once, and each execution computed its own result
+    assert len(parses) == 1
+    assert outputs == [{"sum": 3}, {"sum": 12}]
+    # and a definition with a syntax error is refused every time (nothing cached)
+    for _ in range(2):
+        with pytest.raises(ClientError, match="ASLParserException"):
+            sfn_mock.create_state_machine(
+                name=f"broken-{time.monotonic_ns()}",
+                definition='{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": tru}}}',
+                roleArn="arn:aws:iam::123456789012:role/sfn",
+            )
+
+
+def test_botocore_loaders_share_parsed_models_while_a_cloud_is_active(cloud, monkeypatch):
+    from localcloud import runtime
+
+    def loader() -> Any:
+        return boto3.session.Session()._session.get_component("data_loader")
+
+    # Given two sessions' loaders while the cloud is active
+    first, second = loader(), loader()
+    assert first is not second
+    # Then a service model is parsed once and shared, as botocore shares it within one loader
+    model = first.load_service_model("sqs", "service-2")
+    assert second.load_service_model("sqs", "service-2") is model
+    assert model["metadata"]["serviceId"] == "SQS"
+    # and with no cloud active each loader parses its own, as botocore ships
+    monkeypatch.setattr(runtime, "current", lambda: None)
+    assert loader().load_service_model("sqs", "service-2") is not loader().load_service_model(
+        "sqs", "service-2"
+    )
