@@ -10,8 +10,18 @@ names the step) and emits the closing event.
 
 Steps run: ``Training``, ``Processing``, ``Transform`` (jobs named
 ``pipelines-<execution id>-<step>-<suffix>``), ``Model`` (CreateModel), ``RegisterModel``
-(CreateModelPackage), ``Condition`` (Equals, GreaterThan[OrEqualTo], LessThan[OrEqualTo], In, Not,
-Or; steps of the branch not taken, and steps depending on them, are not executed) and ``Fail``.
+(CreateModelPackage), ``Lambda`` (below), ``Condition`` (Equals, GreaterThan[OrEqualTo],
+LessThan[OrEqualTo], In, Not, Or; steps of the branch not taken, and steps depending on them, are
+not executed) and ``Fail``.
+
+Lambda steps (``{"Type": "Lambda", "FunctionArn", "Arguments", "OutputParameters": [{"OutputName",
+"OutputType"}]}``): the resolved ``Arguments`` object is the event of a synchronous Invoke of
+``FunctionArn`` through the Lambda API (in the local cloud: the real handler, in-process). A
+function error fails the step (``<errorType>: <errorMessage>``); so does an answer that is not a
+JSON object or lacks a declared output. Each declared output is read from the answer's top-level
+key of that name and typed as declared (String, Integer, Float, Boolean; a nested object or list
+becomes its JSON text, as SageMaker keeps output parameters as strings); undeclared keys are
+dropped. Later steps read them as ``{"Get": "Steps.<step>.OutputParameters['<name>']"}``.
 Values: ``{"Get": "Parameters.<name>"}`` (String/Integer/Float/Boolean, defaults overridden by the
 execution's parameters), ``{"Get": "Execution.PipelineExecutionId"}`` (and ``...Arn``,
 ``PipelineName``, ``PipelineArn``, ``StartDateTime``, ``CurrentDateTime``),
@@ -19,7 +29,7 @@ execution's parameters), ``{"Get": "Execution.PipelineExecutionId"}`` (and ``...
 selected by index or by name, e.g. ``ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri``,
 ``FinalMetricDataList['validation:auc'].Value``), ``{"Std:Join": ...}`` and ``{"Std:JsonGet": ...}``
 on a Processing step's ``PropertyFiles``.
-Not supported (the execution fails and names the step): Tuning, Lambda, Callback, QualityCheck,
+Not supported (the execution fails and names the step): Tuning, Callback, QualityCheck,
 ClarifyCheck, EMR, AutoML, Notebook and other step types; processing steps run only what the
 job runner runs (Model Monitor's analyzer image, not script containers). Not done: step caching,
 retry policies, ParallelismConfiguration (steps run one at a time), step state-change events,
@@ -128,7 +138,7 @@ def run(runner: JobRunner, execution_arn: str) -> None:
     runner._publish(_status_event(runner, pipeline, execution, "Executing"))
 
 
-def _typed(kind: str, value: Any, name: str) -> Any:
+def _typed(kind: str, value: Any, name: str, what: str = "Parameter") -> Any:
     try:
         if kind == "Integer":
             return int(value)
@@ -137,7 +147,7 @@ def _typed(kind: str, value: Any, name: str) -> Any:
         if kind == "Boolean":
             return value if isinstance(value, bool) else str(value).lower() == "true"
     except (TypeError, ValueError) as exc:
-        raise PipelineFailedError(f"Parameter {name} expects a {kind}, got {value!r}") from exc
+        raise PipelineFailedError(f"{what} {name} expects a {kind}, got {value!r}") from exc
     return str(value)
 
 
@@ -154,6 +164,8 @@ def _walk_path(value: Any, path: str, where: str) -> Any:
                 value = value[field]
             elif index is not None:
                 value = value[int(index)]
+            elif isinstance(value, dict):  # a map selected by key, e.g. OutputParameters['auc']
+                value = value[key]
             else:
                 value = next(v for v in value if any(v.get(k) == key for k in _LIST_KEYS))
         except (KeyError, IndexError, TypeError, StopIteration) as exc:
@@ -245,7 +257,9 @@ class _Execution:
 
     def _dependencies(self, name: str) -> set[str]:
         step = self.steps[name]
-        deps = set(step.get("DependsOn") or []) | self._references(step.get("Arguments") or {})
+        deps = set(step.get("DependsOn") or []) | self._references(
+            [step.get("Arguments") or {}, step.get("FunctionArn")]
+        )
         if name in self.branch:
             deps.add(self.branch[name][0])
         unknown = deps - set(self.steps)
@@ -384,12 +398,54 @@ class _Execution:
             elif kind == "RegisterModel":
                 arn = sagemaker.create_model_package(**arguments)["ModelPackageArn"]
                 self.properties[name] = sagemaker.describe_model_package(ModelPackageName=arn)
+            elif kind == "Lambda":
+                function_arn = self.resolve(step.get("FunctionArn"), where)
+                outputs = self._invoke(function_arn, arguments, step.get("OutputParameters") or [], where)
+                self.properties[name] = {"OutputParameters": outputs}
             else:
                 raise PipelineFailedError(f"{where}: the local pipeline runner does not run {kind} steps")
         except PipelineFailedError:
             raise
         except Exception as exc:  # API or parameter validation errors end the step
             raise PipelineFailedError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+
+    def _invoke(
+        self, function_arn: Any, event: dict[str, Any], declared: list[dict[str, Any]], where: str
+    ) -> dict[str, Any]:
+        if not isinstance(function_arn, str) or not function_arn:
+            raise PipelineFailedError(f"{where}: FunctionArn must be a function ARN, got {function_arn!r}")
+        response = self.runner.client("lambda").invoke(
+            FunctionName=function_arn, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
+        )
+        raw = response["Payload"].read().decode("utf-8", errors="replace")
+        try:
+            answer = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            answer = raw
+        if response.get("FunctionError"):
+            body = answer if isinstance(answer, dict) else {}
+            error_type = body.get("errorType", response["FunctionError"])
+            raise PipelineFailedError(
+                f"{where}: function {function_arn} failed: {error_type}: {body.get('errorMessage', raw)}"
+            )
+        if not isinstance(answer, dict):
+            raise PipelineFailedError(
+                f"{where}: function {function_arn} must return a JSON object, returned {raw[:200]!r}"
+            )
+        outputs: dict[str, Any] = {}
+        for output in declared:
+            output_name = str(output.get("OutputName"))
+            if output_name not in answer:
+                raise PipelineFailedError(
+                    f"{where}: function {function_arn} returned no output {output_name!r} "
+                    f"(returned: {sorted(answer)})"
+                )
+            value = answer[output_name]
+            if isinstance(value, (dict, list)):
+                value = json.dumps(value)
+            kind = str(output.get("OutputType", "String"))
+            outputs[output_name] = _typed(kind, value, output_name, f"{where}: output")
+        return outputs
 
     def _run_job(self, kind: str, name: str, arguments: dict[str, Any], where: str) -> dict[str, Any]:
         job_kind, name_key = JOB_STEPS[kind]
