@@ -3,7 +3,7 @@
 The real template.yaml is deployed on the local cloud, then the loop runs as it would in AWS,
 driven only by what a person or the calendar does:
 
- 1. v1 is trained and registered Approved (`python -m sample.seed`, run against the served APIs);
+ 1. v1 is trained and registered Approved (`sample.seed`, the seeding command's code, on this cloud);
  2. the schedule's next tick starts a batch run on the clean batch: predictions, report, no drift;
  3. a shifted batch arrives (and newly labelled data); the next tick finds drift: the state
     machine publishes `Data Drift Detected`, StartRetrainingFunction starts the retraining state
@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -484,45 +482,21 @@ def run_story(
     return story.run()
 
 
-# -- seeding: the command a user runs, against the served APIs --------------------------------
-def subprocess_seed(endpoint_url: str, repo: Path, region: str) -> Callable[[str, str], dict[str, Any]]:
-    """`python -m sample.seed --bucket B --group G --endpoint-url URL`, in its own process."""
+# -- seeding: the seeding command's own code, on the local cloud -------------------------------
+def in_process_seed(region: str) -> Callable[[str, str], dict[str, Any]]:
+    """`sample.seed.seed(...)`, what `python -m sample.seed --bucket B --group G` runs, called in this
+    process: its boto3 calls reach the same moto backends as through `--endpoint-url`, without
+    starting a second interpreter (its imports of xgboost and scikit-learn take seconds) and an
+    HTTP round trip per call. Each function keeps its own modules, so the seed's imports of the
+    shared layer do not touch theirs (localcloud.lambda_runtime)."""
 
     def seed(bucket: str, group: str) -> dict[str, Any]:
-        command = [
-            sys.executable,
-            "-m",
-            "sample.seed",
-            "--bucket",
-            bucket,
-            "--group",
-            group,
-            "--region",
-            region,
-            "--endpoint-url",
-            endpoint_url,
-        ]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            {
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": region,
-                "PYTHONPATH": os.pathsep.join(p for p in (str(repo), env.get("PYTHONPATH", "")) if p),
-            }
-        )
-        done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-            command, cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False
-        )
-        if done.returncode != 0:
-            tail = done.stderr.strip()[-800:]
-            raise StoryStepError("v1 trained and approved", f"sample.seed exited {done.returncode}: {tail}")
+        from sample.seed import seed as seed_v1
+
         try:
-            return dict(json.loads(done.stdout))
-        except ValueError:
-            raise StoryStepError(
-                "v1 trained and approved", f"sample.seed printed no JSON: {done.stdout[-300:]}"
-            ) from None
+            return seed_v1(bucket=bucket, group=group, region=region, endpoint_url=None, image_uri=None)
+        except Exception as error:
+            raise StoryStepError("v1 trained and approved", f"{type(error).__name__}: {error}") from error
 
     return seed
 
@@ -633,12 +607,17 @@ def _quiet_warnings() -> Iterator[None]:
 
 @contextlib.contextmanager
 def demo_cloud(
-    template: Path, output_dir: Path, region: str = "us-east-1", now: datetime | None = None
-) -> Iterator[tuple[Any, str, Callable[[str, str], dict[str, Any]]]]:
-    """The stack of `template` on a local cloud with the demo's parameters, served on 127.0.0.1.
+    template: Path,
+    output_dir: Path,
+    region: str = "us-east-1",
+    now: datetime | None = None,
+    serve: bool = False,
+) -> Iterator[tuple[Any, str | None, Callable[[str, str], dict[str, Any]]]]:
+    """The stack of `template` on a local cloud with the demo's parameters.
 
-    Yields (cloud, endpoint URL, seed): `seed(bucket, group)` runs `python -m sample.seed` against
-    the endpoint, as a person would. The schedules' clock starts at `now` (default: this hour).
+    Yields (cloud, endpoint URL or None, seed): `seed(bucket, group)` runs the seeding command's
+    code (`sample.seed`) on the cloud; with `serve` the APIs are also served on 127.0.0.1. The
+    schedules' clock starts at `now` (default: this hour).
     """
     from localcloud.cloud import LocalCloud
 
@@ -653,8 +632,8 @@ def demo_cloud(
             now=start,
         ) as cloud,
     ):
-        endpoint = cloud.serve(port=0)
-        yield cloud, endpoint, subprocess_seed(endpoint, template.parent, region)
+        endpoint = cloud.serve(port=0) if serve else None
+        yield cloud, endpoint, in_process_seed(region)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -673,7 +652,7 @@ def run(args: argparse.Namespace) -> int:
     failure: StoryStepError | None = None
     lines: list[str] = []
     try:
-        with demo_cloud(template, out, args.region) as (cloud, endpoint, seed):
+        with demo_cloud(template, out, args.region, serve=args.serve) as (cloud, endpoint, seed):
             record, failure, lines = _play(cloud, endpoint, seed, template, out, timeline, args)
     except (StackDeployError, TemplateError) as error:
         failure = StoryStepError("stack up", f"{type(error).__name__}: {error}")
@@ -694,7 +673,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _play(  # noqa: PLR0917 - the demo's context, passed once
     cloud: Any,
-    endpoint: str,
+    endpoint: str | None,
     seed: Callable[[str, str], dict[str, Any]],
     template: Path,
     out: Path,
@@ -708,7 +687,7 @@ def _play(  # noqa: PLR0917 - the demo's context, passed once
         f"stack up from {template.name}: {len(stack.functions)} functions, "
         f"{len(stack.state_machines)} state machines, {len(stack.schedules)} schedules"
     )
-    if args.serve:
+    if endpoint:
         timeline.say(f"APIs on {endpoint}, e.g.", indent=True)
         timeline.say(
             f"aws --endpoint-url {endpoint} stepfunctions list-executions "
@@ -729,7 +708,7 @@ def _play(  # noqa: PLR0917 - the demo's context, passed once
     bucket_dir = out / "bucket"
     download_bucket(cloud, record.bucket, bucket_dir)
     lines = summary(record, out, bucket_dir, cloud)
-    if args.serve and sys.stdin.isatty() and failure is None:
+    if endpoint and sys.stdin.isatty() and failure is None:
         timeline.plain("")
         timeline.plain(f"Still serving on {endpoint}: press Enter to stop.")
         with contextlib.suppress(EOFError, KeyboardInterrupt):

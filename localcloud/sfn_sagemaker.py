@@ -43,8 +43,10 @@ from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 # name here, so a correction is one line.
 SYNC_JOB_FAILED_ERROR: Final[str] = "States.TaskFailed"
 
-# How often a `.sync` task describes its job (on the execution's thread).
-POLL_SECONDS: Final[float] = 0.2
+# How often a `.sync` task describes its job (on the execution's thread). A describe costs a few
+# milliseconds; local jobs take a fraction of a second to a few seconds, so a short interval keeps
+# the wait after a job ends short (0.2 s here added ~0.1 s to every .sync task on average).
+POLL_SECONDS: Final[float] = 0.05
 
 # action (as in the resource ARN, lower-cased) -> (describe action, name parameter, status field)
 SYNC_JOBS: Final[dict[str, tuple[str, str, str]]] = {

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from lc_testkit import FIXTURE_APP
+from lc_testkit import FIXTURE_APP, FIXTURE_TEMPLATE
 
 from localcloud.stack import samconfig_parameters
 
@@ -108,3 +109,15 @@ def test_fixture_app_has_no_samconfig():
 
 def _queue_name(cloud) -> str:
     return cloud.stack.physical_id("EventsDeadLetterQueue").rsplit("/", 1)[-1]
+
+
+def test_the_template_is_read_as_samtranslator_reads_it():
+    from samtranslator.yaml_helper import yaml_parse
+
+    from localcloud.stack import parse_template
+
+    # Given the real template and the fixture app's (short intrinsics, !If, !Sub, !GetAtt a.b)
+    for path in (Path(__file__).parents[2] / "template.yaml", FIXTURE_TEMPLATE):
+        text = path.read_text()
+        # Then the fast reading gives what samtranslator's own reading gives
+        assert parse_template(text) == yaml_parse(text)
