@@ -567,6 +567,15 @@ def _find(data: Any, key: str) -> Any:
     return None
 
 
+def unknown_version(event: dict[str, Any]) -> dict[str, Any]:
+    """The same model package event for a version the registry does not hold (v99)."""
+    arn = event["detail"]["ModelPackageArn"]
+    other = arn.rsplit("/", 1)[0] + "/99"
+    event = json.loads(json.dumps(event).replace(f'"{arn}"', f'"{other}"'))
+    event["detail"]["ModelPackageVersion"] = 99
+    return event
+
+
 # -- the table (rows in the order both runners run them) -----------------------------------------
 def drop_run_id(event: dict[str, Any]) -> dict[str, Any]:
     """A malformed state-machine input: no runId."""
@@ -680,6 +689,9 @@ CASES: tuple[Case, ...] = (
     # Approval events of the stack's group; another group's and malformed ones change nothing.
     Case("ModelPackageStateChangeFunction", "model_package_pending_approval.json", "approvers are asked",
          payload={"action": "asked_approval", "messageId": ANY}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("ModelPackageStateChangeFunction", "model_package_pending_approval.json",
+         "a version the registry does not hold is a named error; nobody is asked",
+         error="ModelPackageNotFound", effects=_QUIET, mutate=unknown_version, variant="unknown-version"),
     # Seeding registered v1 Approved and the cloud routed that event: v1 is live already. An approval
     # that leaves the latest Approved version unchanged is notified; nothing new is recorded or run.
     Case("ModelPackageStateChangeFunction", "model_package_approved.json",

@@ -8,7 +8,8 @@
 3. `sam build`; managed layers referenced by ARN (Powertools, AWS SDK for pandas) are taken from
    SAM's layer cache, filled offline with the same pinned packages when not downloaded already.
 4. The local cloud: the real template deployed into moto, served on 127.0.0.1, seeded like the
-   demo (sample data in the bucket, a registry group with v1 approved and its baseline).
+   demo (sample data in the bucket, v1 approved with its baseline) and after one replayed drift
+   episode (its retraining registers v2 PendingManualApproval): what the `events/` samples name.
 5. For every case of tests/invoke_expectations.py, in order: snapshot the local cloud, run
    `sam local invoke <LogicalId> -e <event> --skip-pull-image --env-vars <generated>`, parse
    the payload, snapshot again and check the case. The handler in the container reaches the local

@@ -135,6 +135,19 @@ def test_derived_events_are_written_for_the_container_and_match_in_process(tmp_p
     assert table.drop_detail({"detail": {}, "id": "1"}) == {"id": "1"}
 
 
+def test_unknown_version_names_another_version_everywhere_and_the_samples_line_up() -> None:
+    event = json.loads((table.EVENTS_DIR / "model_package_pending_approval.json").read_text())
+    changed = table.unknown_version(json.loads(json.dumps(event)))
+    arn = changed["detail"]["ModelPackageArn"]
+    assert arn.endswith("/breast-cancer-classifier/99") and changed["resources"] == [arn]
+    assert changed["detail"]["ModelPackageVersion"] == 99
+    assert event["detail"]["ModelPackageArn"] not in json.dumps(changed)
+    # PrepareTrainingData's expected folders are the ones the next steps' samples name
+    prepared = table.prepared_payload()
+    assert prepared["testLabelsS3Uri"].endswith(f"retraining/{table.SEEDED_RETRAINING_RUN}/test-labels/")
+    assert table.seeded_drift_event()["detail"]["driftEpisodeId"] == table.SEEDED_EPISODE
+
+
 # -- the runner's pieces that need no container engine ------------------------------------------
 def test_the_runner_skips_without_an_engine_but_fails_in_ci(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
