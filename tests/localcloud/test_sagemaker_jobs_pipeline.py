@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import io
 import json
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -387,3 +389,303 @@ def test_unsupported_steps_and_bad_parameters_fail_truthfully(world: dict[str, A
     assert reasons[typo]["FailureReason"] == "Parameter NumRounds is not declared by the pipeline"
     for arn in (tuned, typo):
         assert _pipeline_statuses(emitted, arn) == [("Executing", None), ("Failed", "Executing")]
+
+
+# ---------------------------------------------------------------------------------------- Lambda steps
+@pytest.fixture
+def functions(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Callable[[Any], Any]], str]:
+    """`add(name, handler) -> ARN`: a Lambda function in moto whose invocations run `handler(event)`
+    here (moto would need Docker; the local cloud runs the real handlers at the same patch point).
+    A raised exception is a function error, as Lambda reports it (errorType, errorMessage)."""
+    from moto.awslambda.models import LambdaFunction
+
+    handlers: dict[str, Callable[[Any], Any]] = {}
+
+    def invoke(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        try:
+            return json.dumps(handlers[self.function_name](event)), False, ""
+        except Exception as exc:  # noqa: BLE001 - reported as the function's error
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}), True, ""
+
+    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", invoke)
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(
+        RoleName="lambda-role",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    lam = boto3.client("lambda", region_name=REGION)
+
+    def add(name: str, handler: Callable[[Any], Any]) -> str:
+        handlers[name] = handler
+        arn: str = lam.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code.getvalue()},
+        )["FunctionArn"]
+        return arn
+
+    return add
+
+
+def _lambda_definition(prepare_arn: str, evaluate_arn: str) -> str:
+    """Prepare (Lambda) -> Train on its output -> Evaluate (Lambda) -> gate on its AUC -> register."""
+    prepared = "Steps.Prepare.OutputParameters"
+    training = _training_arguments()
+    training["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] = {"Get": f"{prepared}['trainUri']"}
+    training["HyperParameters"]["num_round"] = {"Get": f"{prepared}['rounds']"}
+    auc = {"Get": "Steps.Evaluate.OutputParameters['auc']"}
+    steps = [
+        {
+            "Name": "Prepare",
+            "Type": "Lambda",
+            "FunctionArn": prepare_arn,
+            "Arguments": {
+                "runId": {"Get": "Execution.PipelineExecutionId"},
+                "trainingDataS3Uri": {"Get": "Parameters.TrainUri"},
+                "rounds": {"Get": "Parameters.NumRound"},
+            },
+            "OutputParameters": [
+                {"OutputName": "trainUri", "OutputType": "String"},
+                {"OutputName": "rounds", "OutputType": "Integer"},
+                {"OutputName": "sampled", "OutputType": "Boolean"},
+                {"OutputName": "summary", "OutputType": "String"},
+            ],
+        },
+        {"Name": "Train", "Type": "Training", "Arguments": training},
+        {
+            "Name": "Evaluate",
+            "Type": "Lambda",
+            "FunctionArn": evaluate_arn,
+            "Arguments": {
+                "modelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
+                "validationAuc": {"Get": "Steps.Train.FinalMetricDataList['validation:auc'].Value"},
+                "sampled": {"Get": f"{prepared}['sampled']"},
+            },
+            "OutputParameters": [{"OutputName": "auc", "OutputType": "Float"}],
+        },
+        {
+            "Name": "Gate",
+            "Type": "Condition",
+            "Arguments": {
+                "Conditions": [
+                    {
+                        "Type": "GreaterThanOrEqualTo",
+                        "LeftValue": auc,
+                        "RightValue": {"Get": "Parameters.MinAuc"},
+                    }
+                ],
+                "IfSteps": [
+                    {
+                        "Name": "Register",
+                        "Type": "RegisterModel",
+                        "Arguments": {
+                            "ModelPackageGroupName": GROUP,
+                            "ModelApprovalStatus": "PendingManualApproval",
+                            "InferenceSpecification": {
+                                "Containers": [
+                                    {
+                                        "Image": XGBOOST_IMAGE,
+                                        "ModelDataUrl": {
+                                            "Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"
+                                        },
+                                    }
+                                ],
+                                "SupportedContentTypes": ["text/csv"],
+                                "SupportedResponseMIMETypes": ["text/csv"],
+                            },
+                            "CustomerMetadataProperties": {
+                                "auc": {"Std:Join": {"On": "", "Values": [auc]}},
+                                "summary": {"Get": f"{prepared}['summary']"},
+                            },
+                        },
+                    }
+                ],
+                "ElseSteps": [
+                    {
+                        "Name": "TooWeak",
+                        "Type": "Fail",
+                        "Arguments": {"ErrorMessage": {"Std:Join": {"On": " ", "Values": ["AUC", auc]}}},
+                    }
+                ],
+            },
+        },
+    ]
+    return json.dumps(
+        {
+            "Version": "2020-12-01",
+            "Parameters": [
+                {"Name": "TrainUri", "Type": "String", "DefaultValue": f"s3://{BUCKET}/data/train/"},
+                {"Name": "NumRound", "Type": "Integer", "DefaultValue": 30},
+                {"Name": "MinAuc", "Type": "Float", "DefaultValue": 0.9},
+            ],
+            "Steps": steps,
+        }
+    )
+
+
+def _prepare(calls: list[Any]) -> Callable[[Any], Any]:
+    def handler(event: Any) -> Any:
+        calls.append(event)
+        return {
+            "trainUri": event["trainingDataS3Uri"],
+            "rounds": event["rounds"],
+            "sampled": False,
+            "summary": {"rows": 300, "files": ["train.csv"]},
+            "undeclared": "dropped",
+        }
+
+    return handler
+
+
+def test_lambda_steps_pass_typed_outputs_to_later_steps(world: dict[str, Any], functions: Any) -> None:
+    # Given two functions: one prepares the data, one evaluates the model the pipeline trained
+    sm = world["sm"]
+    prepared: list[Any] = []
+    evaluated: list[Any] = []
+
+    def evaluate(event: Any) -> Any:
+        evaluated.append(event)
+        return {"auc": str(event["validationAuc"]), "itemCount": 100}
+
+    definition = _lambda_definition(functions("prepare", _prepare(prepared)), functions("evaluate", evaluate))
+    emitted: list[dict[str, Any]] = []
+    with JobRunner(emit=emitted.append, region=REGION, poll_interval=0.05) as runner:
+        # When the pipeline runs
+        arn = _start(sm, definition, NumRound="25")
+        assert runner.wait_idle(120)
+        described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+
+    # Then it succeeded; each function got its resolved Arguments as its event, typed as the values are
+    assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
+    execution_id = arn.rsplit("/", 1)[-1]
+    assert prepared == [
+        {"runId": execution_id, "trainingDataS3Uri": f"s3://{BUCKET}/data/train/", "rounds": 25}
+    ]
+    job = sm.describe_training_job(
+        TrainingJobName=sm.list_training_jobs()["TrainingJobSummaries"][0]["TrainingJobName"]
+    )
+    # And the training job was made from the first function's outputs (Integer -> "25" hyperparameter)
+    assert job["HyperParameters"]["num_round"] == "25"
+    assert job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == f"s3://{BUCKET}/data/train/"
+    validation_auc = next(
+        m["Value"] for m in job["FinalMetricDataList"] if m["MetricName"] == "validation:auc"
+    )
+    assert evaluated == [
+        {
+            "modelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"],
+            "validationAuc": validation_auc,
+            "sampled": False,
+        }
+    ]
+    # And the Float output ("0.9..." as text from the function) was compared as a number and joined as text;
+    # a nested output is kept as its JSON text
+    package = sm.describe_model_package(
+        ModelPackageName=sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"][0][
+            "ModelPackageArn"
+        ]
+    )
+    assert float(package["CustomerMetadataProperties"]["auc"]) == pytest.approx(validation_auc)
+    assert json.loads(package["CustomerMetadataProperties"]["summary"]) == {
+        "rows": 300,
+        "files": ["train.csv"],
+    }
+    assert _pipeline_statuses(emitted, arn) == [("Executing", None), ("Succeeded", "Executing")]
+
+
+@pytest.mark.parametrize(
+    ("evaluate", "reason"),
+    [
+        (
+            lambda event: (_ for _ in ()).throw(ValueError("no predictions under s3://x/")),
+            "failed: ValueError: no predictions under s3://x/",
+        ),
+        (lambda event: {"itemCount": 3}, "returned no output 'auc' (returned: ['itemCount'])"),
+        (lambda event: [0.97], "must return a JSON object, returned '[0.97]'"),
+        (lambda event: {"auc": "high"}, "output auc expects a Float, got 'high'"),
+    ],
+    ids=["function-error", "missing-output", "not-an-object", "mistyped-output"],
+)
+def test_a_failing_lambda_step_fails_the_execution_and_names_the_step(
+    world: dict[str, Any], functions: Any, evaluate: Callable[[Any], Any], reason: str
+) -> None:
+    sm = world["sm"]
+    evaluate_arn = functions("evaluate", evaluate)
+    definition = _lambda_definition(functions("prepare", _prepare([])), evaluate_arn)
+    emitted: list[dict[str, Any]] = []
+    with JobRunner(emit=emitted.append, region=REGION, poll_interval=0.05) as runner:
+        arn = _start(sm, definition)
+        assert runner.wait_idle(120)
+        described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+
+    assert described["PipelineExecutionStatus"] == "Failed"
+    assert described["FailureReason"].startswith("Step Evaluate (Lambda): ")
+    assert described["FailureReason"].endswith(reason)
+    if "failed:" in reason:
+        assert f"function {evaluate_arn} failed" in described["FailureReason"]
+    # Nothing after the failed step ran
+    assert sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"] == []
+    assert _pipeline_statuses(emitted, arn) == [("Executing", None), ("Failed", "Executing")]
+
+
+# ---------------------------------------------------------------- the committed definition, filled
+def test_the_committed_definition_is_filled_from_stack_values() -> None:
+    from localcloud.pipelines import DEFINITION, FUNCTION_PLACEHOLDERS, OUTPUT_PLACEHOLDERS, fill
+
+    values = {name: f"value-of-{name}" for name in (*FUNCTION_PLACEHOLDERS, *OUTPUT_PLACEHOLDERS)}
+    text = DEFINITION.read_text()
+    filled = json.loads(fill(text, values))
+
+    assert "${" not in json.dumps(filled)
+    lambdas = {s["Name"]: s["FunctionArn"] for s in _all_steps(filled["Steps"]) if s["Type"] == "Lambda"}
+    assert lambdas == {
+        "PrepareTrainingData": "value-of-PrepareTrainingDataFunctionArn",
+        "EvaluateModel": "value-of-EvaluateModelFunctionArn",
+        "ComputeBaseline": "value-of-ComputeBaselineFunctionArn",
+    }
+    # Only the placeholders changed
+    assert filled == json.loads(text.replace("${", "value-of-").replace("Arn}", "Arn").replace("Uri}", "Uri"))
+
+
+def test_an_unfilled_placeholder_is_named() -> None:
+    from localcloud.pipelines import DEFINITION, PipelineDefinitionError, fill
+
+    with pytest.raises(
+        PipelineDefinitionError, match=r"no value for placeholder\(s\) KmsKeyArn, XGBoostImageUri"
+    ):
+        fill(
+            DEFINITION.read_text(),
+            {
+                "PrepareTrainingDataFunctionArn": "a",
+                "EvaluateModelFunctionArn": "b",
+                "ComputeBaselineFunctionArn": "c",
+                "SageMakerExecutionRoleArn": "d",
+            },
+        )
+    with pytest.raises(PipelineDefinitionError, match="not JSON"):
+        fill("{", {})
+
+
+def _all_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for step in steps:
+        found.append(step)
+        arguments = step.get("Arguments") or {}
+        if step["Type"] == "Condition":
+            found += _all_steps(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
+    return found
