@@ -1,0 +1,259 @@
+"""The SageMaker Pipeline retraining target, run for real on the local cloud.
+
+One stack for the module: the real template with `RetrainingPipelineName` set, seeded with the
+sample's v1 (Approved, with its baseline) and the newly labelled part 2 of the training data; the
+committed `pipelines/retraining-pipeline.json` upserted with its placeholders filled from the
+stack, as a deploy fills them. Then: a drift event -> StartRetrainingFunction ->
+StartPipelineExecution (the episode's deterministic token) -> the pipeline's Lambda steps run our
+real handlers, training and transform run as jobs, the AUC gate passes -> v2 PendingManualApproval
+with its metrics and DriftCheckBaselines -> approvers notified. Other deliveries of the episode and
+other episodes start no second execution. A failing step -> the execution fails -> the status
+change event -> PipelineFailedRule -> NotifyFailureFunction -> a notification naming the step.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from mlops_loop.retraining import names
+from test_event_shapes import shape_problems
+
+from localcloud.pipelines import upsert_retraining_pipeline
+from tests.statemachine.sm_kit import (
+    DRIFT_DETAIL_TYPE,
+    DRIFT_SOURCE,
+    ENVIRONMENT,
+    GROUP,
+    SHIFTED_FEATURES,
+    Stack,
+    deployed,
+    wait_until,
+)
+
+pytestmark = pytest.mark.integration
+
+PIPELINE = "mlops-loop-retraining"
+PIPELINE_STATUS = "SageMaker Model Building Pipeline Execution Status Change"
+PACKAGE_STATE = "SageMaker Model Package State Change"
+TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    out = tmp_path_factory.mktemp("pipeline-target")
+    with deployed(out, with_part2=True, RetrainingPipelineName=PIPELINE) as seeded:
+        assert seeded.cloud.sagemaker_jobs.wait_idle(TIMEOUT)  # v1's approval is told before we start
+        upsert_retraining_pipeline(seeded.cloud)
+        yield seeded
+
+
+def drift_entry(stack: Stack, episode: str) -> dict[str, Any]:
+    """A `Data Drift Detected` entry as the batch-inference state machine puts it."""
+    detail = {
+        "modelPackageGroupName": GROUP,
+        "modelPackageArn": stack.v1_arn,
+        "modelPackageVersion": 1,
+        "driftEpisodeId": episode,
+        "executionArn": f"arn:aws:states:us-east-1:{stack.cloud.account}:execution:"
+        f"{stack.cloud.stack.name}-batch-inference:{episode}",
+        "driftedFeatures": sorted(SHIFTED_FEATURES),
+        "violations": [],
+        "reportS3Uri": f"s3://{stack.bucket}/batch-inference/{GROUP}/v1/{episode}/monitoring/report.html",
+        "environment": ENVIRONMENT,
+    }
+    return {"Source": DRIFT_SOURCE, "DetailType": DRIFT_DETAIL_TYPE, "Detail": json.dumps(detail)}
+
+
+def put(stack: Stack, *entries: dict[str, Any]) -> None:
+    answer = stack.cloud.client("events").put_events(Entries=list(entries))
+    assert answer["FailedEntryCount"] == 0, answer
+
+
+def executions(stack: Stack) -> list[dict[str, Any]]:
+    sagemaker = stack.cloud.client("sagemaker")
+    found = sagemaker.list_pipeline_executions(PipelineName=PIPELINE)["PipelineExecutionSummaries"]
+    return sorted(found, key=lambda e: e["StartTime"])
+
+
+def finished(stack: Stack, execution_arn: str) -> dict[str, Any]:
+    sagemaker = stack.cloud.client("sagemaker")
+
+    def ended() -> dict[str, Any] | None:
+        described: dict[str, Any] = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        return described if described["PipelineExecutionStatus"] != "Executing" else None
+
+    result: dict[str, Any] = wait_until(ended, timeout=TIMEOUT, what=f"pipeline execution {execution_arn}")
+    assert stack.cloud.sagemaker_jobs.wait_idle(TIMEOUT)  # its closing events are delivered
+    return result
+
+
+def backend_execution(stack: Stack, execution_arn: str) -> Any:
+    """moto's record of the execution (the only place that keeps the ClientRequestToken)."""
+    pipeline = stack.cloud.sagemaker_jobs.backend().pipelines[PIPELINE]
+    return pipeline.pipeline_executions[execution_arn]
+
+
+def emitted(stack: Stack, detail_type: str) -> list[dict[str, Any]]:
+    return [e for e in stack.cloud.router.emitted if e["detail-type"] == detail_type]
+
+
+def test_the_committed_definition_is_deployed_with_the_stack_values(stack: Stack) -> None:
+    sagemaker = stack.cloud.client("sagemaker")
+    body = sagemaker.describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
+    assert "${" not in body
+    steps = json.loads(body)["Steps"]
+    lambdas = {s["Name"]: s["FunctionArn"] for s in steps if s["Type"] == "Lambda"}
+    functions = stack.cloud.stack.functions
+    assert lambdas == {
+        "PrepareTrainingData": f"arn:aws:lambda:us-east-1:{stack.cloud.account}:function:"
+        f"{functions['PrepareTrainingDataFunction']}",
+        "EvaluateModel": f"arn:aws:lambda:us-east-1:{stack.cloud.account}:function:"
+        f"{functions['EvaluateModelFunction']}",
+    }
+    train = next(s for s in steps if s["Name"] == "TrainModel")["Arguments"]
+    assert train["RoleArn"] == stack.cloud.stack.outputs["SageMakerExecutionRoleArn"]
+    assert train["AlgorithmSpecification"]["TrainingImage"] == stack.cloud.stack.outputs["XGBoostImageUri"]
+    assert train["OutputDataConfig"]["KmsKeyId"] == stack.cloud.stack.outputs["KmsKeyArn"]
+
+
+def test_drift_runs_the_pipeline_once_and_registers_v2_awaiting_approval(stack: Stack) -> None:
+    cloud = stack.cloud
+    notes_before = len(cloud.outbox.messages)
+
+    # When the episode is delivered twice, and another episode arrives while its run is in flight
+    put(
+        stack,
+        drift_entry(stack, "pl-drift-1"),
+        drift_entry(stack, "pl-drift-1"),
+        drift_entry(stack, "pl-drift-2"),
+    )
+
+    # Then exactly one pipeline execution started, for the first episode, with the episode's token
+    started = executions(stack)
+    assert [e["PipelineExecutionDisplayName"] for e in started] == ["retrain-pl-drift-1"]
+    arn = started[0]["PipelineExecutionArn"]
+    record = backend_execution(stack, arn)
+    assert record.client_request_token == names.client_request_token(GROUP, "pl-drift-1")
+    assert {p["Name"]: p["Value"] for p in record.pipeline_parameters} == {
+        "RunId": "retrain-pl-drift-1",
+        "Reason": "drift",
+        "EpisodeId": "pl-drift-1",
+        "ModelPackageGroupName": GROUP,
+        "TrainingDataS3Uri": cloud.stack.outputs["TrainingDataS3Uri"],
+        "SourceExecutionArn": json.loads(drift_entry(stack, "pl-drift-1")["Detail"])["executionArn"],
+        "BaseModelPackageArn": stack.v1_arn,
+    }
+    lock = stack.state_item(names.lock_key(GROUP))
+    assert lock is not None
+    assert (lock["holder"], lock["target"], lock["executionArn"]) == ("retrain-pl-drift-1", "pipeline", arn)
+    assert stack.state_item(f"retraining-episode#{GROUP}#pl-drift-2") is None
+
+    # And the execution ran every step and succeeded
+    described = finished(stack, arn)
+    assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
+    run_prefix = "retraining/retrain-pl-drift-1/"
+    keys = stack.keys(run_prefix)
+    for produced in ("evaluation/evaluation.json", "baseline/statistics.json", "baseline/constraints.json"):
+        assert f"{run_prefix}{produced}" in keys, keys
+    execution_id = arn.rsplit("/", 1)[-1]
+    jobs = cloud.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
+    assert [j["TrainingJobStatus"] for j in jobs if execution_id in j["TrainingJobName"]] == ["Completed"]
+
+    # And v2 awaits approval, with the evaluation, the baseline and the lineage attached
+    versions = stack.versions()
+    assert [(v["ModelPackageVersion"], v["ModelApprovalStatus"]) for v in versions] == [
+        (1, "Approved"),
+        (2, "PendingManualApproval"),
+    ]
+    v2 = versions[1]
+    quality = v2["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    assert quality == f"s3://{stack.bucket}/{run_prefix}evaluation/evaluation.json"
+    evaluation = json.loads(stack.read(quality))["binary_classification_metrics"]
+    metadata = v2["CustomerMetadataProperties"]
+    assert float(metadata["auc"]) == pytest.approx(evaluation["auc"]["value"])
+    assert float(metadata["auc"]) >= 0.9  # the pipeline's QualityGateMinAuc default
+    baselines = v2["DriftCheckBaselines"]["ModelDataQuality"]
+    assert baselines == v2["ModelMetrics"]["ModelDataQuality"]
+    statistics = json.loads(stack.read(baselines["Statistics"]["S3Uri"]))
+    assert {f["name"] for f in statistics["features"]} >= SHIFTED_FEATURES
+    assert baselines["Constraints"]["S3Uri"] == f"s3://{stack.bucket}/{run_prefix}baseline/constraints.json"
+    assert json.loads(stack.read(baselines["Constraints"]["S3Uri"]))["features"]
+    assert {k: metadata[k] for k in ("reason", "episodeId", "baseModelPackageArn")} == {
+        "reason": "drift",
+        "episodeId": "pl-drift-1",
+        "baseModelPackageArn": stack.v1_arn,
+    }
+    assert metadata["trainingJobName"].startswith(f"pipelines-{execution_id}-TrainModel-")
+    model_data = v2["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    assert model_data.startswith(f"s3://{stack.bucket}/{run_prefix}model/")
+    assert model_data.endswith("/output/model.tar.gz")
+
+    # And the registry said so, and the approvers were asked, with the candidate's metrics
+    pending = [e for e in emitted(stack, PACKAGE_STATE) if e["detail"]["ModelPackageVersion"] == 2]
+    assert [e["detail"]["ModelApprovalStatus"] for e in pending] == ["PendingManualApproval"]
+    asks = wait_until(lambda: stack.notifications(f"Approval needed: {GROUP} v2"), what="approval request")
+    assert len(asks) == 1
+    # (the metrics compared are read from the evaluation.json the pipeline registered)
+    assert "It was trained because: drift (episode pl-drift-1)." in asks[0].message
+    assert "Metrics (this version vs the live version):" in asks[0].message
+    assert len(cloud.outbox.messages) - notes_before == 1  # nothing else: no failure, no second run
+
+    # And the execution's events are Executing then Succeeded; the closing one and the registry's have
+    # the documented shapes (the samples are of ended executions: Executing has no previous status
+    # and no end time yet)
+    mine = [e for e in emitted(stack, PIPELINE_STATUS) if e["detail"]["pipelineExecutionArn"] == arn]
+    assert [e["detail"]["currentPipelineExecutionStatus"] for e in mine] == ["Executing", "Succeeded"]
+    assert "previousPipelineExecutionStatus" not in mine[0]["detail"]
+    for event in [mine[1], *pending]:
+        assert shape_problems(event) == [], event
+
+    # When the episode is delivered again after its run ended
+    put(stack, drift_entry(stack, "pl-drift-1"))
+
+    # Then nothing starts again
+    time.sleep(0.3)
+    assert [e["PipelineExecutionArn"] for e in executions(stack)] == [arn]
+
+
+def test_a_failing_step_fails_the_execution_and_people_are_told(stack: Stack) -> None:
+    cloud = stack.cloud
+    # Given the training job of the next pipeline execution fails
+    cloud.faults.fail_job("pipelines-*-TrainModel-*", "AlgorithmError: injected: no space left on device")
+    before = {e["PipelineExecutionArn"] for e in executions(stack)}
+    versions_before = len(stack.versions())
+    try:
+        # When a new drift episode arrives (the previous run has ended: its lock is taken over)
+        put(stack, drift_entry(stack, "pl-drift-3"))
+        started = [e for e in executions(stack) if e["PipelineExecutionArn"] not in before]
+        assert [e["PipelineExecutionDisplayName"] for e in started] == ["retrain-pl-drift-3"]
+        arn = started[0]["PipelineExecutionArn"]
+        described = finished(stack, arn)
+    finally:
+        cloud.faults.clear()
+
+    # Then the execution failed at the training step, and nothing was registered
+    assert described["PipelineExecutionStatus"] == "Failed"
+    reason = described["FailureReason"]
+    assert reason.startswith("Step TrainModel (Training): job pipelines-")
+    assert reason.endswith("Failed: AlgorithmError: injected: no space left on device")
+    assert len(stack.versions()) == versions_before
+
+    # And the failure event went through PipelineFailedRule to NotifyFailureFunction: one message
+    failed = [
+        e
+        for e in emitted(stack, PIPELINE_STATUS)
+        if e["detail"]["pipelineExecutionArn"] == arn
+        and e["detail"]["currentPipelineExecutionStatus"] == "Failed"
+    ]
+    assert len(failed) == 1 and shape_problems(failed[0]) == []
+    notes = wait_until(
+        lambda: stack.notifications(f"Retraining pipeline failed: {PIPELINE}"), what="failure notification"
+    )
+    assert len(notes) == 1
+    assert arn in notes[0].message
+    assert "retrain-pl-drift-3" in notes[0].message
+    assert "AlgorithmError: injected: no space left on device" in notes[0].message
