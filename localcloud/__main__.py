@@ -1,7 +1,5 @@
 """`python -m localcloud`."""
 
-import sys
+from localcloud.cli import exit_now, main
 
-from localcloud.cli import main
-
-sys.exit(main())
+exit_now(main())

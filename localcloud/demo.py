@@ -483,7 +483,7 @@ def run_story(
 
 
 # -- seeding: the seeding command's own code, on the local cloud -------------------------------
-def in_process_seed(region: str) -> Callable[[str, str], dict[str, Any]]:
+def in_process_seed(region: str, repo: Path) -> Callable[[str, str], dict[str, Any]]:
     """`sample.seed.seed(...)`, what `python -m sample.seed --bucket B --group G` runs, called in this
     process: its boto3 calls reach the same moto backends as through `--endpoint-url`, without
     starting a second interpreter (its imports of xgboost and scikit-learn take seconds) and an
@@ -491,8 +491,13 @@ def in_process_seed(region: str) -> Callable[[str, str], dict[str, Any]]:
     shared layer do not touch theirs (localcloud.lambda_runtime)."""
 
     def seed(bucket: str, group: str) -> dict[str, Any]:
-        from sample.seed import seed as seed_v1
-
+        try:
+            from sample.seed import seed as seed_v1
+        except ModuleNotFoundError as error:
+            if error.name != "sample":
+                raise
+            sys.path.append(str(repo))  # the repository of the template (run from elsewhere)
+            from sample.seed import seed as seed_v1
         try:
             return seed_v1(bucket=bucket, group=group, region=region, endpoint_url=None, image_uri=None)
         except Exception as error:
@@ -633,7 +638,7 @@ def demo_cloud(
         ) as cloud,
     ):
         endpoint = cloud.serve(port=0) if serve else None
-        yield cloud, endpoint, in_process_seed(region)
+        yield cloud, endpoint, in_process_seed(region, template.resolve().parent)
 
 
 def run(args: argparse.Namespace) -> int:

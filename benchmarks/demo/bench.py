@@ -76,6 +76,7 @@ def main(argv: list[str]) -> int:
     stack_times: list[float] = []
     direct_times: list[float] = []
     phases: dict[str, float] = {}
+    load_before = os.getloadavg()[0]
     for _ in range(args.runs):
         seconds, stack_up = run_demo()
         demo_times.append(seconds)
@@ -86,7 +87,12 @@ def main(argv: list[str]) -> int:
     demo_s = statistics.median(demo_times)
     direct_s = statistics.median(direct_times)
     ratio = demo_s / direct_s
-    print(f"cores: {os.cpu_count()}  runs: {args.runs}  python: {sys.version.split()[0]}")
+    print(
+        f"cores: {os.cpu_count()}  runs: {args.runs}  python: {sys.version.split()[0]}  "
+        f"load average (1 min) before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f}"
+    )
+    print("demo runs (s):  " + " ".join(f"{t:.1f}" for t in demo_times))
+    print("direct runs (s): " + " ".join(f"{t:.1f}" for t in direct_times))
     print(
         f"(a) demo wall time            {demo_s:7.1f} s   budget {WALL_BUDGET_S:.0f} s   "
         f"{'OK' if demo_s <= WALL_BUDGET_S else 'OVER'}"

@@ -5,6 +5,12 @@ state machine), the two baselines their checks need, three scorings (clean batch
 shifted batch with v1, clean batch with v2) and three data-quality checks of those batches.
 Prints one JSON line: seconds per phase and the verdicts (clean, drift, clean).
 
+Each training runs as the demo runs it, so both sides do the same computation: v1 as `sample.seed`
+trains it (xgboost's default threads), v2 as the local SageMaker job runner trains it (one thread,
+`localcloud.sagemaker_jobs.xgboost_algo`). On 2 busy cores xgboost's default threads can make a
+training 10-20 times slower (its OpenMP workers wait on each other); this keeps that the same on
+both sides instead of only on one.
+
     python -m benchmarks.demo.direct
 """
 
@@ -34,11 +40,15 @@ def _matrix(rows: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     return array[:, 1:], array[:, 0]
 
 
-def train(data: SampleData, rows: list[list[str]], tmp: Path, name: str) -> tuple[Any, dict[str, Any]]:
+def train(
+    data: SampleData, rows: list[list[str]], tmp: Path, name: str, threads: int | None = None
+) -> tuple[Any, dict[str, Any]]:
     parts = split(LabelledData(["label", *data.feature_names], rows))
     x_train, y_train = _matrix(parts.train)
     x_val, y_val = _matrix(parts.validation)
     params, rounds = xgboost_params()
+    if threads is not None:
+        params["nthread"] = threads
     booster = xgb.train(
         params,
         xgb.DMatrix(x_train, label=y_train),
@@ -76,8 +86,8 @@ def main() -> int:
             (tmp / name).write_text(files[name])
         times["data"] = time.perf_counter() - started
         mark = time.perf_counter()
-        v1, baseline1 = train(data, data.part1, tmp, "v1")
-        v2, baseline2 = train(data, data.part1 + data.part2, tmp, "v2")
+        v1, baseline1 = train(data, data.part1, tmp, "v1")  # as sample.seed: default threads
+        v2, baseline2 = train(data, data.part1 + data.part2, tmp, "v2", threads=1)  # as the job runner
         times["train_and_baseline"] = time.perf_counter() - mark
         mark = time.perf_counter()
         scores = [score(v1, data.batch_clean), score(v1, data.batch_drift), score(v2, data.batch_clean)]
@@ -94,5 +104,18 @@ def main() -> int:
     return 0 if verdicts == ["clean", "drift", "clean"] else 1
 
 
+def exit_now(code: int) -> None:
+    """End as `python -m localcloud` ends (localcloud.cli.exit_now): exit handlers run, streams
+    flushed, the interpreter's teardown skipped, so neither side of the comparison pays for it."""
+    import atexit
+    import os
+    import sys
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

@@ -101,3 +101,33 @@ def test_serve_stays_up_until_interrupted(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_exit_now_runs_exit_handlers_flushes_and_keeps_the_code():
+    # Given a command that printed without a newline and registered an exit handler
+    done = _python(
+        "import atexit\n"
+        "from localcloud.cli import exit_now\n"
+        "atexit.register(lambda: print('handler ran'))\n"
+        "print('output', end='')\n"
+        "exit_now(3)\n"
+    )
+    # Then the exit code is the command's, the output is all there and the handler ran
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "outputhandler ran\n"
+
+
+def test_exit_now_waits_for_a_running_thread_of_the_command():
+    done = _python(
+        "import threading, time\n"
+        "from localcloud.cli import exit_now\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+        "exit_now(0)\n"
+    )
+    assert (done.returncode, done.stdout) == (0, "thread done\n")
