@@ -257,3 +257,33 @@ def test_a_failing_step_fails_the_execution_and_people_are_told(stack: Stack) ->
     assert arn in notes[0].message
     assert "retrain-pl-drift-3" in notes[0].message
     assert "AlgorithmError: injected: no space left on device" in notes[0].message
+
+
+def test_upsert_updates_in_place_and_refuses_an_unfillable_definition(stack: Stack, tmp_path: Any) -> None:
+    from localcloud.pipelines import DEFINITION, PipelineDefinitionError
+
+    sagemaker = stack.cloud.client("sagemaker")
+    # Given a pipeline created from the committed definition under another name
+    arn = upsert_retraining_pipeline(stack.cloud, name="retraining-copy")
+    # When it is upserted again from a changed definition
+    changed = json.loads(DEFINITION.read_text())
+    changed["Parameters"][-1]["DefaultValue"] = "ml.m5.xlarge"
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(changed))
+    assert upsert_retraining_pipeline(stack.cloud, name="retraining-copy", definition=path) == arn
+
+    # Then the same pipeline holds the new definition
+    body = json.loads(sagemaker.describe_pipeline(PipelineName="retraining-copy")["PipelineDefinition"])
+    assert body["Parameters"][-1] == {
+        "DefaultValue": "ml.m5.xlarge",
+        "Name": "TransformInstanceType",
+        "Type": "String",
+    }
+    names_now = [p["PipelineName"] for p in sagemaker.list_pipelines()["PipelineSummaries"]]
+    assert sorted(names_now) == [PIPELINE, "retraining-copy"]
+
+    # And a placeholder the stack cannot fill is refused by name, creating nothing
+    path.write_text(DEFINITION.read_text().replace("${KmsKeyArn}", "${AnotherAccountsKey}"))
+    with pytest.raises(PipelineDefinitionError, match="no value for placeholder\\(s\\) AnotherAccountsKey"):
+        upsert_retraining_pipeline(stack.cloud, name="refused", definition=path)
+    assert "refused" not in [p["PipelineName"] for p in sagemaker.list_pipelines()["PipelineSummaries"]]
