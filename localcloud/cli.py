@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="stand the stack up and serve its AWS APIs on 127.0.0.1")
     _common(serve)
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    serve.add_argument(
+        "--upsert-pipeline",
+        action="store_true",
+        help="create the RetrainingPipelineName SageMaker Pipeline from pipelines/retraining-pipeline.json, "
+        "filled from the stack (as a deploy would)",
+    )
 
     invoke = commands.add_parser(
         "invoke", help="invoke one function with an event file (like sam local invoke)"
@@ -81,8 +87,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with _start(args) as cloud:
+        pipeline_arn = None
+        if args.upsert_pipeline:
+            from localcloud.pipelines import PipelineDefinitionError, upsert_retraining_pipeline
+
+            try:
+                pipeline_arn = upsert_retraining_pipeline(cloud)
+            except PipelineDefinitionError as error:
+                print(f"localcloud: {error}", file=sys.stderr)
+                return 2
         endpoint = cloud.serve(port=args.port)
         print(f"local cloud up: {endpoint}")
+        if pipeline_arn:
+            print(f"  retraining pipeline: {pipeline_arn}")
         print(f"  e.g. aws --endpoint-url {endpoint} --region {cloud.region} s3 ls")
         print(f"  notifications: {cloud.outbox.path}")
         print("resources:")
