@@ -176,6 +176,10 @@ def run_to_end(holder: str | None) -> tuple[dict[str, Any], dict[str, Any] | Non
 
 @pytest.fixture
 def executing() -> Any:
+    # The final Fail state is JSONata (it picks the error name); moto's interpreter needs it wired.
+    from localcloud.patches import patch_jsonata
+
+    patch_jsonata()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield
 
