@@ -9,7 +9,9 @@ TrainModel (built-in XGBoost) -> CreateCandidateModel -> ScoreTestSet (transform
 (Lambda step) -> QualityGate (condition on AUC) -> ComputeBaseline (Lambda step) ->
 RegisterModelPackage (PendingManualApproval, ModelMetrics + DriftCheckBaselines); a failed gate
 ends in a Fail step. Its Parameters are the ones start_retraining passes
-(mlops_loop.retraining.starter.PIPELINE_PARAMETER_NAMES) plus tuning knobs with defaults.
+(mlops_loop.retraining.training.PIPELINE_PARAMETER_NAMES, and QUALITY_GATE_PARAMETER with the
+stack's QualityGateMinAuc; its 0.9 default applies only to runs started by hand) plus tuning knobs
+with defaults.
 
 The committed JSON (pipelines/retraining-pipeline.json, infrastructure code) keeps `${Name}`
 placeholders for account-specific values (function ARNs, image, role, KMS key), like the ASL;
@@ -30,7 +32,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "shared"))  # the recipe constants, without installing the layer
 
-from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES, XGBOOST_HYPERPARAMETERS  # noqa: E402
+from mlops_loop.retraining.training import (  # noqa: E402
+    PIPELINE_PARAMETER_NAMES,
+    QUALITY_GATE_PARAMETER,
+    XGBOOST_HYPERPARAMETERS,
+)
 
 OUTPUT = Path(__file__).resolve().parent / "retraining-pipeline.json"
 DEFAULT_NAME = "mlops-loop-retraining"
@@ -90,7 +96,7 @@ def build() -> Any:
             return self._properties
 
     params = {name: ParameterString(name=name, default_value="none") for name in PIPELINE_PARAMETER_NAMES}
-    min_auc = ParameterFloat(name="QualityGateMinAuc", default_value=0.9)
+    min_auc = ParameterFloat(name=QUALITY_GATE_PARAMETER, default_value=0.9)
     training_instance = ParameterString(name="TrainingInstanceType", default_value="ml.m5.large")
     transform_instance = ParameterString(name="TransformInstanceType", default_value="ml.m5.large")
 

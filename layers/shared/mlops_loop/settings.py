@@ -87,6 +87,8 @@ class StartRetrainingSettings(_Registry, _Notifies):
     training_data_s3_uri: S3UriStr = Field(alias="TRAINING_DATA_S3_URI")
     state_table_name: str = Field(alias="STATE_TABLE_NAME", min_length=3)
     drift_event_source: str = Field("mlops.monitoring", alias="DRIFT_EVENT_SOURCE")
+    # The stack's QualityGateMinAuc: a SageMaker Pipeline target is started with it as a parameter.
+    quality_gate_min_auc: float = Field(alias="QUALITY_GATE_MIN_AUC", ge=0, le=1)
 
     @field_validator("retraining_state_machine_arn", mode="before")
     @classmethod

@@ -9,6 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
+from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES
+from moto.sagemaker.models import sagemaker_backends
 
 from tests.conftest import _reset_caches
 from tests.helpers import ACCOUNT, REGION
@@ -64,8 +66,32 @@ def retraining(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) ->
         "RETRAINING_PIPELINE_NAME": "",
         "TRAINING_DATA_S3_URI": f"s3://{function_env['ARTIFACTS_BUCKET']}/training-data/",
         "MAX_MODEL_AGE_DAYS": "0",
+        "QUALITY_GATE_MIN_AUC": "0.80",  # the template's QualityGateMinAuc default
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     _reset_caches()
     return Retraining({**function_env, **env}, TABLE, arn)
+
+
+@pytest.fixture
+def pipeline(retraining: Retraining, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The SageMaker Pipeline target: a pipeline declaring the parameters the starter passes."""
+    sm = boto3.client("sagemaker", region_name=REGION)
+    definition = {
+        "Version": "2020-12-01",
+        "Parameters": [
+            *({"Name": n, "Type": "String"} for n in PIPELINE_PARAMETER_NAMES),
+            {"Name": "QualityGateMinAuc", "Type": "Float", "DefaultValue": 0.9},
+        ],
+        "Steps": [],
+    }
+    sm.create_pipeline(PipelineName=PIPELINE, PipelineDefinition=json.dumps(definition), RoleArn=ROLE)
+    monkeypatch.setenv("RETRAINING_PIPELINE_NAME", PIPELINE)
+    _reset_caches()
+    return PIPELINE
+
+
+def pipeline_executions() -> list[Any]:
+    backend = sagemaker_backends[ACCOUNT][REGION]
+    return list(backend.pipelines[PIPELINE].pipeline_executions.values())

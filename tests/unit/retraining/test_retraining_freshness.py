@@ -13,7 +13,7 @@ from functions.check_freshness import app
 from tests.conftest import LIVE_PARAMETER, _reset_caches
 from tests.helpers import GROUP, REGION, FakeLambdaContext, load_event
 from tests.unit.registry_seed import create_group, register
-from tests.unit.retraining.conftest import Retraining
+from tests.unit.retraining.conftest import Retraining, pipeline_executions
 
 
 def tick(at: datetime) -> dict[str, Any]:
@@ -58,6 +58,26 @@ def test_a_stale_live_model_starts_retraining_with_reason_stale(policy: Retraini
     assert given["reason"] == "stale"
     assert given["baseModelPackageArn"] == v1
     assert given["episodeId"] == f"stale-v1-{day}"
+
+
+def test_with_a_pipeline_target_the_stale_run_gets_the_stacks_quality_gate(
+    policy: Retraining, pipeline: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a SageMaker Pipeline target and a stack gate of 0.85 (the pipeline's own default is 0.9)
+    monkeypatch.setenv("QUALITY_GATE_MIN_AUC", "0.85")
+    _reset_caches()
+    v1 = register(status="Approved")
+
+    # When
+    result = invoke(tick(in_days(31)))
+
+    # Then: StartPipelineExecution was given the stack's gate, not left to the pipeline's default
+    assert (result["start"]["started"], result["start"]["target"]) == (True, "pipeline")
+    [execution] = pipeline_executions()
+    given = {p["Name"]: p["Value"] for p in execution.pipeline_parameters}
+    assert given["QualityGateMinAuc"] == "0.85"
+    assert (given["Reason"], given["BaseModelPackageArn"]) == ("stale", v1)
+    assert policy.executions() == []
 
 
 def test_a_repeated_tick_on_the_same_day_starts_nothing_more(policy: Retraining) -> None:

@@ -29,11 +29,13 @@ def all_steps(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_pipeline_declares_every_parameter_the_handler_passes() -> None:
-    declared = {p["Name"] for p in doc()["Parameters"]}
+    declared = {p["Name"]: p for p in doc()["Parameters"]}
     request = RetrainingRequest("drift", "e1", "g", "s3://b/training-data/", "arn:x", "arn:y")
-    passed = {p["Name"] for p in request.pipeline_parameters()}
-    assert passed == set(PIPELINE_PARAMETER_NAMES)
-    assert passed <= declared
+    passed = {p["Name"] for p in request.pipeline_parameters(quality_gate_min_auc=0.8)}
+    assert passed == {*PIPELINE_PARAMETER_NAMES, "QualityGateMinAuc"}
+    assert passed <= set(declared)
+    # The gate the stack passes is the one the QualityGate step compares the AUC with
+    assert declared["QualityGateMinAuc"]["Type"] == "Float"
 
 
 def test_the_pipeline_has_the_retraining_steps_in_order() -> None:

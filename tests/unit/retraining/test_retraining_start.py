@@ -10,13 +10,11 @@ import boto3
 import pytest
 from mlops_loop.errors import InvalidEvent
 from mlops_loop.retraining import names
-from mlops_loop.retraining.starter import PIPELINE_PARAMETER_NAMES
-from moto.sagemaker.models import sagemaker_backends
 
 from functions.start_retraining import app
 from tests.conftest import _reset_caches
 from tests.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, load_event
-from tests.unit.retraining.conftest import PIPELINE, ROLE, Retraining
+from tests.unit.retraining.conftest import Retraining, pipeline_executions
 
 EPISODE = "scheduled-20261124T020000Z"
 
@@ -256,28 +254,13 @@ def test_events_of_another_group_or_source_are_ignored(retraining: Retraining) -
 # --- SageMaker Pipeline target -------------------------------------------------------------------
 
 
-@pytest.fixture
-def pipeline(retraining: Retraining, monkeypatch: pytest.MonkeyPatch) -> str:
-    sm = boto3.client("sagemaker", region_name=REGION)
-    definition = {
-        "Version": "2020-12-01",
-        "Parameters": [{"Name": n, "Type": "String"} for n in PIPELINE_PARAMETER_NAMES],
-        "Steps": [],
-    }
-    sm.create_pipeline(PipelineName=PIPELINE, PipelineDefinition=json.dumps(definition), RoleArn=ROLE)
-    monkeypatch.setenv("RETRAINING_PIPELINE_NAME", PIPELINE)
-    _reset_caches()
-    return PIPELINE
-
-
-def pipeline_executions() -> list[Any]:
-    backend = sagemaker_backends[ACCOUNT][REGION]
-    return list(backend.pipelines[PIPELINE].pipeline_executions.values())
-
-
 def test_pipeline_target_starts_the_pipeline_with_the_parameters_and_a_deterministic_token(
-    retraining: Retraining, pipeline: str
+    retraining: Retraining, pipeline: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Given: the stack's quality gate differs from the pipeline's own default (0.9)
+    monkeypatch.setenv("QUALITY_GATE_MIN_AUC", "0.73")
+    _reset_caches()
+
     # When
     result = invoke(drift_event())
 
@@ -293,6 +276,7 @@ def test_pipeline_target_starts_the_pipeline_with_the_parameters_and_a_determini
         "TrainingDataS3Uri": retraining.env["TRAINING_DATA_S3_URI"],
         "SourceExecutionArn": detail["executionArn"],
         "BaseModelPackageArn": detail["modelPackageArn"],
+        "QualityGateMinAuc": "0.73",
     }
     assert execution.client_request_token == names.client_request_token(GROUP, EPISODE)
     assert 32 <= len(execution.client_request_token) <= 128

@@ -19,6 +19,7 @@ def starter_for(cfg: StartRetrainingSettings) -> RetrainingStarter:
         table_name=cfg.state_table_name,
         state_machine_arn=cfg.retraining_state_machine_arn,
         pipeline_name=cfg.retraining_pipeline_name,
+        quality_gate_min_auc=cfg.quality_gate_min_auc,
     )
 
 

@@ -34,7 +34,7 @@ from mlops_loop.models.payloads import Payload, RetrainingInput
 from mlops_loop.observability import logger
 from mlops_loop.retraining import names
 from mlops_loop.retraining.errors import RetrainingTargetNotConfigured
-from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES
+from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES, QUALITY_GATE_PARAMETER
 
 LOCK_TTL_SECONDS = 24 * 3600  # last-resort expiry; the state machine times out after 4 h
 START_GRACE_SECONDS = 900  # a starter may hold the lock this long before it records the run (Lambda max)
@@ -78,7 +78,8 @@ class RetrainingRequest:
         body = self.state_machine_input().model_dump(mode="json", by_alias=True, exclude_none=True)
         return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
-    def pipeline_parameters(self) -> list[dict[str, str]]:
+    def pipeline_parameters(self, *, quality_gate_min_auc: float) -> list[dict[str, str]]:
+        """The run's lineage parameters and the AUC the pipeline's QualityGate step asks for."""
         values = self.state_machine_input().model_dump(by_alias=True)
         by_name = {
             "RunId": values["runId"],
@@ -89,7 +90,10 @@ class RetrainingRequest:
             "SourceExecutionArn": values["sourceExecutionArn"],
             "BaseModelPackageArn": values["baseModelPackageArn"],
         }
-        return [{"Name": name, "Value": str(by_name[name])} for name in PIPELINE_PARAMETER_NAMES]
+        return [
+            *({"Name": name, "Value": str(by_name[name])} for name in PIPELINE_PARAMETER_NAMES),
+            {"Name": QUALITY_GATE_PARAMETER, "Value": str(quality_gate_min_auc)},
+        ]
 
 
 class StartResult(Payload):
@@ -109,7 +113,11 @@ def _code(exc: ClientError) -> str:
 
 
 class RetrainingStarter:
-    """Starts the retraining state machine, or the SageMaker Pipeline when `pipeline_name` is set."""
+    """Starts the retraining state machine, or the SageMaker Pipeline when `pipeline_name` is set.
+
+    `quality_gate_min_auc` (the stack's QualityGateMinAuc) is passed to a pipeline; the state
+    machine has the gate in its definition.
+    """
 
     def __init__(
         self,
@@ -117,12 +125,18 @@ class RetrainingStarter:
         table_name: str,
         state_machine_arn: str | None = None,
         pipeline_name: str = "",
+        quality_gate_min_auc: float | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if not pipeline_name and not state_machine_arn:
             raise RetrainingTargetNotConfigured(
                 "set RETRAINING_STATE_MACHINE_ARN (built-in workflow) or RETRAINING_PIPELINE_NAME"
             )
+        if pipeline_name and quality_gate_min_auc is None:
+            raise RetrainingTargetNotConfigured(
+                "a SageMaker Pipeline target needs QUALITY_GATE_MIN_AUC (the stack's quality gate)"
+            )
+        self.quality_gate_min_auc = quality_gate_min_auc
         self.table_name = table_name
         self.state_machine_arn = state_machine_arn
         self.pipeline_name = pipeline_name
@@ -310,6 +324,7 @@ class RetrainingStarter:
 
     def _start_run(self, request: RetrainingRequest) -> tuple[str, Outcome]:
         if self.target == "pipeline":
+            assert self.quality_gate_min_auc is not None  # __init__ requires it for a pipeline
             response = client("sagemaker").start_pipeline_execution(
                 PipelineName=self.pipeline_name,
                 PipelineExecutionDisplayName=names.sagemaker_name(
@@ -318,7 +333,9 @@ class RetrainingStarter:
                 PipelineExecutionDescription=f"Retraining ({request.reason}), episode {request.episode_id}"[
                     :3072
                 ],
-                PipelineParameters=request.pipeline_parameters(),
+                PipelineParameters=request.pipeline_parameters(
+                    quality_gate_min_auc=self.quality_gate_min_auc
+                ),
                 ClientRequestToken=names.client_request_token(request.group, request.episode_id),
             )
             return str(response["PipelineExecutionArn"]), "started"

@@ -16,6 +16,9 @@ PIPELINE_PARAMETER_NAMES: tuple[str, ...] = (
     "SourceExecutionArn",
     "BaseModelPackageArn",
 )
+# The AUC the QualityGate step asks of a candidate (a Float parameter of the pipeline): start_retraining
+# and check_freshness pass the stack's QualityGateMinAuc, so the pipeline never gates on its own default.
+QUALITY_GATE_PARAMETER = "QualityGateMinAuc"
 
 # SageMaker's built-in XGBoost takes every hyperparameter as a string.
 XGBOOST_HYPERPARAMETERS: dict[str, str] = {
