@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,6 +215,23 @@ def _inferred_type(value: Any, where: str) -> str:
     raise _fail(where, f'"inferred_type" must be one of {", ".join(INFERRED_TYPES)}, got {value!r}')
 
 
+def _named_features(feats: list[Any], where: str) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+    """Each feature of a ``"features"`` list with its name and the ``where`` that names it in errors.
+
+    Fails on a feature without a non-empty string ``"name"`` and on a name listed twice, as it reaches them.
+    """
+    seen: set[str] = set()
+    for i, feat in enumerate(feats):
+        if not isinstance(feat, Mapping) or not isinstance(feat.get("name"), str) or not feat["name"]:
+            raise _fail(f"{where} features[{i}]", 'each feature needs a non-empty "name"')
+        name = feat["name"]
+        fwhere = f"{where} feature {name!r}"
+        if name in seen:
+            raise _fail(fwhere, "feature listed twice")
+        seen.add(name)
+        yield name, feat, fwhere
+
+
 def parse_constraints(doc: Any, where: str = "constraints.json") -> Constraints:
     if not isinstance(doc, Mapping):
         raise _fail(where, f"must be a JSON object, got {type(doc).__name__}")
@@ -226,16 +243,7 @@ def parse_constraints(doc: Any, where: str = "constraints.json") -> Constraints:
         _DEFAULT_FEATURE_CONFIG, doc.get("monitoring_config", {}), f"{where} monitoring_config"
     )
     out: list[FeatureConstraint] = []
-    seen: set[str] = set()
-    for i, feat in enumerate(feats):
-        fwhere = f"{where} features[{i}]"
-        if not isinstance(feat, Mapping) or not isinstance(feat.get("name"), str) or not feat["name"]:
-            raise _fail(fwhere, 'each feature needs a non-empty "name"')
-        name = feat["name"]
-        fwhere = f"{where} feature {name!r}"
-        if name in seen:
-            raise _fail(fwhere, "feature listed twice")
-        seen.add(name)
+    for name, feat, fwhere in _named_features(feats, where):
         completeness = _number(feat.get("completeness"), fwhere, "completeness", allow_none=True)
         num_c = feat.get("num_constraints") or {}
         if not isinstance(num_c, Mapping):
@@ -345,7 +353,7 @@ def _kll(dist: Any, where: str) -> tuple[np.ndarray, np.ndarray] | None:  # noqa
     return x[order], np.array(weights, dtype=np.float64)[order]
 
 
-def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:  # noqa: PLR0912
+def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:
     if not isinstance(doc, Mapping):
         raise _fail(where, f"must be a JSON object, got {type(doc).__name__}")
     check_version(doc, where)
@@ -355,16 +363,7 @@ def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:  #
     dataset = doc.get("dataset") or {}
     item_count = _number(dataset.get("item_count"), where, "dataset.item_count", allow_none=True)
     out: list[FeatureStats] = []
-    seen: set[str] = set()
-    for i, feat in enumerate(feats):
-        fwhere = f"{where} features[{i}]"
-        if not isinstance(feat, Mapping) or not isinstance(feat.get("name"), str) or not feat["name"]:
-            raise _fail(fwhere, 'each feature needs a non-empty "name"')
-        name = feat["name"]
-        fwhere = f"{where} feature {name!r}"
-        if name in seen:
-            raise _fail(fwhere, "feature listed twice")
-        seen.add(name)
+    for name, feat, fwhere in _named_features(feats, where):
         itype = _inferred_type(feat.get("inferred_type", UNKNOWN), fwhere)
         num = feat.get("numerical_statistics")
         strs = feat.get("string_statistics")

@@ -226,7 +226,16 @@ class ColumnProfile:
         if buf.size:
             self._sketch().update(buf)
 
-    def _add_strings(self, arr: pa.Array) -> None:  # noqa: PLR0912
+    def _count_category(self, value: str, count: int) -> None:
+        """Add ``count`` to the category ``value``; past MAX_TRACKED_CATEGORIES new values count as other."""
+        if value in self.categories:
+            self.categories[value] += count
+        elif len(self.categories) < MAX_TRACKED_CATEGORIES:
+            self.categories[value] = count
+        else:
+            self.n_other += count
+
+    def _add_strings(self, arr: pa.Array) -> None:
         vc = _call_function("value_counts", [arr])
         values = vc.field("values").to_pylist()
         counts = vc.field("counts").to_numpy()
@@ -248,12 +257,7 @@ class ColumnProfile:
                     num_w.append(count)
                 else:
                     self.n_nonfinite += count
-            if value in self.categories:
-                self.categories[value] += count
-            elif len(self.categories) < MAX_TRACKED_CATEGORIES:
-                self.categories[value] = count
-            else:
-                self.n_other += count
+            self._count_category(value, count)
         if self.hll is None:
             self.hll = hll_sketch(HLL_LG_K)
         for value in values:
@@ -329,12 +333,7 @@ class ColumnProfile:
         if other.sketch is not None:
             self._sketch().merge(other.sketch)
         for value, count in other.categories.items():
-            if value in self.categories:
-                self.categories[value] += count
-            elif len(self.categories) < MAX_TRACKED_CATEGORIES:
-                self.categories[value] = count
-            else:
-                self.n_other += count
+            self._count_category(value, count)
         self.n_other += other.n_other
         if other.hll is not None:
             if self.hll is None:

@@ -304,22 +304,6 @@ def _numeric_line(feat: fm.FeatureStats, bf: fm.FeatureStats) -> str:
     def stat(f: fm.FeatureStats, key: str) -> str:
         return _fmt(f.numeric.get(key)) if f.numeric and f.numeric.get(key) is not None else "-"
 
-    return (
-        "<div class='meta'>mean "
-        + _e(stat(feat, "mean"))
-        + " → "
-        + _e(stat(bf, "mean"))
-        + " · std "
-        + _e(stat(feat, "std_dev"))
-        + " → "
-        + _e(stat(bf, "std_dev"))
-        + " · min "
-        + _e(stat(feat, "min"))
-        + " → "
-        + _e(stat(bf, "min"))
-        + " · max "
-        + _e(stat(feat, "max"))
-        + " → "
-        + _e(stat(bf, "max"))
-        + "</div>"
-    )
+    shown = (("mean", "mean"), ("std", "std_dev"), ("min", "min"), ("max", "max"))
+    pairs = [f"{label} {_e(stat(feat, key))} → {_e(stat(bf, key))}" for label, key in shown]
+    return "<div class='meta'>" + " · ".join(pairs) + "</div>"
