@@ -6,11 +6,14 @@ import json
 from typing import Any
 
 import boto3
+import numpy as np
 import pytest
+from mlops_loop import notifications
 from mlops_loop.errors import InvalidEvent, ModelPackageNotFound
+from mlops_loop.retraining.evaluate import model_quality_report
 
 from functions.model_package_state_change import app
-from tests.conftest import LIVE_PARAMETER
+from tests.conftest import BUCKET, LIVE_PARAMETER
 from tests.helpers import ACCOUNT, GROUP, REGION, load_event
 from tests.unit.registry_seed import create_group, put_evaluation, register, set_status
 
@@ -137,6 +140,50 @@ def test_pending_version_asks_approvers_with_metrics_against_the_live_version(
     assert live_value()["modelPackageVersion"] == 1  # asking changes nothing
 
 
+def put_model_quality_report(run: str, seed: int, signal: float) -> tuple[str, dict[str, float]]:
+    """evaluation.json as EvaluateModel writes it (version, dataset, confusion matrix, curves, metrics)."""
+    rng = np.random.default_rng(seed)
+    labels = np.array([0, 1] * 20)
+    scores = np.clip(labels * signal + rng.random(labels.size) * (1 - signal), 0, 1)
+    report = model_quality_report(labels, scores)
+    key = f"retraining/{run}/evaluation/evaluation.json"
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET, Key=key, Body=json.dumps(report).encode()
+    )
+    values = {name: m["value"] for name, m in report["binary_classification_metrics"].items() if "value" in m}
+    return f"s3://{BUCKET}/{key}", values
+
+
+def test_approval_request_shows_the_deciding_metrics_auc_first_new_vs_live(
+    function_env, topic, lambda_context
+):
+    # Given: v1 live and v2 awaiting approval, each with a full evaluation.json from EvaluateModel
+    create_group()
+    live_uri, live = put_model_quality_report("r1", seed=1, signal=0.2)
+    new_uri, new = put_model_quality_report("r2", seed=2, signal=0.5)
+    register(run="r1", quality_uri=live_uri)
+    app.lambda_handler(event_for("model_package_approved", 1), lambda_context)
+    register(run="r2", status="PendingManualApproval", quality_uri=new_uri)
+    topic.messages()
+
+    # When the approvers are asked
+    app.lambda_handler(event_for("model_package_pending_approval", 2), lambda_context)
+
+    # Then: AUC, accuracy, precision, recall and F1 of both versions with the difference, AUC first
+    [message] = topic.messages()
+    body = message["Message"]
+    rows = [line[4:] for line in body.splitlines() if line.startswith("  - ")]
+    assert [row.split(":")[0] for row in rows] == ["auc", "accuracy", "precision", "recall", "f1"]
+    assert new["auc"] != live["auc"]
+    for row, name in zip(rows, ["auc", "accuracy", "precision", "recall", "f1"], strict=True):
+        diff = new[name] - live[name]
+        assert row == f"{name}: {new[name]:.4f} (live v1: {live[name]:.4f}, {diff:+.4f})"
+    # And none of the report's bookkeeping: no version, item count or confusion-matrix cells
+    assert "  - version:" not in body
+    assert "item_count" not in body
+    assert "confusion_matrix" not in body
+
+
 def test_pending_event_for_a_version_not_in_the_registry_is_a_named_error(registry, topic, lambda_context):
     # Given a PendingManualApproval event for a version the registry does not hold (v9)
     topic.messages()
@@ -227,3 +274,20 @@ def test_malformed_event_is_a_clear_error_that_writes_nothing(registry, topic, l
 
     assert topic.messages() == []
     assert live_value() == before
+
+
+def test_a_model_without_classification_metrics_shows_its_own_metrics_not_the_bookkeeping():
+    # Given a regression model's evaluation.json (Model Monitor's regression_metrics shape)
+    doc = {
+        "version": 0.0,
+        "dataset": {"item_count": 500},
+        "regression_metrics": {"mae": {"value": 1.5}, "rmse": {"value": 2.25}, "r2": {"value": 0.81}},
+    }
+    candidate = notifications.flatten_metrics(doc)
+
+    # When compared with a live version
+    text = notifications.compare_metrics(candidate, {"mae": 2.0}, 4)
+
+    # Then its metrics are listed, and neither the report version nor the dataset size
+    assert [line[4:].split(":")[0] for line in text.splitlines()[1:]] == ["mae", "rmse", "r2"]
+    assert "mae: 1.5000 (live v4: 2.0000, -0.5000)" in text

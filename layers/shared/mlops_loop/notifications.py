@@ -25,6 +25,15 @@ from mlops_loop.s3uri import S3Uri
 SUBJECT_MAX = 99  # SNS: "less than 100 characters", no line breaks or control characters
 CAUSE_MAX = 600
 MAX_METRICS = 8
+#: What a person approving a binary classifier weighs, in this order (evaluation.json's
+#: `binary_classification_metrics.<name>.value`).
+DECISION_METRICS = ("auc", "accuracy", "precision", "recall", "f1")
+#: Parts of an evaluation.json that are not model-quality metrics (report version, dataset facts,
+#: confusion-matrix cells, curve points).
+_NOT_METRICS = re.compile(
+    r"^(version|dataset|confusion_matrix|receiver_operating_characteristic_curve|"
+    r"precision_recall_curve)(\.|$)"
+)
 MAX_LISTED = 10
 _EVALUATION_MAX_BYTES = 1_000_000
 
@@ -123,13 +132,22 @@ def read_metrics(s3_uri: str | None, region: str | None = None) -> dict[str, flo
         return {}
 
 
+def _shown_metrics(candidate: Mapping[str, float]) -> list[str]:
+    """The decision metrics the version has, AUC first; for another kind of model (no AUC,
+    accuracy, ...), its first metrics, never the report's version, dataset or matrix cells."""
+    decisive = [name for name in DECISION_METRICS if name in candidate]
+    if decisive:
+        return decisive
+    return [name for name in candidate if not _NOT_METRICS.match(name)][:MAX_METRICS]
+
+
 def compare_metrics(
     candidate: Mapping[str, float], live: Mapping[str, float], live_version: int | None
 ) -> str:
     if not candidate:
         return "Metrics: none registered with this version (ModelMetrics.ModelQuality.Statistics)."
     rows = []
-    for name in list(candidate)[:MAX_METRICS]:
+    for name in _shown_metrics(candidate):
         value = candidate[name]
         if name in live:
             delta = value - live[name]
