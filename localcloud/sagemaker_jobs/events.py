@@ -13,7 +13,7 @@ is always ISO-8601 (``2021-02-24T17:00:14Z``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -189,27 +189,49 @@ def _pick(described: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]
     return {k: described[k] for k in keys if described.get(k) is not None}
 
 
+def _epoch_ms_text(value: Any) -> str:
+    return str(epoch_ms(value))
+
+
+def _job_event(
+    detail_type: str,
+    detail: dict[str, Any],
+    *,
+    status_key: str,
+    arn: Any,
+    time_keys: tuple[str, ...],
+    time_format: Callable[[Any], Any],
+    account: str,
+    region: str,
+) -> dict[str, Any]:
+    """A job's state-change event: FailureReason only on a failed job, times in this event type's format."""
+    if detail.get(status_key) != "Failed":
+        detail.pop("FailureReason", None)
+    for key in time_keys:
+        if key in detail:
+            detail[key] = time_format(detail[key])
+    return envelope(detail_type, account=account, region=region, resources=[str(arn)], detail=detail)
+
+
 def training_job_event(described: Mapping[str, Any], *, account: str, region: str) -> dict[str, Any]:
     """``described`` is a DescribeTrainingJob response (datetimes allowed)."""
     detail = _pick(described, TRAINING_DETAIL_KEYS)
     detail.setdefault("VpcConfig", {})
     detail["Tags"] = tags_as_map(described.get("Tags"))
     detail.setdefault("SecondaryStatusTransitions", [])
-    if detail.get("TrainingJobStatus") != "Failed":
-        detail.pop("FailureReason", None)
-    for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "LastModifiedTime"):
-        if key in detail:
-            detail[key] = str(epoch_ms(detail[key]))
     detail["SecondaryStatusTransitions"] = [
-        {k: (str(epoch_ms(v)) if k.endswith("Time") else v) for k, v in t.items()}
+        {k: (_epoch_ms_text(v) if k.endswith("Time") else v) for k, v in t.items()}
         for t in detail["SecondaryStatusTransitions"]
     ]
-    return envelope(
+    return _job_event(
         TRAINING_JOB_STATE_CHANGE,
+        detail,
+        status_key="TrainingJobStatus",
+        arn=described["TrainingJobArn"],
+        time_keys=("CreationTime", "TrainingStartTime", "TrainingEndTime", "LastModifiedTime"),
+        time_format=_epoch_ms_text,
         account=account,
         region=region,
-        resources=[str(described["TrainingJobArn"])],
-        detail=detail,
     )
 
 
@@ -217,17 +239,15 @@ def transform_job_event(described: Mapping[str, Any], *, account: str, region: s
     detail = _pick(described, TRANSFORM_DETAIL_KEYS)
     detail.setdefault("Environment", {})
     detail["Tags"] = tags_as_map(described.get("Tags"))
-    if detail.get("TransformJobStatus") != "Failed":
-        detail.pop("FailureReason", None)
-    for key in ("CreationTime", "TransformStartTime", "TransformEndTime"):
-        if key in detail:
-            detail[key] = iso(detail[key])
-    return envelope(
+    return _job_event(
         TRANSFORM_JOB_STATE_CHANGE,
+        detail,
+        status_key="TransformJobStatus",
+        arn=described["TransformJobArn"],
+        time_keys=("CreationTime", "TransformStartTime", "TransformEndTime"),
+        time_format=iso,
         account=account,
         region=region,
-        resources=[str(described["TransformJobArn"])],
-        detail=detail,
     )
 
 
@@ -238,17 +258,15 @@ def processing_job_event(described: Mapping[str, Any], *, account: str, region: 
     for key in ("ProcessingOutputConfig", "ProcessingResources", "StoppingCondition", "NetworkConfig"):
         detail.setdefault(key, {})
     detail.setdefault("ExperimentConfig", {})
-    if detail.get("ProcessingJobStatus") != "Failed":
-        detail.pop("FailureReason", None)
-    for key in ("ProcessingEndTime", "ProcessingStartTime", "LastModifiedTime", "CreationTime"):
-        if key in detail:
-            detail[key] = epoch_ms(detail[key])
-    return envelope(
+    return _job_event(
         PROCESSING_JOB_STATE_CHANGE,
+        detail,
+        status_key="ProcessingJobStatus",
+        arn=described["ProcessingJobArn"],
+        time_keys=("ProcessingEndTime", "ProcessingStartTime", "LastModifiedTime", "CreationTime"),
+        time_format=epoch_ms,
         account=account,
         region=region,
-        resources=[str(described["ProcessingJobArn"])],
-        detail=detail,
     )
 
 
