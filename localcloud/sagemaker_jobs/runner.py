@@ -73,6 +73,8 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
         self._local = threading.local()
         self._installed = False
+        # StartPipelineExecution: find-by-token and create are one step (concurrent repeats)
+        self._start_pipeline_lock = threading.Lock()
 
     # ---------------------------------------------------------------- lifecycle
     def install(self) -> JobRunner:
@@ -435,14 +437,33 @@ class JobRunner:
     def _on_start_pipeline_execution(
         self, original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any
     ) -> Any:
+        """As AWS (and not moto): a repeated ClientRequestToken for the pipeline returns the execution
+        that token started, and starts nothing."""
         from localcloud.sagemaker_jobs import pipeline
 
-        result = original(backend, *args, **kwargs)
+        call = inspect.signature(original).bind(backend, *args, **kwargs).arguments
+        token = call.get("client_request_token")
+        with self._start_pipeline_lock:
+            existing = self._execution_for_token(backend, call["pipeline_name"], token) if token else None
+            if existing is not None:
+                logger.info("StartPipelineExecution: token %s already started %s", token, existing)
+                return {"PipelineExecutionArn": existing}
+            result = original(backend, *args, **kwargs)
         execution_arn = result["PipelineExecutionArn"]
         pipeline.accept(self, backend, execution_arn)
         self._add_work()
         self._pipelines.put(execution_arn)
         return result
+
+    @staticmethod
+    def _execution_for_token(backend: Any, pipeline_name: str, token: str) -> str | None:
+        found = backend.pipelines.get(pipeline_name)  # an unknown pipeline: moto's own error follows
+        if found is None:
+            return None
+        for arn, execution in found.pipeline_executions.items():
+            if execution.client_request_token == token:
+                return str(arn)
+        return None
 
     def _on_describe_pipeline_execution(
         self, original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any

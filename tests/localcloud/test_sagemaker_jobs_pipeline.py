@@ -6,13 +6,12 @@ import fnmatch
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 from sklearn.metrics import roc_auc_score
 from test_sagemaker_jobs_processing import _import_real_dataquality
 from test_sagemaker_jobs_support import (
@@ -236,15 +235,6 @@ def _definition(extra_steps: list[dict[str, Any]] | None = None) -> str:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
 def world(aws: None) -> dict[str, Any]:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
@@ -389,6 +379,42 @@ def test_unsupported_steps_and_bad_parameters_fail_truthfully(world: dict[str, A
     assert reasons[typo]["FailureReason"] == "Parameter NumRounds is not declared by the pipeline"
     for arn in (tuned, typo):
         assert _pipeline_statuses(emitted, arn) == [("Executing", None), ("Failed", "Executing")]
+
+
+def test_a_repeated_client_request_token_returns_the_first_execution_and_starts_nothing(aws: None) -> None:
+    # Given: a pipeline that ends at once (one Fail step), started with a token
+    sm = boto3.client("sagemaker", region_name=REGION)
+    stop = {"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "stop"}}
+    definition = json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": [stop]})
+    sm.create_pipeline(PipelineName="retrain", PipelineDefinition=definition, RoleArn=ROLE)
+    emitted: list[dict[str, Any]] = []
+    token = "retraining-episode-1-" + "0" * 24
+
+    def start(request_token: str) -> str:
+        arn: str = sm.start_pipeline_execution(
+            PipelineName="retrain", PipelineExecutionDisplayName="episode-1", ClientRequestToken=request_token
+        )["PipelineExecutionArn"]
+        return arn
+
+    with JobRunner(emit=emitted.append, region=REGION, poll_interval=0.05) as runner:
+        first = start(token)
+        assert runner.wait_idle(60)
+
+        # When: the same request is sent again (a redelivery, a retry), after the run ended
+        again = start(token)
+        assert runner.wait_idle(60)
+        # and with another token
+        other = start("retraining-episode-2-" + "0" * 24)
+        assert runner.wait_idle(60)
+
+    # Then: the repeat answered with the first execution and started nothing; another token starts a run
+    assert again == first
+    assert other != first
+    executions = sm.list_pipeline_executions(PipelineName="retrain")["PipelineExecutionSummaries"]
+    assert sorted(e["PipelineExecutionArn"] for e in executions) == sorted([first, other])
+    assert _pipeline_statuses(emitted, first) == [("Executing", None), ("Failed", "Executing")]
+    described = sm.describe_pipeline_execution(PipelineExecutionArn=first)
+    assert described["PipelineExecutionStatus"] == "Failed"
 
 
 # ---------------------------------------------------------------------------------------- Lambda steps
