@@ -11,6 +11,7 @@ from lc_testkit import FIXTURE_TEMPLATE, REGION
 from moto import mock_aws
 
 from localcloud import LocalCloud, patches
+from localcloud.sagemaker_jobs import JobRunner
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +37,26 @@ def sfn_mock() -> Iterator[Any]:
     patches.apply_all()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield boto3.client("stepfunctions", region_name=REGION)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for the whole test, with fake credentials (the SageMaker job runner tests)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def emitted() -> list[dict[str, Any]]:
+    """The events a ``runner`` fixture emitted, in order."""
+    return []
+
+
+@pytest.fixture
+def runner(aws: None, emitted: list[dict[str, Any]]) -> Iterator[JobRunner]:
+    """A SageMaker job runner on moto that appends its events to ``emitted``."""
+    with JobRunner(emit=emitted.append, region=REGION, poll_interval=0.05) as job_runner:
+        yield job_runner

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import numpy as np
 import pytest
 import xgboost as xgb
-from moto import mock_aws
 from sklearn.metrics import roc_auc_score
 from test_sagemaker_jobs_support import (
     BUCKET,
@@ -44,15 +42,6 @@ class NamedFaults:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
 def sm(aws: None) -> Any:
     return boto3.client("sagemaker", region_name=REGION)
 
@@ -62,17 +51,6 @@ def s3(aws: None) -> Any:
     client = boto3.client("s3", region_name=REGION)
     client.create_bucket(Bucket=BUCKET)
     return client
-
-
-@pytest.fixture
-def emitted() -> list[dict[str, Any]]:
-    return []
-
-
-@pytest.fixture
-def runner(aws: None, emitted: list[dict[str, Any]]) -> Iterator[JobRunner]:
-    with JobRunner(emit=emitted.append, region=REGION, poll_interval=0.05) as job_runner:
-        yield job_runner
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 from test_sagemaker_jobs_support import (
     ANALYZER_IMAGE,
     BUCKET,
@@ -46,15 +44,6 @@ FEATURES = ["f1", "f2", "f3", "f4"]
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
 def clients(aws: None) -> tuple[Any, Any]:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
@@ -67,17 +56,6 @@ def clients(aws: None) -> tuple[Any, Any]:
     x_shift[:, 0] += 3.0
     s3.put_object(Bucket=BUCKET, Key="batches/shifted/batch.csv", Body=csv_bytes(x_shift))
     return boto3.client("sagemaker", region_name=REGION), s3
-
-
-@pytest.fixture
-def emitted() -> list[dict[str, Any]]:
-    return []
-
-
-@pytest.fixture
-def runner(aws: None, emitted: list[dict[str, Any]]) -> Iterator[JobRunner]:
-    with JobRunner(emit=emitted.append, region=REGION, poll_interval=0.05) as job_runner:
-        yield job_runner
 
 
 def _input(name: str, uri: str, local: str) -> dict[str, Any]:
