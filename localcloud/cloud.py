@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -83,6 +84,7 @@ class LocalCloud:
         self.sagemaker_jobs: Any = None
         self._server: Any = None
         self.endpoint_url: str | None = None
+        self._clients = threading.local()
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
@@ -207,8 +209,12 @@ class LocalCloud:
 
     # -- clients -------------------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        """A boto3 client on the local cloud (in-process; no retries, so faults show)."""
-        return boto3.client(service, region_name=self.region, config=_NO_RETRIES)
+        """A boto3 client on the local cloud (in-process; no retries, so faults show). One per
+        service and thread, made on first use (making one takes tens of milliseconds)."""
+        cache: dict[str, Any] = self._clients.__dict__.setdefault("by_service", {})
+        if service not in cache:
+            cache[service] = boto3.client(service, region_name=self.region, config=_NO_RETRIES)
+        return cache[service]
 
     # -- Lambda --------------------------------------------------------------------------------
     def function_name(self, logical_id_or_name: str) -> str:

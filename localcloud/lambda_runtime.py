@@ -172,7 +172,9 @@ class FunctionRegistry:
                 log_group_name=f"/aws/lambda/{function.function_name}",
             )
             buffer = io.StringIO()
-            _CAPTURES[threading.get_ident()] = _Capture(buffer, self._echo_logs)
+            thread = threading.get_ident()
+            outer = _CAPTURES.get(thread)  # an invocation made synchronously from a handler
+            _CAPTURES[thread] = _Capture(buffer, self._echo_logs)
             environment = self._environments.setdefault(function.function_arn, _FunctionModules())
             started = time.monotonic()
             try:
@@ -183,7 +185,10 @@ class FunctionRegistry:
                 ):
                     payload, errored = self._call(code, environment, event, context)
             finally:
-                _CAPTURES.pop(threading.get_ident(), None)
+                if outer is None:
+                    _CAPTURES.pop(thread, None)
+                else:
+                    _CAPTURES[thread] = outer
             elapsed_ms = (time.monotonic() - started) * 1000
             logs = (
                 f"START RequestId: {context.aws_request_id} Version: {context.function_version}\n"
