@@ -215,6 +215,18 @@ def _inferred_type(value: Any, where: str) -> str:
     raise _fail(where, f'"inferred_type" must be one of {", ".join(INFERRED_TYPES)}, got {value!r}')
 
 
+def _features_list(doc: Any, where: str) -> list[Any]:
+    """The ``"features"`` list of a statistics or constraints document, once the document is an
+    object of a supported version."""
+    if not isinstance(doc, Mapping):
+        raise _fail(where, f"must be a JSON object, got {type(doc).__name__}")
+    check_version(doc, where)
+    feats = doc.get("features")
+    if not isinstance(feats, list):
+        raise _fail(where, '"features" must be a list')
+    return feats
+
+
 def _named_features(feats: list[Any], where: str) -> Iterator[tuple[str, Mapping[str, Any], str]]:
     """Each feature of a ``"features"`` list with its name and the ``where`` that names it in errors.
 
@@ -233,12 +245,7 @@ def _named_features(feats: list[Any], where: str) -> Iterator[tuple[str, Mapping
 
 
 def parse_constraints(doc: Any, where: str = "constraints.json") -> Constraints:
-    if not isinstance(doc, Mapping):
-        raise _fail(where, f"must be a JSON object, got {type(doc).__name__}")
-    check_version(doc, where)
-    feats = doc.get("features")
-    if not isinstance(feats, list):
-        raise _fail(where, '"features" must be a list')
+    feats = _features_list(doc, where)
     global_cfg = _apply_config(
         _DEFAULT_FEATURE_CONFIG, doc.get("monitoring_config", {}), f"{where} monitoring_config"
     )
@@ -354,12 +361,7 @@ def _kll(dist: Any, where: str) -> tuple[np.ndarray, np.ndarray] | None:  # noqa
 
 
 def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:
-    if not isinstance(doc, Mapping):
-        raise _fail(where, f"must be a JSON object, got {type(doc).__name__}")
-    check_version(doc, where)
-    feats = doc.get("features")
-    if not isinstance(feats, list):
-        raise _fail(where, '"features" must be a list')
+    feats = _features_list(doc, where)
     dataset = doc.get("dataset") or {}
     item_count = _number(dataset.get("item_count"), where, "dataset.item_count", allow_none=True)
     out: list[FeatureStats] = []
