@@ -5,11 +5,11 @@ state machine), the two baselines their checks need, three scorings (clean batch
 shifted batch with v1, clean batch with v2) and three data-quality checks of those batches.
 Prints one JSON line: seconds per phase and the verdicts (clean, drift, clean).
 
-Each training runs as the demo runs it, so both sides do the same computation: v1 as `sample.seed`
-trains it (xgboost's default threads), v2 as the local SageMaker job runner trains it (one thread,
-`localcloud.sagemaker_jobs.xgboost_algo`). On 2 busy cores xgboost's default threads can make a
-training 10-20 times slower (its OpenMP workers wait on each other); this keeps that the same on
-both sides instead of only on one.
+Each training runs as the demo runs it, so both sides do the same computation: with OpenMP kept
+to one thread (`localcloud.demo.ONE_THREAD_ENV`, set by the demo command), v1 as `sample.seed`
+trains it, v2 as the local SageMaker job runner trains it (nthread=1,
+`localcloud.sagemaker_jobs.xgboost_algo`). On 2 busy cores xgboost's default of a thread per core
+can make a training 10-20 times slower (its OpenMP workers wait on each other).
 
     python -m benchmarks.demo.direct
 """
@@ -17,12 +17,14 @@ both sides instead of only on one.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 T0 = time.perf_counter()
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `python -m localcloud demo` (before xgboost loads)
 
 import dataquality  # noqa: E402
 import numpy as np  # noqa: E402
@@ -86,7 +88,7 @@ def main() -> int:
             (tmp / name).write_text(files[name])
         times["data"] = time.perf_counter() - started
         mark = time.perf_counter()
-        v1, baseline1 = train(data, data.part1, tmp, "v1")  # as sample.seed: default threads
+        v1, baseline1 = train(data, data.part1, tmp, "v1")  # as sample.seed
         v2, baseline2 = train(data, data.part1 + data.part2, tmp, "v2", threads=1)  # as the job runner
         times["train_and_baseline"] = time.perf_counter() - mark
         mark = time.perf_counter()
