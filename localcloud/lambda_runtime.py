@@ -179,6 +179,7 @@ class FunctionRegistry:
             started = time.monotonic()
             try:
                 with (
+                    _capturing_std_streams(),
                     _lambda_environment(function, code),
                     _on_sys_path(code),
                     _own_modules(environment, self.owned_packages()),
@@ -280,6 +281,25 @@ def _own_modules(environment: _FunctionModules, owned: frozenset[str]) -> Iterat
         for name in environment.modules:
             sys.modules.pop(name, None)
         sys.modules.update(host)
+
+
+@contextmanager
+def _capturing_std_streams() -> Iterator[None]:
+    """sys.stdout/sys.stderr are capturing streams while a handler runs.
+
+    Something else may have replaced the streams since the cloud started (pytest does, per test);
+    a `logging` handler a function creates at init binds to the stream of that moment, so it must
+    be ours, which routes by thread to the invocation's capture.
+    """
+    saved = (sys.stdout, sys.stderr)
+    if not isinstance(sys.stdout, _CapturingStream):
+        sys.stdout = _CapturingStream(sys.stdout)
+    if not isinstance(sys.stderr, _CapturingStream):
+        sys.stderr = _CapturingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def _error_payload(error_type: str, message: str, error: BaseException) -> str:

@@ -108,3 +108,20 @@ def test_a_second_cloud_in_the_same_process_captures_function_logs(start):
     markers = [r.get("marker") for r in _records(result) if r.get("message") == "observed"]
     assert markers == ["second"]
     assert '"marker":"second"' in log_file.read_text().replace(" ", "")
+
+
+def test_a_function_first_loaded_after_stdout_was_replaced_is_still_captured(start, monkeypatch):
+    # Given a cloud whose std streams were replaced after it started (pytest does this per test)
+    with start() as cloud:
+        import io
+
+        replaced = io.StringIO()
+        monkeypatch.setattr(sys, "stdout", replaced)
+        monkeypatch.setattr(sys, "stderr", replaced)
+        # When a function is loaded (its logging handler binds to the stream of that moment)
+        first = cloud.invoke("AlphaFunction", {"marker": "init"})
+        second = cloud.invoke("AlphaFunction", {"marker": "warm"})
+    # Then both invocations' log lines are in their own captures, not in the replaced stream
+    assert [r.get("marker") for r in _records(first) if r.get("message") == "observed"] == ["init"]
+    assert [r.get("marker") for r in _records(second) if r.get("message") == "observed"] == ["warm"]
+    assert '"marker"' not in replaced.getvalue()
