@@ -245,10 +245,10 @@ def test_drift_check_types_are_configurable_and_unknown_types_are_failures():
 
 def test_verdict_from_aws_analyzer_violations_file(aws_baseline):
     import json
+    from pathlib import Path
 
-    from conftest import FIXTURES
-
-    doc = json.loads((FIXTURES / "aws_baseline" / "constraint_violations.json").read_text())
+    fixtures = Path(__file__).parent / "fixtures"
+    doc = json.loads((fixtures / "aws_baseline" / "constraint_violations.json").read_text())
     found = dq.verdict_from_violations(doc)
     assert found.verdict == "drift"
     assert found.drifted_features == ["age", "state"]
