@@ -7,8 +7,9 @@ from pathlib import Path
 
 import dataquality as dq
 import pytest
-from conftest import constraints_doc, numeric_stats, statistics_doc, string_stats
 from dataquality.distance import chi2_sf, ks_critical_term
+
+from tests.dataquality.conftest import constraints_doc, numeric_stats, statistics_doc, string_stats
 
 
 def _by_type(result: dq.CheckResult, check_type: str) -> list[dict[str, str]]:

@@ -10,8 +10,9 @@ from pathlib import Path
 import dataquality as dq
 import numpy as np
 import pytest
-from conftest import LAYER
 from dataquality.cli import main
+
+from tests.dataquality.conftest import LAYER
 
 
 def _dataset(path: Path, n: int, seed: int, shift: float = 0.0, header: bool = True) -> Path:
