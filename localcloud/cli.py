@@ -154,19 +154,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+EXIT_GRACE_SECONDS = 10.0
+
+
 def exit_now(code: int) -> None:
     """End the process once the command is done, without tearing the interpreter down.
 
     Exit handlers run and the standard streams are flushed, as at a normal exit; what is skipped is
     freeing every module and object one by one (moto's, xgboost's, scikit-learn's: 1-2 s after the
-    demo). With a thread of the command still running, the exit is the normal one.
+    demo). The command is done and its cloud shut down: threads still running (a server's, an
+    execution's) get a bounded time to end, not the unbounded wait of a normal exit.
     """
     import atexit
     import os
+    import time
 
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if others:
-        sys.exit(code)
+    deadline = time.monotonic() + EXIT_GRACE_SECONDS
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()

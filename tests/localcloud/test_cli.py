@@ -131,3 +131,19 @@ def test_exit_now_waits_for_a_running_thread_of_the_command():
         "exit_now(0)\n"
     )
     assert (done.returncode, done.stdout) == (0, "thread done\n")
+
+
+def test_exit_now_does_not_wait_forever_for_a_thread_that_never_ends():
+    # Given a leftover non-daemon thread that would hold a normal interpreter exit open forever
+    started = time.monotonic()
+    done = _python(
+        "import threading\n"
+        "import localcloud.cli as cli\n"
+        "cli.EXIT_GRACE_SECONDS = 0.5\n"
+        "threading.Thread(target=threading.Event().wait).start()\n"
+        "print('done')\n"
+        "cli.exit_now(0)\n"
+    )
+    # Then the process ends after the grace period, with the command's code and output
+    assert (done.returncode, done.stdout) == (0, "done\n"), done.stderr
+    assert time.monotonic() - started < 30
