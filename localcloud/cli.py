@@ -85,7 +85,10 @@ def _start(args: argparse.Namespace) -> Any:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
+    # Both stop it, also when SIGINT came in ignored (a background job of a non-interactive shell:
+    # Python then installs no KeyboardInterrupt handler).
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     with _start(args) as cloud:
         pipeline_arn = None
         if args.upsert_pipeline:
