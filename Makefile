@@ -43,8 +43,11 @@ node_modules/.stamp: package.json
 
 setup-tools: $(SAM_VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## SAM CLI, checkov, asl-validator (own envs)
 
+# Two pytest processes: the unit tests run on plain moto, as a user's CI would; the local cloud's
+# patches of moto are process-wide and would be under them after the first cloud of a worker.
 test: setup ## run every test (unit, state machines, local cloud, integration)
-	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests
+	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests/unit tests/dataquality
+	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests/localcloud tests/statemachine tests/integration
 
 test-sdk: setup $(SDK_VENV)/.stamp ## checks that need the sagemaker SDK (image-URI table agrees with it)
 	$(PY) -m pytest -m sdk tests/unit/test_image_uris.py
