@@ -31,7 +31,7 @@ from botocore.config import Config
 
 from localcloud import patches, runtime
 from localcloud.events import DeliveryError, EventRouter, _Invoker
-from localcloud.faults import Faults
+from localcloud.faults import Faults, throttle_error_code
 from localcloud.lambda_runtime import FunctionRegistry
 from localcloud.outbox import Outbox
 from localcloud.scheduler import Clock
@@ -55,6 +55,10 @@ class InvokeResult:
     @property
     def ok(self) -> bool:
         return self.error_type is None
+
+
+class UnsupportedTargetError(RuntimeError):
+    """A schedule names a target kind the local cloud does not deliver to."""
 
 
 class ExecutionTimeoutError(TimeoutError):
@@ -339,14 +343,16 @@ class LocalCloud:
         service = target_arn.split(":")[2]
         if service == "lambda":
             if self.faults.take_throttle("lambda", "Invoke"):
-                raise DeliveryError("ThrottlingException", "lambda Invoke throttled (injected fault)")
+                raise DeliveryError(throttle_error_code("lambda"), "lambda Invoke throttled (injected fault)")
             error_type = self.router.invoke_async(target_arn, json.loads(payload))
             return f"function error {error_type}" if error_type else None
         if service == "states":
             if self.faults.take_throttle("stepfunctions", "StartExecution"):
                 raise DeliveryError("ThrottlingException", "states StartExecution throttled (injected fault)")
             return self._start_execution_arn(target_arn, payload)
-        raise NotImplementedError(f"the local scheduler does not deliver to {target_arn}")
+        raise UnsupportedTargetError(
+            f"the local scheduler delivers to Lambda and Step Functions targets, not to {target_arn}"
+        )
 
 
 def _reset_execution_environments() -> None:
