@@ -7,10 +7,12 @@ moto's in-process mock (tests, local cloud) and the Lambda's credentials apply u
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import re
+import threading
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,10 +58,16 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+@functools.cache
 def s3_client() -> Any:
+    """One S3 client per process: making one loads botocore's service model (tens of ms)."""
     import boto3
 
-    return boto3.client("s3")
+    with _CLIENT_LOCK:  # boto3's default session is not safe to build clients on from two threads
+        return boto3.client("s3")
+
+
+_CLIENT_LOCK = threading.Lock()
 
 
 def format_of(name: str, data_format: str | None = None) -> str | None:
