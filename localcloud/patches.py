@@ -486,6 +486,7 @@ def patch_asl_parse_tree_cache() -> None:
 
 # (o) -------------------------------------------------------------------------------------------
 _BOTOCORE_SHARED: dict[tuple[Any, ...], Any] = {}
+_sharing_while_applying = False
 
 
 def patch_botocore_shared_models() -> None:
@@ -496,6 +497,7 @@ def patch_botocore_shared_models() -> None:
     a Lambda cold start) parses the service's JSON model again, 0.1-0.3 s each. While a local cloud
     is active, Loaders share one cache, keyed as botocore keys its own plus the Loader's search
     paths and extras; what a Loader returns is what it returned before, now from one parse.
+    So do they while `apply_all` imports moto's backends (moto.ec2 makes three Sessions at import).
     """
 
     def apply() -> None:
@@ -516,7 +518,7 @@ def patch_botocore_shared_models() -> None:
 
 def _shared_loader_method(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     def shared(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if runtime.current() is None:
+        if runtime.current() is None and not _sharing_while_applying:
             return method(self, *args, **kwargs)
         key = (name, tuple(self.search_paths), tuple(self.extras_types), args, tuple(sorted(kwargs.items())))
         try:
@@ -532,6 +534,9 @@ def _shared_loader_method(name: str, method: Callable[..., Any]) -> Callable[...
 
 
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
+    # First: the patches below import moto's backends, and moto.ec2 makes three boto3 Sessions
+    # at import (each parsing endpoints.json); shared, that parse happens once.
+    patch_botocore_shared_models,
     patch_sagemaker_sync_integration,
     patch_in_process_lambda,
     patch_jsonata,
@@ -546,11 +551,19 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_execution_default_name,
     patch_cloudformation_json_template,
     patch_asl_parse_tree_cache,
-    patch_botocore_shared_models,
 )
 
 
 def apply_all() -> None:
-    """Apply every patch (once per process; calling again does nothing)."""
-    for patch in ALL_PATCHES:
-        patch()
+    """Apply every patch (once per process; calling again does nothing).
+
+    botocore's data files are shared while the patches are applied too: that is when moto's
+    backends are imported, and some of them make Sessions at import.
+    """
+    global _sharing_while_applying  # noqa: PLW0603 - one flag, set only here
+    _sharing_while_applying = True
+    try:
+        for patch in ALL_PATCHES:
+            patch()
+    finally:
+        _sharing_while_applying = False

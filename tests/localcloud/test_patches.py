@@ -380,3 +380,26 @@ def test_botocore_loaders_share_parsed_models_while_a_cloud_is_active(cloud, mon
     assert loader().load_service_model("sqs", "service-2") is not loader().load_service_model(
         "sqs", "service-2"
     )
+
+
+def test_botocore_data_is_shared_while_the_patches_import_moto_backends():
+    # moto.ec2 makes three Sessions at import; applying the patches imports it. In a fresh
+    # interpreter (this process has applied them long ago), endpoints.json is parsed once.
+    import subprocess
+    import sys
+
+    script = (
+        "import botocore.loaders as L\n"
+        "seen = []\n"
+        "original = L.JSONFileLoader.load_file\n"
+        "def load_file(self, path):\n"
+        "    seen.append(path)\n"
+        "    return original(self, path)\n"
+        "L.JSONFileLoader.load_file = load_file\n"
+        "from localcloud import patches\n"
+        "patches.apply_all()\n"
+        "import sys; assert 'moto.ec2' in sys.modules\n"
+        "print(sum(1 for p in seen if p.endswith('/endpoints')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1"
