@@ -8,7 +8,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop import failures
-from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
 from mlops_loop.settings import NotifyFailureSettings, declare, settings
 
@@ -20,5 +19,5 @@ declare(NotifyFailureSettings)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings(NotifyFailureSettings)
-    parsed = parse_event(event, failures.FailureEvent)
+    parsed = failures.parse(event)
     return failures.handle(parsed, cfg).dump()

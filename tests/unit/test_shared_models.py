@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 from mlops_loop import notifications, registry, settings
 from mlops_loop.errors import ConfigurationError, InvalidEvent
@@ -23,7 +24,7 @@ from mlops_loop.retraining.baseline import BaselineRequest
 from mlops_loop.retraining.evaluate import EvaluateRequest
 from mlops_loop.retraining.prepare import PrepareRequest
 
-from tests.helpers import EVENTS, GROUP, load_event
+from tests.helpers import EVENTS, GROUP, load_event, logged
 
 MODEL_FOR_EVENT = {
     "drift_detected": DataDriftDetectedEvent,
@@ -116,7 +117,7 @@ def test_eventbridge_envelope_pins_source_and_detail_type():
 
 def test_resolved_model_round_trips_through_the_state_machine_json():
     model = load_event("monitor_batch_analyze")["model"]
-    assert ResolvedModel.model_validate(model).dump() == model
+    assert msgspec.convert(model, ResolvedModel).dump() == model
 
 
 def test_invalid_event_names_fields_but_not_values():
@@ -126,6 +127,49 @@ def test_invalid_event_names_fields_but_not_values():
         parse_event(event, DataDriftDetectedEvent)
     assert "detail.modelPackageArn" in str(info.value)
     assert "secret-looking-value-123" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda e: e["detail"].update(ModelApprovalStatus="Maybe-42"), "detail.ModelApprovalStatus"),
+        (lambda e: e.update({"detail-type": "Secret Detail 42"}), "detail-type"),
+        (lambda e: e.update(source="secret.source.42"), "source"),
+    ],
+)
+def test_a_value_outside_a_literal_is_named_by_field_and_not_echoed(mutate, field, caplog):
+    # msgspec quotes the value in these messages ("Invalid enum value '...'"); we must not.
+    event = load_event("model_package_approved")
+    mutate(event)
+    with pytest.raises(InvalidEvent) as info:
+        parse_event(event, ModelPackageStateChangeEvent)
+    assert str(info.value) == f"ModelPackageStateChangeEvent: {field}: not one of the allowed values"
+    records = logged(caplog, "Rejected malformed event")
+    assert records[-1]["model"] == "ModelPackageStateChangeEvent"
+    assert records[-1]["problems"] == [{"field": field, "problem": "not one of the allowed values"}]
+
+
+def test_a_missing_nested_field_is_named_with_its_path():
+    event = load_event("model_package_approved")
+    del event["detail"]["ModelApprovalStatus"]
+    with pytest.raises(InvalidEvent) as info:
+        parse_event(event, ModelPackageStateChangeEvent)
+    assert str(info.value) == (
+        "ModelPackageStateChangeEvent: detail.ModelApprovalStatus: required field is missing"
+    )
+
+
+def test_a_wrong_type_is_named_without_the_value():
+    event = load_event("drift_detected")
+    event["detail"]["driftedFeatures"] = ["mean_radius", 1234567]
+    with pytest.raises(InvalidEvent) as info:
+        parse_event(event, DataDriftDetectedEvent)
+    assert str(info.value) == "DataDriftDetectedEvent: detail.driftedFeatures[1]: Expected `str`, got `int`"
+
+
+def test_a_non_object_event_is_rejected_as_a_whole():
+    with pytest.raises(InvalidEvent, match="ScheduledInvocation: <event>: Expected `object`, got `array`"):
+        parse_event(["not", "an", "event"], ScheduledInvocation)
 
 
 def test_settings_name_every_missing_variable():

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import Field, RootModel
 
 from mlops_loop import aws, notifications
 from mlops_loop.models.executions import (
     PipelineExecutionStatusChangeEvent,
     StepFunctionsExecutionStatusChangeEvent,
 )
+from mlops_loop.models.parsing import parse_event, reject
 from mlops_loop.models.results import StateChangeResult
 from mlops_loop.observability import logger
 from mlops_loop.registry import GroupRef
@@ -25,22 +25,31 @@ DATA_QUALITY_FAILURE = "DataQualityFailure"
 _S3_URI = re.compile(r"s3://[A-Za-z0-9.\-_]{3,63}/[^\s\"',;)]*")
 
 
-class FailureEvent(
-    RootModel[
-        Annotated[
-            StepFunctionsExecutionStatusChangeEvent | PipelineExecutionStatusChangeEvent,
-            Field(discriminator="detail_type"),
-        ]
-    ]
-):
-    """Either trigger of NotifyFailure, told apart by `detail-type`."""
+FailureEvent = StepFunctionsExecutionStatusChangeEvent | PipelineExecutionStatusChangeEvent
+_MODEL_FOR: dict[str, type[FailureEvent]] = {
+    "Step Functions Execution Status Change": StepFunctionsExecutionStatusChangeEvent,
+    "SageMaker Model Building Pipeline Execution Status Change": PipelineExecutionStatusChangeEvent,
+}
+
+
+def parse(event: Any) -> FailureEvent:
+    """Either trigger of NotifyFailure, told apart by `detail-type`; anything else is InvalidEvent.
+
+    The model is picked here rather than by a msgspec tagged union: a tag is not a field, and each
+    event model keeps `detail-type` as a required, checked field (see models.eventbridge).
+    """
+    detail_type = event.get("detail-type") if isinstance(event, dict) else None
+    model = _MODEL_FOR.get(detail_type) if isinstance(detail_type, str) else None
+    if model is None:
+        expected = " or ".join(repr(name) for name in _MODEL_FOR)
+        reject("FailureEvent", [{"field": "detail-type", "problem": f"expected {expected}"}])
+    return parse_event(event, model)
 
 
 def handle(event: FailureEvent, cfg: NotifyFailureSettings) -> StateChangeResult:
-    inner = event.root
-    if isinstance(inner, StepFunctionsExecutionStatusChangeEvent):
-        return _workflow(inner, cfg)
-    return _pipeline(inner, cfg)
+    if isinstance(event, StepFunctionsExecutionStatusChangeEvent):
+        return _workflow(event, cfg)
+    return _pipeline(event, cfg)
 
 
 def _group_name(cfg: NotifyFailureSettings) -> str | None:

@@ -14,13 +14,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import ClientError
 
 from mlops_loop import aws
 from mlops_loop.errors import BaselineObjectNotFound, InvalidBaseline, InvalidEvent, MonitoringOutputNotFound
 from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult
-from mlops_loop.models.payloads import Violation
+from mlops_loop.models.payloads import Verdict, Violation
 from mlops_loop.observability import logger, metrics
 from mlops_loop.s3uri import S3Uri
 from mlops_loop.settings import MonitorBatchSettings
@@ -78,7 +79,7 @@ def _put(loc: S3Uri, name: str, body: str, content_type: str) -> str:
 
 def _violations(doc: Any) -> list[Violation]:
     items = doc.get("violations", []) if isinstance(doc, dict) else doc
-    return [Violation.model_validate(v) for v in items or []]
+    return msgspec.convert(items or [], list[Violation])
 
 
 def _emit_metrics(group: str, verdict: str, distances: dict[str, float], violation_count: int) -> None:
@@ -105,6 +106,8 @@ def _finish(
     report_html: str,
     engine: str,
 ) -> MonitoringResult:
+    # ClassifyOutcome in the ASL knows these verdicts only; a Struct built by keyword is not checked.
+    checked: Verdict = msgspec.convert(verdict, Verdict)
     report_uri = _put(out, REPORT, report_html, "text/html; charset=utf-8")
     verdict_doc = {
         "verdict": verdict,
@@ -123,7 +126,7 @@ def _finish(
     _put(out, VERDICT, json.dumps(verdict_doc, indent=2, sort_keys=True), "application/json")
     _emit_metrics(req.model.model_package_group_name, verdict, distances, len(violations))
     result = MonitoringResult(
-        verdict=verdict,
+        verdict=checked,
         drifted_features=drifted,
         violations=violations,
         feature_distances=distances,
@@ -235,7 +238,7 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringR
         req,
         out,
         verdict=found.verdict,
-        violations=[Violation.model_validate(v) for v in found.violations],
+        violations=msgspec.convert(found.violations, list[Violation]),
         distances={k: float(v["distance"]) for k, v in found.feature_distances.items()},
         drifted=list(found.drifted_features),
         report_html=report,

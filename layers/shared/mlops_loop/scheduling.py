@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from botocore.exceptions import ClientError
 
 from mlops_loop import aws
@@ -24,8 +25,9 @@ def execution_name(prefix: str, when: datetime) -> str:
 def start_batch_run(
     state_machine_arn: str, run_id: str, batch_input_s3_uri: str, trigger: str
 ) -> StartBatchInferenceResult:
-    run_input = BatchInferenceInput.model_validate(
-        {"runId": run_id, "batchInputS3Uri": batch_input_s3_uri, "trigger": trigger}
+    # Validated (run name pattern, S3 URI, trigger) before anything starts.
+    run_input = msgspec.convert(
+        {"runId": run_id, "batchInputS3Uri": batch_input_s3_uri, "trigger": trigger}, BatchInferenceInput
     )
     sfn = aws.client("stepfunctions")
     called_at = datetime.now(UTC)

@@ -1,8 +1,9 @@
-"""Pydantic v2 models of every event and state-machine payload (docs/architecture.md).
+"""msgspec models of every event and state-machine payload (docs/architecture.md).
 
 One module per event or payload family; a name imported from this package loads only the module
-that defines it (PEP 562 `__getattr__`), because building a pydantic class costs its schema build at
-import time, on every cold start, and most functions use two or three of these classes:
+that defines it (PEP 562 `__getattr__`), so a function imports only the families it uses (building
+a msgspec Struct class costs microseconds; importing and compiling modules it does not use still
+costs on a cold start):
 
     eventbridge     the EventBridge envelope, AwsShape, ARN field types
     model_package   SageMaker Model Package State Change

@@ -6,7 +6,9 @@ Our own small model instead of Powertools' `EventBridgeModel`: importing that on
 every cold start of every function that parses an EventBridge event. The envelope is nine fields.
 
 Subclasses pin `source` / `detail-type` with `Literal`s and give `detail` its model, so a single
-`model_validate` checks the whole event.
+`msgspec.convert` (through `parse_event`) checks the whole event. `detail-type` stays an ordinary
+field rather than a msgspec tag: a lone tagged Struct accepts an event without its tag, and a
+missing `detail-type` must be rejected.
 """
 
 from __future__ import annotations
@@ -14,36 +16,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from msgspec import Meta, field
 
 
-class EventBridgeEvent(BaseModel):
+class EventBridgeEvent(msgspec.Struct, kw_only=True):
     """Top-level fields every EventBridge event carries; unknown top-level keys are ignored."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    version: str = Field(description='"0" in every event today')
-    id: str = Field(min_length=1, description="UUID of this event; a redelivery carries the same id")
-    detail_type: str = Field(alias="detail-type", min_length=1)
-    source: str = Field(min_length=1)
-    account: str = Field(pattern=r"^\d{12}$", description="account of the emitting service")
+    version: str  # "0" in every event today
+    id: Annotated[str, Meta(min_length=1)]  # UUID of this event; a redelivery carries the same id
+    detail_type: Annotated[str, Meta(min_length=1)] = field(name="detail-type")
+    source: Annotated[str, Meta(min_length=1)]
+    account: Annotated[str, Meta(pattern=r"^\d{12}$")]  # account of the emitting service
     time: datetime
-    region: str = Field(min_length=1)
-    resources: list[str] = Field(default_factory=list)
+    region: Annotated[str, Meta(min_length=1)]
+    resources: list[str] = field(default_factory=list)
     detail: Any
-    replay_name: str | None = Field(None, alias="replay-name", description="set when an archive is replayed")
+    replay_name: str | None = field(default=None, name="replay-name")  # set when an archive is replayed
 
 
-class AwsShape(BaseModel):
-    """A documented AWS `detail` shape: extra fields are kept (AWS adds fields over time)."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="allow")
+class AwsShape(msgspec.Struct, kw_only=True):
+    """A documented AWS `detail` shape. AWS adds fields over time: unknown ones are ignored (nothing
+    reads them; a field we need is declared). Subclasses set `rename` to AWS's naming style."""
 
 
 ModelPackageArn = Annotated[
-    str, Field(pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:model-package/")
+    str, Meta(pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:model-package/")
 ]
-StateMachineArn = Annotated[str, Field(pattern=r"^arn:aws[a-z\-]*:states:[a-z0-9\-]+:\d{12}:stateMachine:")]
+StateMachineArn = Annotated[str, Meta(pattern=r"^arn:aws[a-z\-]*:states:[a-z0-9\-]+:\d{12}:stateMachine:")]
 ExecutionArn = Annotated[
-    str, Field(pattern=r"^arn:aws[a-z\-]*:states:[a-z0-9\-]+:\d{12}:(execution|express):")
+    str, Meta(pattern=r"^arn:aws[a-z\-]*:states:[a-z0-9\-]+:\d{12}:(execution|express):")
 ]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from msgspec import Meta, field
 
 from mlops_loop.models.eventbridge import AwsShape, EventBridgeEvent, ExecutionArn, StateMachineArn
 
@@ -16,13 +16,13 @@ ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTE
 PipelineExecutionStatus = Literal["Executing", "Stopping", "Stopped", "Failed", "Succeeded"]
 
 
-class StepFunctionsExecutionStatusChangeDetail(AwsShape):
-    execution_arn: ExecutionArn = Field(alias="executionArn")
-    state_machine_arn: StateMachineArn = Field(alias="stateMachineArn")
-    name: str = Field(min_length=1)
+class StepFunctionsExecutionStatusChangeDetail(AwsShape, kw_only=True, rename="camel"):
+    execution_arn: ExecutionArn
+    state_machine_arn: StateMachineArn
+    name: Annotated[str, Meta(min_length=1)]
     status: ExecutionStatus
-    start_date: int | None = Field(None, alias="startDate", description="epoch milliseconds")
-    stop_date: int | None = Field(None, alias="stopDate", description="epoch milliseconds")
+    start_date: int | None = None  # epoch milliseconds
+    stop_date: int | None = None  # epoch milliseconds
     input: str | None = None
     output: str | None = None
     error: str | None = None
@@ -37,37 +37,32 @@ class StepFunctionsExecutionStatusChangeDetail(AwsShape):
         return value if isinstance(value, dict) else {}
 
 
-class StepFunctionsExecutionStatusChangeEvent(EventBridgeEvent):
+class StepFunctionsExecutionStatusChangeEvent(EventBridgeEvent, kw_only=True):
     source: Literal["aws.states"]
-    detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
+    detail_type: Literal["Step Functions Execution Status Change"] = field(name="detail-type")
     detail: StepFunctionsExecutionStatusChangeDetail
 
 
-class PipelineExecutionStatusChangeDetail(AwsShape):
-    pipeline_arn: str = Field(
-        alias="pipelineArn", pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:pipeline/"
-    )
-    pipeline_execution_arn: str = Field(
-        alias="pipelineExecutionArn",
-        pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:pipeline/[^/]+/execution/",
-    )
-    current_pipeline_execution_status: PipelineExecutionStatus = Field(alias="currentPipelineExecutionStatus")
-    previous_pipeline_execution_status: PipelineExecutionStatus | None = Field(
-        None, alias="previousPipelineExecutionStatus"
-    )
-    pipeline_execution_display_name: str | None = Field(None, alias="pipelineExecutionDisplayName")
-    pipeline_execution_description: str | None = Field(None, alias="pipelineExecutionDescription")
-    execution_start_time: datetime | None = Field(None, alias="executionStartTime")
-    execution_end_time: datetime | None = Field(None, alias="executionEndTime")
+class PipelineExecutionStatusChangeDetail(AwsShape, kw_only=True, rename="camel"):
+    pipeline_arn: Annotated[str, Meta(pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:pipeline/")]
+    pipeline_execution_arn: Annotated[
+        str, Meta(pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:pipeline/[^/]+/execution/")
+    ]
+    current_pipeline_execution_status: PipelineExecutionStatus
+    previous_pipeline_execution_status: PipelineExecutionStatus | None = None
+    pipeline_execution_display_name: str | None = None
+    pipeline_execution_description: str | None = None
+    execution_start_time: datetime | None = None
+    execution_end_time: datetime | None = None
 
     @property
     def pipeline_name(self) -> str:
         return self.pipeline_arn.split(":pipeline/", 1)[1].split("/", 1)[0]
 
 
-class PipelineExecutionStatusChangeEvent(EventBridgeEvent):
+class PipelineExecutionStatusChangeEvent(EventBridgeEvent, kw_only=True):
     source: Literal["aws.sagemaker"]
-    detail_type: Literal["SageMaker Model Building Pipeline Execution Status Change"] = Field(
-        alias="detail-type"
+    detail_type: Literal["SageMaker Model Building Pipeline Execution Status Change"] = field(
+        name="detail-type"
     )
     detail: PipelineExecutionStatusChangeDetail

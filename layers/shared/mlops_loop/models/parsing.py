@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-from pydantic import BaseModel, ValidationError
+import msgspec
 
 from mlops_loop.errors import InvalidEvent
 from mlops_loop.observability import logger
+from mlops_loop.validation import describe
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "<event>"
+M = TypeVar("M", bound=msgspec.Struct)
 
 
-def describe_errors(exc: ValidationError) -> list[dict[str, str]]:
-    """Field path + problem for each error; never the offending value (it may be data)."""
-    return [{"field": _field_path(err["loc"]), "problem": err["msg"]} for err in exc.errors()]
+def describe_error(exc: msgspec.ValidationError) -> dict[str, str]:
+    """Field path + problem; never the offending value (it may be data)."""
+    path, problem = describe(exc)
+    return {"field": path or "<event>", "problem": problem}
+
+
+def reject(model_name: str, problems: list[dict[str, str]]) -> NoReturn:
+    """Log the problems and raise `InvalidEvent("<Model>: <field>: <problem>")`."""
+    logger.error("Rejected malformed event", extra={"model": model_name, "problems": problems})
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    raise InvalidEvent(f"{model_name}: {summary}") from None
 
 
 def parse_event(event: Any, model: type[M]) -> M:
-    """Validate `event` against `model`, or log and raise `InvalidEvent` naming the bad fields."""
+    """Validate `event` against `model`, or log and raise `InvalidEvent` naming the bad field.
+
+    msgspec stops at the first problem, so one field is named even when several are wrong.
+    """
     try:
-        return model.model_validate(event)
-    except ValidationError as exc:
-        problems = describe_errors(exc)
-        logger.error("Rejected malformed event", extra={"model": model.__name__, "problems": problems})
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
-        more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise InvalidEvent(f"{model.__name__}: {summary}{more}") from None
+        return msgspec.convert(event, model)
+    except msgspec.ValidationError as exc:
+        reject(model.__name__, [describe_error(exc)])

@@ -2,17 +2,19 @@
 `Violation` (used by the monitoring payloads and the drift event alike).
 
 The payloads themselves live one family per module (batch, resolved, monitoring, retraining,
-results), so a handler builds only the pydantic classes it uses: every class costs its schema
-build at import, on every cold start. Field aliases are the camelCase names the ASL reads.
+results). They are msgspec Structs: Python attribute names are snake_case, the names Step Functions
+sees are the camelCase ones the ASL reads (`rename="camel"`: `batch_input_s3_uri` <->
+`batchInputS3Uri`). Building a Struct instance by keyword does not validate it;
+`msgspec.convert(data, Model)` (or `parse_event`) does.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
-S3UriStr = Annotated[str, Field(pattern=r"^s3://[^/]+(/.*)?$")]
+S3UriStr = Annotated[str, msgspec.Meta(pattern=r"^s3://[^/]+(/.*)?$")]
 Verdict = Literal["clean", "drift", "data_quality_failure"]
 Trigger = Literal["schedule", "approval", "manual"]
 
@@ -22,18 +24,18 @@ if TYPE_CHECKING:
 __all__ = ["Payload", "RetrainingInput", "S3UriStr", "Trigger", "Verdict", "Violation"]
 
 
-class Payload(BaseModel):
-    """Inputs: camelCase aliases, unknown keys ignored (the ASL may pass the whole state)."""
+class Payload(msgspec.Struct, kw_only=True, rename="camel"):
+    """Inputs: camelCase names, unknown keys ignored (the ASL may pass the whole state)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    def dump(self) -> dict[str, Any]:
+        """JSON-safe dict with the camelCase names, as Step Functions receives it (datetimes as
+        RFC 3339 strings, UTC as `Z`)."""
+        out: dict[str, Any] = msgspec.to_builtins(self)
+        return out
 
-    def dump(self) -> dict:
-        """JSON-safe dict with the camelCase names, as Step Functions receives it."""
-        return self.model_dump(mode="json", by_alias=True)
 
-
-class Violation(Payload):
-    """One entry of constraint_violations.json (Model Monitor's own field names)."""
+class Violation(Payload, kw_only=True, rename=None):
+    """One entry of constraint_violations.json (Model Monitor's own snake_case field names)."""
 
     feature_name: str
     constraint_check_type: str
@@ -41,8 +43,7 @@ class Violation(Payload):
 
 
 def __getattr__(name: str) -> Any:
-    # RetrainingInput moved to mlops_loop.models.retraining; this keeps the old import path working
-    # without building it for every importer of this module.
+    # RetrainingInput moved to mlops_loop.models.retraining; this keeps the old import path working.
     if name == "RetrainingInput":
         from mlops_loop.models.retraining import RetrainingInput
 

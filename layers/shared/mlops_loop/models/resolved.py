@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import Field, field_serializer
+from msgspec import Meta
 
 from mlops_loop.models.payloads import Payload, S3UriStr
 
 
-class ResolveModelRequest(Payload):
+class ResolveModelRequest(Payload, kw_only=True):
     """What ResolveModel receives: the execution input (only `runId` is read, for the logs)."""
 
-    run_id: str = Field(alias="runId", min_length=1)
+    run_id: Annotated[str, Meta(min_length=1)]
 
 
-class ResolvedModel(Payload):
+class ResolvedModel(Payload, kw_only=True):
     """ResolveModel's output, `$.model` in the batch-inference state machine."""
 
-    model_package_arn: str = Field(alias="modelPackageArn")
-    model_package_group_name: str = Field(alias="modelPackageGroupName")
-    model_package_version: int = Field(alias="modelPackageVersion", ge=1)
-    model_name: str = Field(alias="modelName", max_length=63)
-    model_exists: bool = Field(alias="modelExists")
-    image_uri: str = Field(alias="imageUri")
-    model_data_url: S3UriStr = Field(alias="modelDataUrl")
-    baseline_statistics_s3_uri: S3UriStr = Field(alias="baselineStatisticsS3Uri")
-    baseline_constraints_s3_uri: S3UriStr = Field(alias="baselineConstraintsS3Uri")
-    creation_time: datetime = Field(alias="creationTime")
+    model_package_arn: str
+    model_package_group_name: str
+    model_package_version: Annotated[int, Meta(ge=1)]
+    model_name: Annotated[str, Meta(max_length=63)]
+    model_exists: bool
+    image_uri: str
+    model_data_url: S3UriStr
+    baseline_statistics_s3_uri: S3UriStr
+    baseline_constraints_s3_uri: S3UriStr
+    creation_time: datetime
 
-    @field_serializer("creation_time")
-    def _iso(self, value: datetime) -> str:
-        return value.isoformat()
+    def dump(self) -> dict[str, Any]:
+        # `datetime.isoformat()` (UTC as +00:00), as this payload has always carried it.
+        return super().dump() | {"creationTime": self.creation_time.isoformat()}

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from msgspec import Meta
 
 from mlops_loop.models.payloads import Payload, S3UriStr
 
 
-class RetrainingInput(Payload):
+class RetrainingInput(Payload, kw_only=True):
     """Input of the retraining state machine (started by start_retraining / check_freshness)."""
 
-    run_id: str = Field(alias="runId", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
+    run_id: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")]
     reason: Literal["drift", "stale", "manual"]
-    episode_id: str = Field(alias="episodeId", min_length=1)
-    model_package_group_name: str = Field(alias="modelPackageGroupName", min_length=1)
-    training_data_s3_uri: S3UriStr = Field(alias="trainingDataS3Uri")
-    source_execution_arn: str | None = Field(None, alias="sourceExecutionArn")
-    base_model_package_arn: str | None = Field(None, alias="baseModelPackageArn")
+    episode_id: Annotated[str, Meta(min_length=1)]
+    model_package_group_name: Annotated[str, Meta(min_length=1)]
+    training_data_s3_uri: S3UriStr
+    source_execution_arn: str | None = None
+    base_model_package_arn: str | None = None

@@ -7,25 +7,27 @@ ModelDataQuality metrics and DriftCheckBaselines; batch monitoring then checks a
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
 
-from mlops_loop.models.payloads import Payload
+from msgspec import Meta
+
+from mlops_loop.models.payloads import Payload, S3UriStr
 from mlops_loop.s3uri import S3Uri
 
 
-class BaselineRequest(Payload):
-    run_id: str = Field(alias="runId", min_length=1)
-    baseline_data_s3_uri: str = Field(alias="baselineDataS3Uri", pattern=r"^s3://[^/]+(/.*)?$")
-    output_s3_uri: str = Field(alias="outputS3Uri", pattern=r"^s3://[^/]+(/.*)?$")
+class BaselineRequest(Payload, kw_only=True):
+    run_id: Annotated[str, Meta(min_length=1)]
+    baseline_data_s3_uri: S3UriStr
+    output_s3_uri: S3UriStr
 
 
-class BaselineResult(Payload):
+class BaselineResult(Payload, kw_only=True):
     """ComputeBaseline's output, `$.baseline` in the retraining state machine."""
 
-    statistics_s3_uri: str = Field(alias="statisticsS3Uri")
-    constraints_s3_uri: str = Field(alias="constraintsS3Uri")
+    statistics_s3_uri: str
+    constraints_s3_uri: str
     features: int
-    item_count: int | None = Field(None, alias="itemCount")
+    item_count: int | None = None
 
 
 def compute_baseline(request: BaselineRequest) -> BaselineResult:

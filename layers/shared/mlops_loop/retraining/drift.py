@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mlops_loop import registry
 from mlops_loop.observability import logger
 from mlops_loop.retraining import names
-from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult
+from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult, TargetKind
 from mlops_loop.settings import StartRetrainingSettings
 
 if TYPE_CHECKING:  # check_freshness imports starter_for from here and never builds the drift event model
@@ -26,7 +26,7 @@ def starter_for(cfg: StartRetrainingSettings) -> RetrainingStarter:
 def start_for_drift(event: DataDriftDetectedEvent, cfg: StartRetrainingSettings) -> StartResult:
     detail = event.detail
     execution_name = names.execution_name(detail.drift_episode_id)
-    target = "pipeline" if cfg.retraining_pipeline_name else "state_machine"
+    target: TargetKind = "pipeline" if cfg.retraining_pipeline_name else "state_machine"
     group = registry.GroupRef.parse(cfg.model_package_group)
     why = None
     if event.source != cfg.drift_event_source:

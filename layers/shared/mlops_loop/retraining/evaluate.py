@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from msgspec import Meta
 from numpy.typing import NDArray
-from pydantic import Field
 
 from mlops_loop.aws import client
-from mlops_loop.models.payloads import Payload
+from mlops_loop.models.payloads import Payload, S3UriStr
 from mlops_loop.retraining.errors import InvalidPredictions, PredictionCountMismatch, PredictionsNotFound
 from mlops_loop.s3uri import S3Uri
 
@@ -182,14 +182,14 @@ def model_quality_report(labels: IntArray, scores: FloatArray, now: datetime | N
     }
 
 
-class EvaluateRequest(Payload):
-    run_id: str = Field(alias="runId", min_length=1)
-    predictions_s3_uri: str = Field(alias="predictionsS3Uri", pattern=r"^s3://[^/]+(/.*)?$")
-    test_labels_s3_uri: str = Field(alias="testLabelsS3Uri", pattern=r"^s3://[^/]+(/.*)?$")
-    evaluation_s3_uri: str = Field(alias="evaluationS3Uri", pattern=r"^s3://[^/]+/.+\.json$")
+class EvaluateRequest(Payload, kw_only=True):
+    run_id: Annotated[str, Meta(min_length=1)]
+    predictions_s3_uri: S3UriStr
+    test_labels_s3_uri: S3UriStr
+    evaluation_s3_uri: Annotated[str, Meta(pattern=r"^s3://[^/]+/.+\.json$")]
 
 
-class EvaluationResult(Payload):
+class EvaluationResult(Payload, kw_only=True):
     """EvaluateModel's output, `$.evaluation` in the retraining state machine."""
 
     auc: float
@@ -197,8 +197,8 @@ class EvaluationResult(Payload):
     precision: float
     recall: float
     f1: float
-    item_count: int = Field(alias="itemCount")
-    evaluation_s3_uri: str = Field(alias="evaluationS3Uri")
+    item_count: int
+    evaluation_s3_uri: str
 
 
 def _read_lines(prefix: S3Uri, suffix: str) -> tuple[list[str], list[str]]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field
+import msgspec
 
 from mlops_loop import aws, live, registry
 from mlops_loop.errors import NoApprovedModel
@@ -26,12 +26,12 @@ from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, 
 FreshnessAction = Literal["off", "no_live_model", "fresh", "awaiting_approval", "retraining"]
 
 
-class FreshnessResult(Payload):
+class FreshnessResult(Payload, kw_only=True):
     action: FreshnessAction
-    live_model_package_arn: str | None = Field(None, alias="liveModelPackageArn")
-    live_version: int | None = Field(None, alias="liveVersion")
-    age_days: float | None = Field(None, alias="ageDays")
-    max_age_days: int = Field(alias="maxAgeDays")
+    live_model_package_arn: str | None = None
+    live_version: int | None = None
+    age_days: float | None = None
+    max_age_days: int
     start: StartResult | None = None
 
 
@@ -90,16 +90,17 @@ def check_freshness(
         return FreshnessResult(action="no_live_model", max_age_days=max_age_days)
     created = _aware(current.creation_time)
     age = now - created
-    facts: dict[str, object] = {
-        "liveModelPackageArn": current.arn,
-        "liveVersion": current.version,
-        "ageDays": round(age.total_seconds() / 86400, 3),
-        "maxAgeDays": max_age_days,
-    }
+    fresh = FreshnessResult(
+        action="fresh",
+        live_model_package_arn=current.arn,
+        live_version=current.version,
+        age_days=round(age.total_seconds() / 86400, 3),
+        max_age_days=max_age_days,
+    )
     if age <= timedelta(days=max_age_days):
-        return FreshnessResult.model_validate({"action": "fresh", **facts})
+        return fresh
     if _newer_pending(ref, created):
-        return FreshnessResult.model_validate({"action": "awaiting_approval", **facts})
+        return msgspec.structs.replace(fresh, action="awaiting_approval")
     result = starter_factory().start(
         RetrainingRequest(
             reason="stale",
@@ -109,4 +110,4 @@ def check_freshness(
             base_model_package_arn=current.arn,
         )
     )
-    return FreshnessResult.model_validate({"action": "retraining", "start": result, **facts})
+    return msgspec.structs.replace(fresh, action="retraining", start=result)

@@ -19,11 +19,13 @@ import io
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import Field
+import msgspec
+from msgspec import Meta
 
 from mlops_loop.aws import client
-from mlops_loop.models.payloads import Payload
+from mlops_loop.models.payloads import Payload, S3UriStr
 from mlops_loop.retraining import names
 from mlops_loop.retraining.errors import InsufficientTrainingData, InvalidTrainingData, NoTrainingData
 from mlops_loop.s3uri import S3Uri
@@ -141,30 +143,30 @@ def channel_files(parts: Split) -> dict[str, tuple[str, str]]:
     }
 
 
-class PrepareRequest(Payload):
-    run_id: str = Field(alias="runId", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
-    training_data_s3_uri: str = Field(alias="trainingDataS3Uri", pattern=r"^s3://[^/]+(/.*)?$")
-    model_package_group_name: str = Field(alias="modelPackageGroupName", min_length=1)
+class PrepareRequest(Payload, kw_only=True):
+    run_id: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")]
+    training_data_s3_uri: S3UriStr
+    model_package_group_name: Annotated[str, Meta(min_length=1)]
 
 
-class PreparedData(Payload):
+class PreparedData(Payload, kw_only=True):
     """PrepareTrainingData's output, `$.prepared` in the retraining state machine."""
 
-    train_s3_uri: str = Field(alias="trainS3Uri")
-    validation_s3_uri: str = Field(alias="validationS3Uri")
-    test_s3_uri: str = Field(alias="testS3Uri")
-    test_labels_s3_uri: str = Field(alias="testLabelsS3Uri")
-    baseline_data_s3_uri: str = Field(alias="baselineDataS3Uri")
-    model_output_s3_uri: str = Field(alias="modelOutputS3Uri")
-    predictions_s3_uri: str = Field(alias="predictionsS3Uri")
-    evaluation_s3_uri: str = Field(alias="evaluationS3Uri")
-    baseline_s3_uri: str = Field(alias="baselineS3Uri")
-    training_job_name: str = Field(alias="trainingJobName")
-    model_name: str = Field(alias="modelName")
-    transform_job_name: str = Field(alias="transformJobName")
+    train_s3_uri: str
+    validation_s3_uri: str
+    test_s3_uri: str
+    test_labels_s3_uri: str
+    baseline_data_s3_uri: str
+    model_output_s3_uri: str
+    predictions_s3_uri: str
+    evaluation_s3_uri: str
+    baseline_s3_uri: str
+    training_job_name: str
+    model_name: str
+    transform_job_name: str
     rows: dict[str, int]
-    source_objects: list[str] = Field(alias="sourceObjects")
-    feature_names: list[str] = Field(alias="featureNames")
+    source_objects: list[str]
+    feature_names: list[str]
 
 
 def list_csv_objects(prefix: S3Uri) -> list[str]:
@@ -202,7 +204,7 @@ def prepare(request: PrepareRequest, artifacts_bucket: str) -> PreparedData:
     def folder(name: str) -> str:
         return f"{base.join(name)}/"
 
-    return PreparedData.model_validate(
+    return msgspec.convert(
         {
             "trainS3Uri": folder("train"),
             "validationS3Uri": folder("validation"),
@@ -221,5 +223,6 @@ def prepare(request: PrepareRequest, artifacts_bucket: str) -> PreparedData:
             "sourceObjects": [f"s3://{source.bucket}/{k}" for k in keys],
             "featureNames": parts_split.header[1:],
             **names.job_names(request.model_package_group_name, request.run_id),
-        }
+        },
+        PreparedData,
     )

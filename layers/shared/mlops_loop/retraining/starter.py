@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import Field
 
 from mlops_loop.aws import client
 from mlops_loop.models.payloads import Payload, RetrainingInput
@@ -75,12 +74,12 @@ class RetrainingRequest:
 
     def input_json(self) -> str:
         """Byte-identical for every delivery of the episode (StartExecution's idempotency needs it)."""
-        body = self.state_machine_input().model_dump(mode="json", by_alias=True, exclude_none=True)
+        body = {k: v for k, v in self.state_machine_input().dump().items() if v is not None}
         return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
     def pipeline_parameters(self, *, quality_gate_min_auc: float) -> list[dict[str, str]]:
         """The run's lineage parameters and the AUC the pipeline's QualityGate step asks for."""
-        values = self.state_machine_input().model_dump(by_alias=True)
+        values = self.state_machine_input().dump()
         by_name = {
             "RunId": values["runId"],
             "Reason": values["reason"],
@@ -96,15 +95,15 @@ class RetrainingRequest:
         ]
 
 
-class StartResult(Payload):
+class StartResult(Payload, kw_only=True):
     """What start_retraining / check_freshness return (logs, tests)."""
 
     started: bool
     outcome: Outcome
     target: TargetKind
-    execution_name: str = Field(alias="executionName")
-    execution_arn: str | None = Field(None, alias="executionArn")
-    lock_holder: str | None = Field(None, alias="lockHolder")
+    execution_name: str
+    execution_arn: str | None = None
+    lock_holder: str | None = None
     detail: str = ""
 
 
