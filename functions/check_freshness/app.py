@@ -17,10 +17,7 @@ from mlops_loop.models.schedule import ScheduledInvocation
 from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining.drift import starter_for
 from mlops_loop.retraining.freshness import check_freshness
-from mlops_loop.settings import CheckFreshnessSettings, declare, settings
-
-# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
-declare(CheckFreshnessSettings)
+from mlops_loop.settings import CheckFreshnessSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="executionId")

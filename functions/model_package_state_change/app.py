@@ -15,10 +15,7 @@ from mlops_loop import approvals
 from mlops_loop.models.model_package import ModelPackageStateChangeEvent
 from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
-from mlops_loop.settings import ModelPackageStateChangeSettings, declare, settings
-
-# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
-declare(ModelPackageStateChangeSettings)
+from mlops_loop.settings import ModelPackageStateChangeSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="id")

@@ -16,11 +16,8 @@ from mlops_loop import monitoring
 from mlops_loop.models.monitoring import MonitorBatchRequest
 from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
-from mlops_loop.settings import MonitorBatchSettings, declare, settings
+from mlops_loop.settings import MonitorBatchSettings, settings
 from mlops_loop.tracing import tracer
-
-# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
-declare(MonitorBatchSettings)
 
 
 @logger.inject_lambda_context(correlation_id_path="runId")

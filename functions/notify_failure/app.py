@@ -9,10 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop import failures
 from mlops_loop.observability import logger, metrics
-from mlops_loop.settings import NotifyFailureSettings, declare, settings
-
-# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
-declare(NotifyFailureSettings)
+from mlops_loop.settings import NotifyFailureSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="id")

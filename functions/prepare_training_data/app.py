@@ -15,11 +15,8 @@ from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining.prepare import PrepareRequest, prepare
 from mlops_loop.retraining.settings import ArtifactsSettings
-from mlops_loop.settings import declare, settings
+from mlops_loop.settings import settings
 from mlops_loop.tracing import tracer
-
-# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
-declare(ArtifactsSettings)
 
 
 @logger.inject_lambda_context(correlation_id_path="runId")

@@ -13,10 +13,7 @@ from mlops_loop import resolve
 from mlops_loop.models.parsing import parse_event
 from mlops_loop.models.resolved import ResolveModelRequest
 from mlops_loop.observability import logger, metrics
-from mlops_loop.settings import ResolveModelSettings, declare, settings
-
-# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
-declare(ResolveModelSettings)
+from mlops_loop.settings import ResolveModelSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="runId")

@@ -16,10 +16,7 @@ from mlops_loop import scheduling
 from mlops_loop.models.parsing import parse_event
 from mlops_loop.models.schedule import ScheduledInvocation
 from mlops_loop.observability import logger, metrics
-from mlops_loop.settings import StartBatchInferenceSettings, declare, settings
-
-# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
-declare(StartBatchInferenceSettings)
+from mlops_loop.settings import StartBatchInferenceSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="executionId")

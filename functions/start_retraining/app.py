@@ -17,10 +17,7 @@ from mlops_loop.models.drift import DataDriftDetectedEvent
 from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
 from mlops_loop.retraining import drift
-from mlops_loop.settings import StartRetrainingSettings, declare, settings
-
-# Build the settings model's validator now, in the init phase (see mlops_loop.settings).
-declare(StartRetrainingSettings)
+from mlops_loop.settings import StartRetrainingSettings, settings
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.driftEpisodeId")

@@ -193,10 +193,36 @@ def test_settings_parse_types_and_defaults():
     )
     assert cfg.run_on_approval is True
     assert cfg.batch_inference_state_machine_arn is None
+    assert cfg.batch_input_s3_uri is None  # not set at all: the default
     with pytest.raises(ConfigurationError, match="MODEL_PACKAGE_GROUP"):
         settings.load(
             settings.ResolveModelSettings, {"ENVIRONMENT_NAME": "dev", "MODEL_PACKAGE_GROUP": "bad name!"}
         )
+
+
+def test_settings_convert_numbers_from_text_and_name_an_invalid_variable():
+    env = {
+        "ENVIRONMENT_NAME": "dev",
+        "MODEL_PACKAGE_GROUP": GROUP,
+        "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t",
+        "TRAINING_DATA_S3_URI": "s3://bucket/training-data/",
+        "STATE_TABLE_NAME": "state",
+        "QUALITY_GATE_MIN_AUC": "0.75",
+        "LIVE_MODEL_PARAMETER_NAME": "/mlops/dev/live",
+        "MAX_MODEL_AGE_DAYS": "8",
+        "RETRAINING_STATE_MACHINE_ARN": "",
+    }
+    cfg = settings.load(settings.CheckFreshnessSettings, env)
+    assert (cfg.quality_gate_min_auc, cfg.max_model_age_days) == (0.75, 8)
+    assert cfg.retraining_state_machine_arn is None
+    assert cfg.retraining_pipeline_name == ""
+    with pytest.raises(ConfigurationError) as info:
+        settings.load(settings.CheckFreshnessSettings, env | {"QUALITY_GATE_MIN_AUC": "1.5"})
+    assert str(info.value) == (
+        "CheckFreshnessSettings: environment variable QUALITY_GATE_MIN_AUC: Expected `float` <= 1.0"
+    )
+    with pytest.raises(ConfigurationError, match="environment variable MAX_MODEL_AGE_DAYS: Expected `int`"):
+        settings.load(settings.CheckFreshnessSettings, env | {"MAX_MODEL_AGE_DAYS": "eight"})
 
 
 def test_group_arn_gives_region_account_and_name():

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from mlops_loop import settings as settings_module
 from samtranslator.translator.transform import transform
@@ -369,7 +370,7 @@ def test_functions_get_every_variable_their_settings_require(
     names |= set(sam["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {}))
     # When we list what its settings model requires
     model = getattr(settings_module, model_name)
-    required = {field.alias for field in model.model_fields.values() if field.is_required() and field.alias}
+    required = {field.encode_name for field in msgspec.structs.fields(model) if field.required}
     # Then nothing is missing
     assert required <= names, f"{function} lacks {sorted(required - names)}"
 

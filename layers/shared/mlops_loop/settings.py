@@ -4,126 +4,122 @@ Each function has one model; `settings(Model)` reads `os.environ` on first use a
 result for the life of the execution environment. A missing or invalid variable raises
 `ConfigurationError` naming the variable, before the function touches anything.
 
-The models are declared with `defer_build`: pydantic does not build a model's validator when the
-class is created, so importing this module does not pay for the nine models a function does not
-use. Each handler calls `declare(ItsSettings)` at import, which builds that one model's validator
-then, in the init phase, as before (nothing moves to the first invocation).
+The models are msgspec Structs whose field names are the variables' names in lower case
+(`rename="upper"`). Values are converted from their text (`strict=False`: "8" -> 8, "true" -> True).
 """
 
 from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import msgspec
+from msgspec import Meta
 
 from mlops_loop.errors import ConfigurationError
+from mlops_loop.validation import describe
 
-ArnStr = Annotated[str, Field(pattern=r"^arn:aws[a-z\-]*:[a-z0-9\-]+:[a-z0-9\-]*:\d{12}:")]
-S3UriStr = Annotated[str, Field(pattern=r"^s3://[^/]+(/.*)?$")]
+ArnStr = Annotated[str, Meta(pattern=r"^arn:aws[a-z\-]*:[a-z0-9\-]+:[a-z0-9\-]*:\d{12}:")]
+S3UriStr = Annotated[str, Meta(pattern=r"^s3://[^/]+(/.*)?$")]
 GROUP_ARN_PATTERN = (
     r"^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:\d{12}:model-package-group/)?"
     r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 )
+GroupStr = Annotated[str, Meta(pattern=GROUP_ARN_PATTERN)]
 
 
-class FunctionSettings(BaseModel):
-    """Fields are named by their environment variable (alias). Built on `declare` or first use."""
+class FunctionSettings(msgspec.Struct, kw_only=True, frozen=True, rename="upper"):
+    """Fields are named by their environment variable (`environment_name` <- ENVIRONMENT_NAME)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True, defer_build=True)
+    # Variables whose empty value means "not set": the template passes "" for an optional resource
+    # that this stack does not have.
+    empty_is_unset: ClassVar[frozenset[str]] = frozenset()
 
-    environment_name: str = Field(alias="ENVIRONMENT_NAME", min_length=1)
-
-
-class _Registry(FunctionSettings):
-    model_package_group: str = Field(alias="MODEL_PACKAGE_GROUP", pattern=GROUP_ARN_PATTERN)
+    environment_name: Annotated[str, Meta(min_length=1)]
 
 
-class _Notifies(FunctionSettings):
-    notification_topic_arn: ArnStr = Field(alias="NOTIFICATION_TOPIC_ARN")
+# msgspec Structs take one base with fields, so the shared groups of variables form a chain.
+class _Registry(FunctionSettings, kw_only=True, frozen=True):
+    model_package_group: GroupStr
 
 
-class StartBatchInferenceSettings(FunctionSettings):
-    batch_inference_state_machine_arn: ArnStr = Field(alias="BATCH_INFERENCE_STATE_MACHINE_ARN")
-    batch_input_s3_uri: S3UriStr = Field(alias="BATCH_INPUT_S3_URI")
+class _RegistryNotifies(_Registry, kw_only=True, frozen=True):
+    notification_topic_arn: ArnStr
 
 
-class ResolveModelSettings(_Registry):
+class StartBatchInferenceSettings(FunctionSettings, kw_only=True, frozen=True):
+    batch_inference_state_machine_arn: ArnStr
+    batch_input_s3_uri: S3UriStr
+
+
+class ResolveModelSettings(_Registry, kw_only=True, frozen=True):
     pass
 
 
-class MonitorBatchSettings(FunctionSettings):
-    artifacts_bucket: str = Field(alias="ARTIFACTS_BUCKET", min_length=3)
-    output_prefix: str = Field("batch-inference", alias="OUTPUT_PREFIX")
+class MonitorBatchSettings(FunctionSettings, kw_only=True, frozen=True):
+    artifacts_bucket: Annotated[str, Meta(min_length=3)]
+    output_prefix: str = "batch-inference"
 
 
-class ModelPackageStateChangeSettings(_Registry, _Notifies):
-    live_model_parameter_name: str = Field(
-        alias="LIVE_MODEL_PARAMETER_NAME", pattern=r"^/?[A-Za-z0-9_.\-/]+$"
+class ModelPackageStateChangeSettings(_RegistryNotifies, kw_only=True, frozen=True):
+    empty_is_unset = frozenset(
+        {"BATCH_INFERENCE_STATE_MACHINE_ARN", "BATCH_INPUT_S3_URI", "ARTIFACTS_BUCKET"}
     )
-    run_on_approval: bool = Field(False, alias="RUN_ON_APPROVAL")
-    batch_inference_state_machine_arn: ArnStr | None = Field(None, alias="BATCH_INFERENCE_STATE_MACHINE_ARN")
-    batch_input_s3_uri: S3UriStr | None = Field(None, alias="BATCH_INPUT_S3_URI")
-    artifacts_bucket: str | None = Field(None, alias="ARTIFACTS_BUCKET")
 
-    @field_validator(
-        "batch_inference_state_machine_arn", "batch_input_s3_uri", "artifacts_bucket", mode="before"
-    )
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    live_model_parameter_name: Annotated[str, Meta(pattern=r"^/?[A-Za-z0-9_.\-/]+$")]
+    run_on_approval: bool = False
+    batch_inference_state_machine_arn: ArnStr | None = None
+    batch_input_s3_uri: S3UriStr | None = None
+    artifacts_bucket: str | None = None
 
 
-class NotifyFailureSettings(_Notifies):
-    model_package_group: str | None = Field(None, alias="MODEL_PACKAGE_GROUP", pattern=GROUP_ARN_PATTERN)
+class NotifyFailureSettings(FunctionSettings, kw_only=True, frozen=True):
+    notification_topic_arn: ArnStr
+    model_package_group: GroupStr | None = None
 
 
-class StartRetrainingSettings(_Registry, _Notifies):
+class StartRetrainingSettings(_RegistryNotifies, kw_only=True, frozen=True):
     """For the retraining helper's start_retraining function (env vars per docs/architecture.md)."""
 
-    retraining_state_machine_arn: ArnStr | None = Field(None, alias="RETRAINING_STATE_MACHINE_ARN")
-    retraining_pipeline_name: str = Field("", alias="RETRAINING_PIPELINE_NAME")
-    training_data_s3_uri: S3UriStr = Field(alias="TRAINING_DATA_S3_URI")
-    state_table_name: str = Field(alias="STATE_TABLE_NAME", min_length=3)
-    drift_event_source: str = Field("mlops.monitoring", alias="DRIFT_EVENT_SOURCE")
+    empty_is_unset = frozenset({"RETRAINING_STATE_MACHINE_ARN"})
+
+    retraining_state_machine_arn: ArnStr | None = None
+    retraining_pipeline_name: str = ""
+    training_data_s3_uri: S3UriStr
+    state_table_name: Annotated[str, Meta(min_length=3)]
+    drift_event_source: str = "mlops.monitoring"
     # The stack's QualityGateMinAuc: a SageMaker Pipeline target is started with it as a parameter.
-    quality_gate_min_auc: float = Field(alias="QUALITY_GATE_MIN_AUC", ge=0, le=1)
-
-    @field_validator("retraining_state_machine_arn", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    quality_gate_min_auc: Annotated[float, Meta(ge=0, le=1)]
 
 
-class CheckFreshnessSettings(StartRetrainingSettings):
-    live_model_parameter_name: str = Field(alias="LIVE_MODEL_PARAMETER_NAME")
-    max_model_age_days: int = Field(0, alias="MAX_MODEL_AGE_DAYS", ge=0)
+class CheckFreshnessSettings(StartRetrainingSettings, kw_only=True, frozen=True):
+    live_model_parameter_name: str
+    max_model_age_days: Annotated[int, Meta(ge=0)] = 0
 
 
 S = TypeVar("S", bound=FunctionSettings)
 
 
-def declare(model: type[S]) -> type[S]:
-    """Build `model`'s validator now: a handler calls this at import for the settings it parses."""
-    model.model_rebuild()
-    return model
-
-
 def load(model: type[S], environ: dict[str, str] | None = None) -> S:
-    """Parse `model` from `environ` (default os.environ); ConfigurationError names the variable."""
+    """Parse `model` from `environ` (default os.environ); ConfigurationError names the variable.
+
+    Every missing variable is named at once; of the invalid ones, the first (msgspec stops there).
+    """
     env = dict(os.environ if environ is None else environ)
+    for name in model.empty_is_unset:
+        if env.get(name) == "":
+            del env[name]
+    fields = msgspec.structs.fields(model)
+    missing = [f.encode_name for f in fields if f.required and f.encode_name not in env]
+    if missing:
+        problems = "; ".join(f"missing environment variable {name}" for name in missing)
+        raise ConfigurationError(f"{model.__name__}: {problems}")
     try:
-        return model.model_validate(env)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else "?"
-            if err["type"] == "missing":
-                problems.append(f"missing environment variable {name}")
-            else:
-                problems.append(f"environment variable {name}: {err['msg']}")
-        raise ConfigurationError(f"{model.__name__}: " + "; ".join(problems)) from None
+        return msgspec.convert(env, model, strict=False)
+    except msgspec.ValidationError as exc:
+        name, problem = describe(exc)
+        raise ConfigurationError(f"{model.__name__}: environment variable {name}: {problem}") from None
 
 
 @cache

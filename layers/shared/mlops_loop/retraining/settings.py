@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from msgspec import Meta
 
 from mlops_loop.settings import FunctionSettings
 
 
-class ArtifactsSettings(FunctionSettings):
+class ArtifactsSettings(FunctionSettings, kw_only=True, frozen=True):
     """PrepareTrainingData writes the run's channels under `retraining/<runId>/` of this bucket."""
 
-    artifacts_bucket: str = Field(alias="ARTIFACTS_BUCKET", min_length=3)
+    artifacts_bucket: Annotated[str, Meta(min_length=3)]
