@@ -10,7 +10,7 @@ stack's code and layer folders (`app`, `mlops_loop`, `dataquality`, ...) are imp
 each function, with its environment set, and kept apart: while a function runs, `sys.modules`
 holds *its* copies of them (the host's are put back when it returns), so module-level singletons
 (Powertools' Logger and Metrics, cached settings and clients) and imports made at run time are
-the function's own. Libraries from the environment (boto3, pydantic, Powertools, numpy) are shared.
+the function's own. Libraries from the environment (boto3, msgspec, Powertools, numpy) are shared.
 """
 
 from __future__ import annotations
