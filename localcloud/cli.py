@@ -37,6 +37,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--output-dir", help="where notifications and Lambda logs go")
+    parser.add_argument(
+        "--seed",
+        action="store_true",
+        help="first register the sample model v1, Approved, with its baseline (python -m sample.seed), "
+        "so the registry is not empty",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +89,28 @@ def _start(args: argparse.Namespace) -> Any:
     )
 
 
+class SeedError(RuntimeError):
+    """--seed could not register the sample model (its outputs missing, or the seed failed)."""
+
+
+def _seed(cloud: Any, template: str) -> str:
+    """Register sample v1 (Approved) in the stack's group, as `python -m sample.seed` would."""
+    from localcloud.demo import in_process_seed
+
+    outputs = cloud.stack.outputs
+    missing = [name for name in ("ArtifactsBucketName", "ModelPackageGroupName") if name not in outputs]
+    if missing:
+        names = ", ".join(missing)
+        raise SeedError(f"--seed needs the stack outputs {names}, which the template does not declare")
+    try:
+        result = in_process_seed(cloud.region, Path(template).resolve().parent)(
+            outputs["ArtifactsBucketName"], outputs["ModelPackageGroupName"]
+        )
+    except Exception as error:  # the seed's own message says what failed
+        raise SeedError(f"--seed failed: {error}") from error
+    return str(result.get("registered") or result.get("note"))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     # Both stop it, also when SIGINT came in ignored (a background job of a non-interactive shell:
@@ -90,6 +118,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with _start(args) as cloud:
+        seeded = _seed(cloud, args.template) if args.seed else None
         pipeline_arn = None
         if args.upsert_pipeline:
             from localcloud.pipelines import PipelineDefinitionError, upsert_retraining_pipeline
@@ -101,6 +130,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 return 2
         endpoint = cloud.serve(port=args.port)
         print(f"local cloud up: {endpoint}")
+        if seeded:
+            print(f"  seeded: {seeded}")
         if pipeline_arn:
             print(f"  retraining pipeline: {pipeline_arn}")
         print(f"  e.g. aws --endpoint-url {endpoint} --region {cloud.region} s3 ls")
@@ -130,11 +161,16 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise SystemExit(f"no event file {path}")
         event = json.loads(path.read_text(encoding="utf-8"))
-    with _start(args) as cloud:
+    from localcloud.demo import quiet_moto_warnings
+
+    # Standard error carries the function's logs: keep moto's notes on unmodelled resources out.
+    with quiet_moto_warnings(), _start(args) as cloud:
         if args.function not in cloud.stack.functions and args.function not in cloud.stack.functions.values():
             known = ", ".join(sorted(cloud.stack.functions))
             print(f"no function {args.function!r} in the template; functions: {known}", file=sys.stderr)
             return 2
+        if args.seed:
+            print(f"seeded: {_seed(cloud, args.template)}", file=sys.stderr)
         result = cloud.invoke(args.function, event)
     if not args.quiet_logs:
         sys.stderr.write(result.logs)
@@ -152,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return cmd_serve(args)
         return cmd_invoke(args)
-    except (StackDeployError, TemplateError, FileNotFoundError) as error:
+    except (StackDeployError, TemplateError, FileNotFoundError, SeedError) as error:
         print(f"localcloud: {error}", file=sys.stderr)
         return 2
 

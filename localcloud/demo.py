@@ -593,7 +593,8 @@ def demo_parameters(template: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _quiet_warnings() -> Iterator[None]:
+def quiet_moto_warnings() -> Iterator[None]:
+    """moto's notes on what it does not model (e.g. CloudWatch alarms) and werkzeug's request log."""
     import logging
     import warnings
 
@@ -628,7 +629,7 @@ def demo_cloud(
 
     start = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with (
-        _quiet_warnings(),
+        quiet_moto_warnings(),
         LocalCloud.start(
             template=template,
             parameters=demo_parameters(template),
