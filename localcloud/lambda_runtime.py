@@ -111,6 +111,8 @@ class _FunctionModules:
 
     modules: dict[str, ModuleType] = field(default_factory=dict)
     handler: Callable[[Any, Any], Any] | None = None
+    # Powertools' cold-start flags as this function last left them (absent: never invoked).
+    cold_start: dict[str, bool] = field(default_factory=dict)
 
 
 class FunctionRegistry:
@@ -183,6 +185,7 @@ class FunctionRegistry:
                     _lambda_environment(function, code),
                     _on_sys_path(code),
                     _own_modules(environment, self.owned_packages()),
+                    _own_cold_start(environment),
                 ):
                     payload, errored = self._call(code, environment, event, context)
             finally:
@@ -281,6 +284,39 @@ def _own_modules(environment: _FunctionModules, owned: frozenset[str]) -> Iterat
         for name in environment.modules:
             sys.modules.pop(name, None)
         sys.modules.update(host)
+
+
+# Module globals in which Powertools remembers that the process had its first invocation (Logger's
+# `cold_start` key, Metrics' ColdStart metric, Tracer's annotation). Powertools is shared by every
+# function here, so each function gets its own values while it runs.
+POWERTOOLS_COLD_START_FLAGS = (
+    "aws_lambda_powertools.logging.logger",
+    "aws_lambda_powertools.metrics.provider.cold_start",
+    "aws_lambda_powertools.metrics.base",
+    "aws_lambda_powertools.tracing.tracer",
+)
+
+
+@contextmanager
+def _own_cold_start(environment: _FunctionModules) -> Iterator[None]:
+    """Powertools sees this function's own cold start: True on its first invocation, then False."""
+
+    def loaded() -> list[Any]:  # modules; Any, since `is_cold_start` is set at run time
+        return [
+            module
+            for name in POWERTOOLS_COLD_START_FLAGS
+            if (module := sys.modules.get(name)) is not None and hasattr(module, "is_cold_start")
+        ]
+
+    host = {module.__name__: module.is_cold_start for module in loaded()}
+    for module in loaded():
+        module.is_cold_start = environment.cold_start.get(module.__name__, True)
+    try:
+        yield
+    finally:
+        for module in loaded():  # including what the function imported for the first time
+            environment.cold_start[module.__name__] = module.is_cold_start
+            module.is_cold_start = host.get(module.__name__, True)
 
 
 @contextmanager

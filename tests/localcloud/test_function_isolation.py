@@ -75,6 +75,21 @@ def test_each_function_logs_with_its_own_service_name(start):
     assert alpha.payload["observabilityModuleId"] != beta.payload["observabilityModuleId"]
 
 
+def _cold_start(result: InvokeResult) -> bool:
+    (flag,) = {r["cold_start"] for r in _records(result) if r.get("message") == "observed"}
+    return bool(flag)
+
+
+def test_each_function_has_its_own_cold_start(start):
+    # Given two functions sharing Powertools (whose cold-start flag is a module global)
+    with start() as cloud:
+        # When alpha is invoked twice, then beta, then alpha again
+        first, second = cloud.invoke("AlphaFunction", {}), cloud.invoke("AlphaFunction", {})
+        beta, third = cloud.invoke("BetaFunction", {}), cloud.invoke("AlphaFunction", {})
+    # Then each function's first invocation is its cold start, as each has its own process in AWS
+    assert [_cold_start(r) for r in (first, second, beta, third)] == [True, False, True, False]
+
+
 def test_metrics_have_the_function_namespace_even_if_the_host_imported_the_layer_first(start, monkeypatch):
     # Given the host process imported the shared layer first, outside any function's environment
     monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
