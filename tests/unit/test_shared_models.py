@@ -272,3 +272,15 @@ def test_metrics_are_read_from_sagemaker_and_flat_evaluation_shapes():
     assert notifications.flatten_metrics({"auc": 0.9, "n": True, "name": "x"}) == {"auc": 0.9}
     text = notifications.compare_metrics({"auc": 0.98}, {"auc": 0.95}, 2)
     assert "auc: 0.9800 (live v2: 0.9500, +0.0300)" in text
+
+
+@pytest.mark.parametrize("creation_time", [1614186014000, 1614186014.345, "2021-02-24T17:00:14Z", None])
+def test_approval_event_does_not_depend_on_fields_it_does_not_read(creation_time):
+    # Given an approval event whose CreationTime / LastModifiedTime come in another format
+    # (AWS documents ISO strings; describe calls give epoch numbers), or not at all
+    event = load_event("model_package_approved")
+    event["detail"]["CreationTime"] = creation_time
+    event["detail"]["LastModifiedTime"] = creation_time
+    # When it is parsed, then it is accepted: nothing decides on those fields
+    parsed = parse_event(event, ModelPackageStateChangeEvent)
+    assert parsed.detail.model_approval_status == "Approved"

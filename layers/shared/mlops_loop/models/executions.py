@@ -5,7 +5,6 @@ Execution Status Change` and `SageMaker Model Building Pipeline Execution Status
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta, field
@@ -52,8 +51,7 @@ class PipelineExecutionStatusChangeDetail(AwsShape, kw_only=True, rename="camel"
     previous_pipeline_execution_status: PipelineExecutionStatus | None = None
     pipeline_execution_display_name: str | None = None
     pipeline_execution_description: str | None = None
-    execution_start_time: datetime | None = None
-    execution_end_time: datetime | None = None
+    # executionStartTime / executionEndTime are not read, so not modelled (see model_package.py).
 
     @property
     def pipeline_name(self) -> str:

@@ -6,7 +6,6 @@ Python attribute names are snake_case (`rename="pascal"`: `model_package_arn` <-
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from msgspec import Meta, field
@@ -38,7 +37,8 @@ class ModelPackageStateChangeDetail(AwsShape, kw_only=True, rename="pascal"):
     model_package_arn: ModelPackageArn
     model_approval_status: ModelApprovalStatus
     model_package_status: str | None = None
-    creation_time: datetime | None = None
+    # CreationTime, LastModifiedTime and the other fields nothing here reads are not modelled: a
+    # format change in a field we do not use must not turn an approval event into InvalidEvent.
     model_metrics: ModelMetrics | None = None
     approval_description: str | None = None
 
