@@ -20,8 +20,7 @@ class StepFunctionsExecutionStatusChangeDetail(AwsShape, kw_only=True, rename="c
     state_machine_arn: StateMachineArn
     name: Annotated[str, Meta(min_length=1)]
     status: ExecutionStatus
-    start_date: int | None = None  # epoch milliseconds
-    stop_date: int | None = None  # epoch milliseconds
+    # startDate / stopDate (epoch milliseconds) are not read, so not modelled (see model_package.py).
     input: str | None = None
     output: str | None = None
     error: str | None = None
