@@ -172,3 +172,50 @@ def test_malformed_request_is_a_clear_error_that_writes_nothing(baseline, lambda
     with pytest.raises(InvalidEvent, match=field):
         app.lambda_handler(event, lambda_context)
     assert _keys("s3://mlops-loop-dev-artifacts-123456789012/batch-inference/") == []
+
+
+def _sketch_event(item_uri: str) -> dict:
+    event = load_event("monitor_batch_analyze")
+    return {**event, "mode": "sketch", "itemS3Uri": item_uri}
+
+
+def test_sketch_then_merge_gives_the_one_pass_verdict(baseline, lambda_context):
+    # Given a drifted batch in two objects, and objects one pass would not read
+    event = load_event("monitor_batch_analyze")
+    batch = event["batchInputS3Uri"]
+    rows = _rows(1200, seed=5, shift=3.0)
+    _put(batch + "part-0.csv", _csv(rows[:500]))
+    _put(batch + "part-1.csv", _csv(rows[500:]))
+    _put(batch + "_SUCCESS", b"")
+    _put(batch.rstrip("/") + "-other/part-0.csv", _csv(rows[:10]))  # beside the prefix, not under it
+    # When each object is sketched (one of them twice: a retried child) and the sketches merged
+    sketched = [
+        app.lambda_handler(_sketch_event(batch + name), lambda_context)
+        for name in ("part-0.csv", "part-1.csv", "part-1.csv", "_SUCCESS")
+    ]
+    beside = batch.rstrip("/") + "-other/part-0.csv"
+    sketched.append(app.lambda_handler(_sketch_event(beside), lambda_context))
+    merged = app.lambda_handler({**event, "mode": "merge"}, lambda_context)
+    # Then the data objects left one partial each (a retry overwrites its own), the others none
+    assert [s["rows"] for s in sketched] == [500, 700, 700, 0, 0]
+    assert sketched[1]["partialS3Uri"] == sketched[2]["partialS3Uri"]
+    assert sketched[3]["partialS3Uri"] is None and sketched[4]["partialS3Uri"] is None
+    assert len([k for k in _keys(event["outputS3Uri"]) if k.startswith("partials/")]) == 2
+    # and the merged verdict is the one pass's
+    single = app.lambda_handler(event, lambda_context)
+    assert merged["verdict"] == single["verdict"] == "drift"
+    assert merged["driftedFeatures"] == single["driftedFeatures"] == ["mean_radius"]
+    for feature, distance in single["featureDistances"].items():
+        assert merged["featureDistances"][feature] == pytest.approx(distance, abs=0.01)
+
+
+def test_merge_without_partials_is_an_empty_batch(baseline, lambda_context):
+    event = {**load_event("monitor_batch_analyze"), "mode": "merge"}
+    with pytest.raises(dataquality.errors.EmptyBatch, match="no partial profiles"):
+        app.lambda_handler(event, lambda_context)
+
+
+def test_sketch_needs_the_item_and_the_batch(baseline, lambda_context):
+    event = {**load_event("monitor_batch_analyze"), "mode": "sketch"}
+    with pytest.raises(InvalidEvent, match="itemS3Uri and batchInputS3Uri"):
+        app.lambda_handler(event, lambda_context)

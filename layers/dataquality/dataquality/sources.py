@@ -89,6 +89,22 @@ def _skip(name: str) -> bool:
     return not base or base.startswith((".", "_"))
 
 
+def in_prefix(prefix_key: str, object_key: str, data_format: str | None = None) -> bool:
+    """Whether reading the prefix `prefix_key` (no exact object of that name) reads `object_key`.
+
+    The objects under `prefix_key/` that are data files: not folder markers, not hidden or
+    `_`-prefixed (`_SUCCESS`, `.manifest`), with a known format. A worker given one object of a
+    listing (a Step Functions Distributed Map over the batch) asks this to read what one pass would.
+    """
+    prefix = prefix_key if prefix_key.endswith("/") or not prefix_key else prefix_key + "/"
+    return (
+        object_key.startswith(prefix)
+        and not object_key.endswith("/")
+        and not _skip(object_key)
+        and format_of(object_key, data_format) is not None
+    )
+
+
 def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFile]:
     """Every data file named by ``sources`` (path, folder, list of them, or s3://bucket/prefix), sorted."""
     if isinstance(sources, str | os.PathLike):
@@ -128,13 +144,9 @@ def _resolve_one(src: str, data_format: str | None) -> list[DataFile]:  # noqa: 
                     f"{src}: unknown file type (use .csv, .parquet or .jsonl, or give the format)"
                 )
             return [DataFile(src, fmt)]
-        prefix = key if key.endswith("/") or not key else key + "/"
         for k in sorted(keys):
-            if not k.startswith(prefix) or k.endswith("/") or _skip(k):
-                continue
-            fmt = format_of(k, data_format)
-            if fmt is not None:
-                found.append(DataFile(f"s3://{bucket}/{k}", fmt))
+            if in_prefix(key, k, data_format):
+                found.append(DataFile(f"s3://{bucket}/{k}", format_of(k, data_format) or "csv"))
         if not found:
             raise UnreadableInput(f"{src}: no .csv, .parquet or .jsonl objects under this prefix")
         return found

@@ -1,7 +1,10 @@
 """MonitorBatch's logic: data-quality monitoring of a batch against the model version's baseline.
 
 `analyze` runs the `dataquality` analyzer here (the default engine); `classify` reads the files a
-SageMaker Model Monitor Processing job wrote. Either way the run's monitoring prefix
+SageMaker Model Monitor Processing job wrote; `sketch` + `merge` are the distributed engine (a
+Step Functions Distributed Map runs `sketch` on each object of the batch, writing a partial profile
+under `partials/`; `merge` merges them, as exactly as the sketches merge, and checks the whole).
+Either way the run's monitoring prefix
 (`<OUTPUT_PREFIX>/<group>/v<version>/<runId>/monitoring/`) ends up holding `statistics.json`,
 `constraint_violations.json` (Model Monitor's formats), `report.html` and `verdict.json`, and the
 state machine gets a MonitoringResult. `dataquality` is imported lazily: only this function ships
@@ -10,7 +13,9 @@ its layer (with numpy/pyarrow), the other functions stay light.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from mlops_loop import aws
 from mlops_loop.errors import BaselineObjectNotFound, InvalidBaseline, InvalidEvent, MonitoringOutputNotFound
-from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult
+from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult, SketchResult
 from mlops_loop.models.payloads import Verdict, Violation
 from mlops_loop.observability import logger, metrics
 from mlops_loop.s3uri import S3Uri
@@ -30,6 +35,7 @@ STATISTICS = "statistics.json"
 VIOLATIONS = "constraint_violations.json"
 REPORT = "report.html"
 VERDICT = "verdict.json"
+PARTIALS = "partials"  # under the monitoring prefix: one profile per object of the batch (sketch)
 MAX_FEATURE_METRICS = 100
 
 
@@ -178,6 +184,15 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringRe
         )
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
+    return _finish_check(req, out, result, baseline_statistics, engine="dataquality")
+
+
+def _finish_check(
+    req: MonitorBatchRequest, out: S3Uri, result: Any, baseline_statistics: dict[str, Any], *, engine: str
+) -> MonitoringResult:
+    """Write a dataquality CheckResult's files, its report and verdict; the state machine's result."""
+    import dataquality
+
     result.write(str(out))
     summary = result.summary()
     report = dataquality.render_report(
@@ -195,8 +210,76 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringRe
         distances={k: float(v) for k, v in summary["featureDistances"].items()},
         drifted=list(summary["driftedFeatures"]),
         report_html=report,
-        engine="dataquality",
+        engine=engine,
     )
+
+
+def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> SketchResult:
+    """Profile one object of the batch into `partials/<sha256 of its URI>.profile`.
+
+    The partial's name depends only on the object, so a retried or redriven child overwrites its
+    own partial instead of adding a second one. An object that one pass over the batch would not
+    read (outside the batch prefix, `_SUCCESS`, hidden, a folder marker, an unknown format) writes
+    nothing, so the merged profile is the one-pass profile.
+    """
+    import dataquality
+    from dataquality import errors as dq_errors
+
+    if not req.item_s3_uri or not req.batch_input_s3_uri:
+        raise InvalidEvent("MonitorBatchRequest: mode 'sketch' needs itemS3Uri and batchInputS3Uri")
+    out = _output_location(req, cfg)
+    batch, item = S3Uri.parse(req.batch_input_s3_uri), S3Uri.parse(req.item_s3_uri)
+    metrics.add_dimension(name="ModelPackageGroup", value=req.model.model_package_group_name)
+    if item.bucket != batch.bucket or not (
+        item.key == batch.key or dataquality.in_prefix(batch.key, item.key)
+    ):
+        logger.info("Not data of the batch: skipped", extra={"item": req.item_s3_uri})
+        metrics.add_metric(name="RowsSketched", unit=MetricUnit.Count, value=0)
+        return SketchResult(partial_s3_uri=None, rows=0)
+    baseline_statistics, baseline_constraints = _baselines(req)
+    try:
+        names = dataquality.baseline_column_names(baseline_statistics, baseline_constraints)
+    except dq_errors.BaselineFormatError as exc:
+        raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
+    profile = dataquality.profile_sources(req.item_s3_uri, has_header=req.has_header, column_names=names)
+    target = out.join(PARTIALS, hashlib.sha256(req.item_s3_uri.encode()).hexdigest() + ".profile")
+    aws.client("s3").put_object(
+        Bucket=target.bucket, Key=target.key, Body=profile.to_bytes(), ContentType="application/octet-stream"
+    )
+    metrics.add_metric(name="RowsSketched", unit=MetricUnit.Count, value=profile.rows)
+    return SketchResult(partial_s3_uri=str(target), rows=profile.rows)
+
+
+def _partials(out: S3Uri) -> Iterator[bytes]:
+    s3 = aws.client("s3")
+    prefix = out.join(PARTIALS).key + "/"
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=out.bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if item["Key"].endswith(".profile"):
+                yield s3.get_object(Bucket=out.bucket, Key=item["Key"])["Body"].read()
+
+
+def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult:
+    """Merge the run's partial profiles (one at a time: memory stays one profile) and check them."""
+    import dataquality
+    from dataquality import errors as dq_errors
+
+    out = _output_location(req, cfg)
+    baseline_statistics, baseline_constraints = _baselines(req)
+    merged = None
+    for blob in _partials(out):
+        part = dataquality.Profile.from_bytes(blob)
+        merged = part if merged is None else merged.merge(part)
+    if merged is None:
+        where = f"{out.join(PARTIALS)}/"
+        raise dq_errors.EmptyBatch(f"no partial profiles under {where}: the batch had no data objects")
+    try:
+        result = dataquality.check_profile(
+            merged, baseline_statistics=baseline_statistics, baseline_constraints=baseline_constraints
+        )
+    except dq_errors.BaselineFormatError as exc:
+        raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
+    return _finish_check(req, out, result, baseline_statistics, engine="dataquality-distributed")
 
 
 def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult:
@@ -246,5 +329,8 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringR
     )
 
 
-def monitor(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult:
-    return analyze(req, cfg) if req.mode == "analyze" else classify(req, cfg)
+def monitor(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult | SketchResult:
+    if req.mode == "sketch":
+        return sketch(req, cfg)
+    steps = {"analyze": analyze, "classify": classify, "merge": merge}
+    return steps[req.mode](req, cfg)

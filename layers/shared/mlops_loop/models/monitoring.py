@@ -10,10 +10,14 @@ from mlops_loop.models.resolved import ResolvedModel
 
 class MonitorBatchRequest(Payload, kw_only=True):
     """MonitorBatch's input. `analyze` runs the dataquality analyzer here; `classify` reads what a
-    Model Monitor Processing job wrote (to `processingOutputS3Uri`, default `outputS3Uri`)."""
+    Model Monitor Processing job wrote (to `processingOutputS3Uri`, default `outputS3Uri`).
+    `sketch` and `merge` are the two halves of the distributed engine: `sketch` profiles one object
+    of the batch (`itemS3Uri`, from a Distributed Map's listing of `batchInputS3Uri`) into a partial
+    under the output prefix; `merge` merges the partials and checks the whole, as `analyze` does."""
 
-    mode: Literal["analyze", "classify"]
+    mode: Literal["analyze", "classify", "sketch", "merge"]
     batch_input_s3_uri: S3UriStr | None = None
+    item_s3_uri: S3UriStr | None = None
     baseline_statistics_s3_uri: S3UriStr
     baseline_constraints_s3_uri: S3UriStr
     output_s3_uri: S3UriStr | None = None
@@ -21,6 +25,14 @@ class MonitorBatchRequest(Payload, kw_only=True):
     has_header: bool = False
     run_id: str | None = None
     model: ResolvedModel
+
+
+class SketchResult(Payload, kw_only=True):
+    """A `sketch` step's output: where its partial profile went (None: the object is not data of
+    the batch, e.g. `_SUCCESS` or a folder marker), and its rows."""
+
+    partial_s3_uri: S3UriStr | None
+    rows: int
 
 
 class MonitoringResult(Payload, kw_only=True):
