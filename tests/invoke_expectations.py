@@ -654,6 +654,16 @@ CASES: tuple[Case, ...] = (
     Case("MonitorBatchFunction", "monitor_batch_analyze.json", "an input without mode is a named error",
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET,
          mutate=lambda e: {k: v for k, v in e.items() if k != "mode"}, variant="malformed"),
+    # MonitoringEngine=DistributedLambda's two steps: one object sketched into a partial, then merged.
+    Case("MonitorBatchFunction", "monitor_batch_sketch.json", "the clean sample batch's one object sketched",
+         payload={"partialS3Uri": ANY, "rows": 113},
+         effects=(NOTHING_STARTED, Wrote(_MONITORING_V1 + "partials/"))),
+    Case("MonitorBatchFunction", "monitor_batch_merge.json", "the partials merged and checked: clean",
+         payload={"verdict": "clean", "driftedFeatures": [], "reportS3Uri": ANY},
+         effects=(NOTHING_STARTED, Wrote(_MONITORING_V1))),
+    Case("MonitorBatchFunction", "monitor_batch_sketch.json", "a sketch without itemS3Uri is a named error",
+         error=_INVALID, effects=_QUIET,
+         mutate=lambda e: {k: v for k, v in e.items() if k != "itemS3Uri"}, variant="malformed"),
     # The schedule starts one run per tick; a duplicated tick starts nothing.
     Case("StartBatchInferenceFunction", "schedule_batch_inference.json", "a tick starts its run",
          payload={"started": True, "executionName": "scheduled-20261124T020000Z", "reason": "started"},
