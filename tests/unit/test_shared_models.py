@@ -42,6 +42,8 @@ MODEL_FOR_EVENT = {
     "resolve_model": ResolveModelRequest,
     "monitor_batch_analyze": MonitorBatchRequest,
     "monitor_batch_classify": MonitorBatchRequest,
+    "monitor_batch_sketch": MonitorBatchRequest,
+    "monitor_batch_merge": MonitorBatchRequest,
     "prepare_training_data": PrepareRequest,
     "evaluate_model": EvaluateRequest,
     "compute_baseline": BaselineRequest,
