@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .formats import CHECK_TYPES, DEFAULT_DRIFT_CHECK_TYPES, DEFAULT_MONITORING_CONFIG
     from .profile import DEFAULT_KLL_K, ColumnProfile, Profile
     from .report import render_report
-    from .sources import DataFile, in_prefix, read_json_doc, resolve_sources
+    from .sources import DataFile, member_format, read_json_doc, resolve_sources
 
 #: Where each public name lives. Modules load on first use (PEP 562): ``python -m dataquality check``
 #: pays only for what checking needs (start-up time is a fair share of a check's wall time).
@@ -74,7 +74,7 @@ _LAZY = {
     **dict.fromkeys(("CHECK_TYPES", "DEFAULT_DRIFT_CHECK_TYPES", "DEFAULT_MONITORING_CONFIG"), "formats"),
     **dict.fromkeys(("DEFAULT_KLL_K", "ColumnProfile", "Profile"), "profile"),
     "render_report": "report",
-    **dict.fromkeys(("DataFile", "in_prefix", "read_json_doc", "resolve_sources"), "sources"),
+    **dict.fromkeys(("DataFile", "member_format", "read_json_doc", "resolve_sources"), "sources"),
 }
 
 
@@ -117,7 +117,7 @@ __all__ = [
     "check",
     "check_profile",
     "classify",
-    "in_prefix",
+    "member_format",
     "profile_file",
     "profile_sources",
     "read_json_doc",

@@ -89,20 +89,20 @@ def _skip(name: str) -> bool:
     return not base or base.startswith((".", "_"))
 
 
-def in_prefix(prefix_key: str, object_key: str, data_format: str | None = None) -> bool:
-    """Whether reading the prefix `prefix_key` (no exact object of that name) reads `object_key`.
+def member_format(batch_key: str, object_key: str, data_format: str | None = None) -> str | None:
+    """The format in which reading the batch `batch_key` (an object, or a prefix) reads `object_key`;
+    None when it does not read it.
 
-    The objects under `prefix_key/` that are data files: not folder markers, not hidden or
-    `_`-prefixed (`_SUCCESS`, `.manifest`), with a known format. A worker given one object of a
+    The batch's own object, or under `batch_key/` a data file: not a folder marker, not hidden or
+    `_`-prefixed (`_SUCCESS`, `.manifest`), of a known format. A worker given one object of a
     listing (a Step Functions Distributed Map over the batch) asks this to read what one pass would.
     """
-    prefix = prefix_key if prefix_key.endswith("/") or not prefix_key else prefix_key + "/"
-    return (
-        object_key.startswith(prefix)
-        and not object_key.endswith("/")
-        and not _skip(object_key)
-        and format_of(object_key, data_format) is not None
-    )
+    if object_key == batch_key and not object_key.endswith("/"):
+        return format_of(object_key, data_format)
+    prefix = batch_key if batch_key.endswith("/") or not batch_key else batch_key + "/"
+    if not object_key.startswith(prefix) or object_key.endswith("/") or _skip(object_key):
+        return None
+    return format_of(object_key, data_format)
 
 
 def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFile]:
@@ -145,8 +145,8 @@ def _resolve_one(src: str, data_format: str | None) -> list[DataFile]:  # noqa: 
                 )
             return [DataFile(src, fmt)]
         for k in sorted(keys):
-            if in_prefix(key, k, data_format):
-                found.append(DataFile(f"s3://{bucket}/{k}", format_of(k, data_format) or "csv"))
+            if (fmt := member_format(key, k, data_format)) is not None:
+                found.append(DataFile(f"s3://{bucket}/{k}", fmt))
         if not found:
             raise UnreadableInput(f"{src}: no .csv, .parquet or .jsonl objects under this prefix")
         return found

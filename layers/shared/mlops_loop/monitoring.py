@@ -230,9 +230,8 @@ def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> SketchResult:
     out = _output_location(req, cfg)
     batch, item = S3Uri.parse(req.batch_input_s3_uri), S3Uri.parse(req.item_s3_uri)
     metrics.add_dimension(name="ModelPackageGroup", value=req.model.model_package_group_name)
-    if item.bucket != batch.bucket or not (
-        item.key == batch.key or dataquality.in_prefix(batch.key, item.key)
-    ):
+    fmt = dataquality.member_format(batch.key, item.key) if item.bucket == batch.bucket else None
+    if fmt is None:
         logger.info("Not data of the batch: skipped", extra={"item": req.item_s3_uri})
         metrics.add_metric(name="RowsSketched", unit=MetricUnit.Count, value=0)
         return SketchResult(partial_s3_uri=None, rows=0)
@@ -241,7 +240,10 @@ def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> SketchResult:
         names = dataquality.baseline_column_names(baseline_statistics, baseline_constraints)
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
-    profile = dataquality.profile_sources(req.item_s3_uri, has_header=req.has_header, column_names=names)
+    # The map listed the object already: read it, without listing its prefix again.
+    profile = dataquality.profile_file(
+        dataquality.DataFile(req.item_s3_uri, fmt), has_header=req.has_header, column_names=names
+    )
     target = out.join(PARTIALS, hashlib.sha256(req.item_s3_uri.encode()).hexdigest() + ".profile")
     aws.client("s3").put_object(
         Bucket=target.bucket, Key=target.key, Body=profile.to_bytes(), ContentType="application/octet-stream"
