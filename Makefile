@@ -77,6 +77,7 @@ validate: setup setup-tools ## sam validate --lint, cfn-lint, checkov, asl-valid
 	BC_SKIP_MAPPING=TRUE CKV_CACHE_DIR=$(CURDIR)/build/checkov-cache $(CHECKOV_VENV)/bin/checkov \
 	  --framework cloudformation -f template.yaml --quiet --compact --skip-download
 	for f in statemachines/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done
+	$(PY) -m tools.check_error_names
 	$(MAKE) build
 
 build: setup-tools ## sam build (python3.11, no Docker)
