@@ -144,11 +144,11 @@ def test_a_failure_while_sketching_closes_the_reader_even_while_the_exception_is
     real_update = Profile.update
     calls = []
 
-    def failing_update(self: Profile, batch: Any) -> None:
+    def failing_update(self: Profile, batch: Any, from_text: bool = False) -> None:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("sketching failed")
-        real_update(self, batch)
+        real_update(self, batch, from_text)
 
     monkeypatch.setattr(Profile, "update", failing_update)
     # When the caller keeps the exception (its traceback holds the reading frames)

@@ -89,7 +89,7 @@ def profile_file(  # noqa: PLR0912
             )
             with closing(reader) as batches:
                 for batch in batches:
-                    part.update(batch)
+                    part.update(batch, from_text=True)
             return part
         except CsvTypeConflict as conflict:
             name = names[conflict.column_index]

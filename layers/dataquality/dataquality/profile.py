@@ -45,18 +45,82 @@ KLL_STRIDE = 8
 KLL_THIN_MIN = 32_768
 KLL_BUCKETS = 10
 
-# Deequ-style classification of text values (what Model Monitor does to CSV cells).
-_INTEGRAL_RE = re.compile(r"^\s*[+-]?\d+\s*$")
-_FRACTIONAL_RE = re.compile(r"^\s*[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?\s*$")
+#: Categorical buckets are written only for string columns with at most this many distinct values.
+#: Model Monitor's newer container profiles with Deequ's ColumnProfiler, which computes histograms
+#: only for columns whose approximate distinct count is ``<= lowCardinalityHistogramThreshold``,
+#: ``DEFAULT_CARDINALITY_THRESHOLD = 120`` (awslabs/deequ, src/main/scala/com/amazon/deequ/profiles/
+#: ColumnProfiler.scala, findTargetColumnsForHistograms); the newer files carry no ``distribution``
+#: for high-cardinality strings (/work/shared/model-monitor-files/README.md).
+MAX_HISTOGRAM_DISTINCT = 120
+
+# Deequ's classification of a text cell, the rule Model Monitor applies to CSV cells (awslabs/deequ,
+# src/main/scala/com/amazon/deequ/analyzers/catalyst/StatefulDataType.scala): INTEGRAL
+# ``^(-|\+)? ?\d+$``, FRACTIONAL ``^(-|\+)? ?\d+((\.\d+)|((?:\.\d+)?[Ee][-+]?\d+))$``; anything else
+# (``3.``, ``.5``, ``NaN``, ``inf``, ``True``, timestamps, surrounding blanks) is String. The real
+# baseline in model-monitor-files/sagemaker-python-sdk/data_quality shows it: "3.0"-style cells are
+# Fractional.
+_INTEGRAL_RE = re.compile(r"^[+-]? ?[0-9]+$")
+_FRACTIONAL_RE = re.compile(r"^[+-]? ?[0-9]+(\.[0-9]+|(\.[0-9]+)?[Ee][+-]?[0-9]+)$")
 
 
 def _classify_text(value: str) -> tuple[str, float | None]:
-    """``(Integral|Fractional|String, numeric value or None)`` for one cell of text."""
+    """``(Integral|Fractional|String, numeric value or None)`` for one cell of text.
+
+    The value of a number too large for a double (``1e999``) is infinite: the caller counts it
+    once, as present but not a usable number.
+    """
     if _INTEGRAL_RE.match(value):
-        return INTEGRAL, float(value)
+        return INTEGRAL, float(value.replace(" ", ""))
     if _FRACTIONAL_RE.match(value):
-        return FRACTIONAL, float(value)
+        return FRACTIONAL, float(value.replace(" ", ""))
     return STRING, None
+
+
+# A HyperLogLog of the numeric values of a column, in numpy (DataSketches' Python HLL takes one value
+# a call): 2**12 registers (relative error about 1.6%), merged by maximum. Only distinct values of an
+# already sorted buffer are hashed, so it costs little next to the sort.
+_HLL_P = 12
+_HLL_M = 1 << _HLL_P
+_MIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+
+
+def _hll_add(registers: np.ndarray, x: np.ndarray) -> None:
+    """Fold the float64 values ``x`` (distinct or not) into ``registers`` (uint8, 2**_HLL_P)."""
+    if x.size == 0:
+        return
+    h = (x + 0.0).view(np.uint64)  # + 0.0: -0.0 and 0.0 are one value
+    h = h ^ (h >> _S33)
+    h *= _MIX1
+    h ^= h >> _S33
+    h *= _MIX2
+    h ^= h >> _S33
+    index = (h >> np.uint64(64 - _HLL_P)).astype(np.intp)
+    rest = (h << np.uint64(_HLL_P)) | np.uint64(1 << (_HLL_P - 1))  # a guard bit bounds the rank
+    _, exponent = np.frexp(rest.astype(np.float64))  # position of the leading one bit, 1..64
+    np.maximum.at(registers, index, (65 - exponent).astype(np.uint8))
+
+
+def _hll_estimate(registers: np.ndarray) -> float:
+    """HyperLogLog's estimate, with linear counting while registers are still empty (small sets)."""
+    m = float(_HLL_M)
+    zeros = int(np.count_nonzero(registers == 0))
+    if zeros == _HLL_M:
+        return 0.0
+    raw = (0.7213 / (1 + 1.079 / m)) * m * m / float(np.ldexp(1.0, -registers.astype(np.int64)).sum())
+    if raw <= 2.5 * m and zeros:
+        return m * math.log(m / zeros)
+    return raw
+
+
+def _sorted_distinct(xs: np.ndarray) -> np.ndarray:
+    if xs.size < 2:
+        return xs
+    keep = np.empty(xs.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=keep[1:])
+    return xs[keep]
 
 
 @dataclass
@@ -134,12 +198,13 @@ class ColumnProfile:
     n_integral: int = 0
     n_fractional: int = 0
     n_string: int = 0
-    n_nonfinite: int = 0  # +/-inf: present, but not a usable number
+    n_nonfinite: int = 0  # +/-inf, 1e999: present, but not a usable number
     moments: _Moments = field(default_factory=_Moments)
     sketch: Any = None  # kll_doubles_sketch, created on first numeric value
     categories: dict[str, int] = field(default_factory=dict)
     n_other: int = 0  # string values beyond MAX_TRACKED_CATEGORIES distinct
     hll: Any = None  # hll_sketch of string values (distinct_count)
+    num_registers: np.ndarray | None = None  # HyperLogLog registers of numeric values
     unit: int = 1  # real values one sketch item stands for: 1, or KLL_STRIDE once thinned
     pending: list[np.ndarray] = field(default_factory=list)
     pending_n: int = 0
@@ -158,7 +223,16 @@ class ColumnProfile:
             self.sketch = kll_doubles_sketch(self.k)
         return self.sketch
 
-    def _add_numbers(self, x: np.ndarray) -> None:
+    def _add_numbers(self, x: np.ndarray, from_text: bool) -> None:
+        """Doubles. Typed ones (Parquet, JSON) are Fractional, as Deequ maps Spark's DoubleType.
+
+        A CSV column that pyarrow read as double held at least one cell that is not Integral text
+        (a block of integers is read as int64), so it is Fractional. Which of its whole values were
+        written ``3`` and which ``3.0`` the parsed block no longer tells: a block with fractions
+        counts its whole values as Integral (``3``, as Arrow and most writers put whole numbers
+        next to fractions); a block of whole values only was written ``3.0`` by a float writer
+        (pandas, numpy), and counts them all as Fractional.
+        """
         finite = np.isfinite(x)
         if not finite.all():
             nan = np.isnan(x)
@@ -166,7 +240,9 @@ class ColumnProfile:
             x = x[finite]
         if x.size == 0:
             return
-        whole = int(np.count_nonzero(np.floor(x) == x))
+        whole = int(np.count_nonzero(np.floor(x) == x)) if from_text else 0
+        if whole == x.size:
+            whole = 0
         self.n_integral += whole
         self.n_fractional += int(x.size) - whole
         self.moments.add_values(x)
@@ -198,7 +274,13 @@ class ColumnProfile:
             xs = x
         else:
             xs = np.sort(x)
+        self._count_distinct(_sorted_distinct(xs))
         self._sketch().update(_thinned(xs))
+
+    def _count_distinct(self, distinct: np.ndarray) -> None:
+        if self.num_registers is None:
+            self.num_registers = np.zeros(_HLL_M, dtype=np.uint8)
+        _hll_add(self.num_registers, distinct)
 
     def _to_stride_unit(self) -> None:
         """Turn a sketch of single values (unit 1) into one whose items stand for KLL_STRIDE values each."""
@@ -220,6 +302,8 @@ class ColumnProfile:
             return
         buf = np.concatenate(self.pending)
         self.pending, self.pending_n = [], 0
+        if buf.size:
+            self._count_distinct(np.unique(buf))
         if self.unit > 1:
             buf.sort()
             buf = _thinned(buf)
@@ -245,18 +329,17 @@ class ColumnProfile:
             if value is None:
                 continue
             kind, number = _classify_text(value)
-            if kind == INTEGRAL:
+            if number is not None and not math.isfinite(number):
+                self.n_nonfinite += count  # 1e999: once, as present but not a usable number
+            elif kind == INTEGRAL:
                 self.n_integral += count
             elif kind == FRACTIONAL:
                 self.n_fractional += count
             else:
                 self.n_string += count
-            if number is not None:
-                if math.isfinite(number):
-                    num_vals.append(number)
-                    num_w.append(count)
-                else:
-                    self.n_nonfinite += count
+            if number is not None and math.isfinite(number):
+                num_vals.append(number)
+                num_w.append(count)
             self._count_category(value, count)
         if self.hll is None:
             self.hll = hll_sketch(HLL_LG_K)
@@ -269,7 +352,8 @@ class ColumnProfile:
             self.moments.add_values(xv, wv)
             self._kll_update(np.repeat(xv, wv))
 
-    def update(self, arr: pa.Array | pa.ChunkedArray) -> None:  # noqa: PLR0911, PLR0912 - a branch per Arrow type
+    def update(self, arr: pa.Array | pa.ChunkedArray, from_text: bool = False) -> None:  # noqa: PLR0911, PLR0912 - a branch per Arrow type
+        """Add one block of a column. ``from_text``: the block was parsed from CSV text (see _add_numbers)."""
         if isinstance(arr, pa.ChunkedArray) and arr.num_chunks > 1 and _is_plain_number(arr.type):
             # a CSV block's column comes in ~1 MB chunks: gather them straight into one float64
             # buffer of our own (no combine_chunks copy, and the sort below can work in place)
@@ -277,7 +361,7 @@ class ColumnProfile:
             if pa.types.is_integer(arr.type):
                 self._add_integers(x, bool(arr.null_count))
             else:
-                self._add_numbers(x)
+                self._add_numbers(x, from_text)
             return
         if isinstance(arr, pa.ChunkedArray):
             if arr.num_chunks == 1:
@@ -290,7 +374,7 @@ class ColumnProfile:
         if pa.types.is_null(t) or len(arr) == 0:
             return
         if pa.types.is_dictionary(t):
-            self.update(arr.dictionary_decode())
+            self.update(arr.dictionary_decode(), from_text)
             return
         if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
             # Zero-copy view of the Arrow buffer where possible (nulls come out as NaN, which is
@@ -303,7 +387,7 @@ class ColumnProfile:
             if pa.types.is_integer(t):
                 self._add_integers(x, bool(arr.null_count))
             else:
-                self._add_numbers(x)
+                self._add_numbers(x, from_text)
             return
         if pa.types.is_string(t) or pa.types.is_large_string(t):
             self._add_strings(arr)
@@ -332,6 +416,11 @@ class ColumnProfile:
         self.moments.add(m.n, m.mean, m.m2, m.total, m.lo, m.hi)
         if other.sketch is not None:
             self._sketch().merge(other.sketch)
+        if other.num_registers is not None:
+            if self.num_registers is None:
+                self.num_registers = other.num_registers.copy()
+            else:
+                np.maximum(self.num_registers, other.num_registers, out=self.num_registers)
         for value, count in other.categories.items():
             self._count_category(value, count)
         self.n_other += other.n_other
@@ -356,6 +445,11 @@ class ColumnProfile:
             "moments": [m.n, m.mean, m.m2, m.total, m.lo if m.n else None, m.hi if m.n else None],
             "kll": base64.b64encode(self.sketch.serialize()).decode() if self.sketch is not None else None,
             "hll": base64.b64encode(self.hll.serialize_compact()).decode() if self.hll is not None else None,
+            "num_hll": (
+                base64.b64encode(self.num_registers.tobytes()).decode()
+                if self.num_registers is not None
+                else None
+            ),
             "categories": self.categories,
         }
 
@@ -373,6 +467,13 @@ class ColumnProfile:
             col.sketch = kll_doubles_sketch.deserialize(base64.b64decode(d["kll"]))
         if d.get("hll"):
             col.hll = hll_sketch.deserialize(base64.b64decode(d["hll"]))
+        if d.get("num_hll"):
+            registers = np.frombuffer(base64.b64decode(d["num_hll"]), dtype=np.uint8)
+            if registers.size != _HLL_M:
+                raise ValueError(
+                    f"column {col.name!r}: {registers.size} HyperLogLog registers, expected {_HLL_M}"
+                )
+            col.num_registers = registers.copy()
         col.categories = {str(k): int(v) for k, v in d.get("categories", {}).items()}
         return col
 
@@ -410,12 +511,23 @@ class ColumnProfile:
             return float(len(self.categories))
         return float(round(self.hll.get_estimate())) if self.hll is not None else float(len(self.categories))
 
+    def approximate_num_distinct_values(self) -> int:
+        """Distinct numeric values (HyperLogLog of the values; Deequ's ApproxCountDistinct in AWS's file)."""
+        self.finalize()
+        if self.num_registers is None:
+            return 0
+        return round(_hll_estimate(self.num_registers))
+
     def numerical_statistics(self, rows: int) -> dict[str, Any]:
+        """The newer container's keys, in its order (model-monitor-files/cardio-oxayavongsa/statistics.json):
+        common, mean, sum, std_dev, min, max, approximate_num_distinct_values, completeness, distribution."""
         m = self.moments
         block: dict[str, Any] = {
             "common": {"num_present": self.num_present, "num_missing": rows - self.num_present}
         }
+        completeness = self.num_present / rows if rows else 0.0
         if m.n == 0:
+            block["completeness"] = completeness
             return block
         block.update(
             {
@@ -424,6 +536,8 @@ class ColumnProfile:
                 "std_dev": math.sqrt(max(m.m2, 0.0) / m.n),
                 "min": m.lo,
                 "max": m.hi,
+                "approximate_num_distinct_values": self.approximate_num_distinct_values(),
+                "completeness": completeness,
             }
         )
         items, weights = self.sketch_items()
@@ -449,15 +563,21 @@ class ColumnProfile:
         return block
 
     def string_statistics(self, rows: int) -> dict[str, Any]:
-        buckets = [
-            {"value": v, "count": float(c)}
-            for v, c in sorted(self.categories.items(), key=lambda kv: (-kv[1], kv[0]))
-        ]
-        return {
+        """common, distinct_count, completeness, and the categorical distribution only for columns of
+        at most MAX_HISTOGRAM_DISTINCT values (as the newer container writes them)."""
+        distinct = self.distinct_count()
+        block: dict[str, Any] = {
             "common": {"num_present": self.num_present, "num_missing": rows - self.num_present},
-            "distinct_count": self.distinct_count(),
-            "distribution": {"categorical": {"buckets": buckets}},
+            "distinct_count": distinct,
+            "completeness": self.num_present / rows if rows else 0.0,
         }
+        if distinct <= MAX_HISTOGRAM_DISTINCT:
+            buckets = [
+                {"value": v, "count": float(c)}
+                for v, c in sorted(self.categories.items(), key=lambda kv: (-kv[1], kv[0]))
+            ]
+            block["distribution"] = {"categorical": {"buckets": buckets}}
+        return block
 
 
 def _thinned(xs: np.ndarray) -> np.ndarray:
@@ -490,10 +610,11 @@ class Profile:
             col = self.columns[name] = ColumnProfile(name=name, k=self.k)
         return col
 
-    def update(self, batch: pa.RecordBatch | pa.Table) -> None:
+    def update(self, batch: pa.RecordBatch | pa.Table, from_text: bool = False) -> None:
+        """Add a block of rows; ``from_text``: parsed from CSV text (types are then read from the text)."""
         self.rows += batch.num_rows
         for name, arr in zip(batch.schema.names, batch.columns, strict=True):
-            self.column(name).update(arr)
+            self.column(name).update(arr, from_text)
 
     def merge(self, other: Profile) -> Profile:
         """Fold ``other`` into this profile (in place) and return self."""

@@ -271,21 +271,42 @@ def _csv_tables(
     single_column: bool,
 ) -> Iterator[pa.Table]:
     parse_opts = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=not single_column)
-    convert_opts = pacsv.ConvertOptions(
-        column_types=column_types or {},
-        null_values=[""],
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-    )
+    types = dict(column_types or {})
     names = column_names
     with open_binary(f) as stream:
         for block in _line_blocks(f, stream):
             if _has_content(block) or (single_column and len(block) and names is not None):
-                table = _parse_csv_block(f, block, names, parse_opts, convert_opts)
+                table = _parse_csv_block(f, block, names, parse_opts, _convert_options(types))
+                as_text = [
+                    field.name
+                    for field in table.schema
+                    if not _KEEPS_TEXT_TYPE(field.type) and field.name not in types
+                ]
+                if as_text:
+                    # booleans, dates, times, timestamps: read again as the text they are (Model
+                    # Monitor types and counts cells by their text: "True" and "2024-10-27T17:39:31Z"
+                    # are String values, kept as written); later blocks read them as text at once
+                    types.update(dict.fromkeys(as_text, pa.string()))
+                    table = _parse_csv_block(f, block, names, parse_opts, _convert_options(types))
                 if names is None:
                     names = table.schema.names
                 if table.num_rows:
                     yield table
+
+
+def _KEEPS_TEXT_TYPE(t: pa.DataType) -> bool:  # noqa: N802 - reads as a predicate on a type
+    """Arrow types whose values say what their text said: int64 (Integral text), double (numbers),
+    strings (as written) and all-null columns. Any other inferred type re-renders the text."""
+    return t in (pa.int64(), pa.float64(), pa.string(), pa.large_string(), pa.null())
+
+
+def _convert_options(types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        column_types=types,
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
 
 
 def _line_blocks(f: DataFile, stream: IO[bytes]) -> Iterator[memoryview]:

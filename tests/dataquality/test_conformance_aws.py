@@ -1,0 +1,364 @@
+"""Conformance with SageMaker Model Monitor's own files (real container output, not hand-written).
+
+The files are in ``shared/model-monitor-files/`` beside the clone (``../shared`` from the repository
+root, read-only in CI); its README says where each comes from and how it was recognised as the
+output of AWS's ``sagemaker-model-monitor-analyzer``. Where the analyzer and AWS must differ, the
+test says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import dataquality as dq
+import numpy as np
+import pytest
+from dataquality import formats as fm
+
+ROOT = Path(__file__).resolve().parents[2]
+MM = ROOT.parent / "shared" / "model-monitor-files"
+
+pytestmark = pytest.mark.skipif(
+    not MM.is_dir(),
+    reason=f"AWS's real Model Monitor files are not here: {MM} (shared/ beside the clone) is absent",
+)
+
+SDK_DQ = MM / "sagemaker-python-sdk" / "data_quality"
+CHURN_DQ = MM / "kubeflow-pipelines" / "churn_data_quality"
+CHURN_CSV = MM / "amazon-sagemaker-examples" / "churn"
+CARDIO = MM / "cardio-oxayavongsa"
+#: Every data-quality baseline AWS's container wrote, with the edited negative case.
+DATA_QUALITY_BASELINES = [
+    (SDK_DQ / "statistics.json", SDK_DQ / "constraints.json"),
+    (SDK_DQ / "statistics.json", SDK_DQ / "bad_cases" / "constraints.json"),
+    (CHURN_DQ / "statistics.json", CHURN_DQ / "constraints.json"),
+    (CARDIO / "statistics.json", CARDIO / "constraints.json"),
+]
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def _features(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["name"]: f for f in doc["features"]}
+
+
+def _stats_block(feat: dict[str, Any]) -> dict[str, Any]:
+    return feat.get("numerical_statistics") or feat["string_statistics"]
+
+
+# --------------------------------------------------------------------------- reading AWS's files
+
+
+@pytest.mark.parametrize(
+    ("statistics", "constraints"), DATA_QUALITY_BASELINES, ids=lambda p: str(p.relative_to(MM))
+)
+def test_every_real_baseline_is_read(statistics: Path, constraints: Path):
+    stats = fm.parse_statistics(_load(statistics), str(statistics))
+    cons = fm.parse_constraints(_load(constraints), str(constraints))
+    raw = _load(statistics)
+    assert len(stats.features) == len(raw["features"]) and stats.item_count == raw["dataset"]["item_count"]
+    for feat in stats.features:
+        if feat.inferred_type in fm.NUMERIC_TYPES:
+            # the sketch is read (items weigh 2**level) and holds as much weight as the column's values
+            assert feat.kll_items is not None and feat.kll_weights is not None
+            assert feat.kll_weights.sum() == pytest.approx(feat.num_present, rel=0.01)
+        else:
+            assert feat.categorical and sum(feat.categorical.values()) == feat.num_present
+    assert {c.name for c in cons.features} == {f.name for f in stats.features}
+    assert cons.config.comparison_method == fm.ROBUST and cons.config.comparison_threshold == 0.1
+
+
+def test_aws_violations_of_2019_are_read_with_their_wording():
+    doc = _load(MM / "sagemaker-python-sdk" / "monitor" / "constraint_violations.json")
+    verdict = dq.verdict_from_violations(doc)
+    # categorical_values_check, data_type_check, completeness_check: data-quality failures, never drift
+    assert verdict.verdict == dq.VERDICT_DATA_QUALITY_FAILURE and verdict.drifted_features == []
+    kinds = {v["constraint_check_type"] for v in verdict.violations}
+    assert kinds == {"categorical_values_check", "data_type_check", "completeness_check"}
+    assert all(v["description"].startswith("Value: ") for v in verdict.violations)
+
+
+# --------------------------------------------------------------------------- baselines like AWS's
+
+
+def _assert_same_statistics(
+    ours: dict[str, Any], aws: dict[str, Any], *, only: set[str] | None = None
+) -> None:
+    """Types, counts, moments, completeness and buckets (within the sketch's error) as AWS wrote them."""
+    mine = _features(ours)
+    for name, feat in _features(aws).items():
+        if only is not None and name not in only:
+            continue
+        got = mine[name]
+        assert got["inferred_type"] == feat["inferred_type"], name
+        a, o = _stats_block(feat), _stats_block(got)
+        assert o["common"] == a["common"], name
+        if "completeness" in a:  # the newer generation
+            assert o["completeness"] == pytest.approx(a["completeness"]), name
+        if "numerical_statistics" in feat:
+            for key in ("mean", "sum", "std_dev", "min", "max"):
+                assert o[key] == pytest.approx(a[key], rel=1e-9, abs=1e-9), (name, key)
+            ab = a["distribution"]["kll"]["buckets"]
+            ob = o["distribution"]["kll"]["buckets"]
+            assert [x for b in ob for x in (b["lower_bound"], b["upper_bound"])] == pytest.approx(
+                [x for b in ab for x in (b["lower_bound"], b["upper_bound"])]
+            ), name
+            # AWS's bucket counts come from its own KLL sketch (k=2048): they may be off the exact
+            # count by the sketch's rank error (here at most 2 of 2,333 values in a bucket)
+            n = a["common"]["num_present"]
+            for bo, ba in zip(ob, ab, strict=True):
+                assert abs(bo["count"] - ba["count"]) <= max(2.0, 0.002 * n), (name, ob, ab)
+            if "approximate_num_distinct_values" in a:
+                # both are estimates: AWS's (Spark's HyperLogLog++, relative SD 0.05) says 108 for
+                # cardio's pulse_pressure, which has 102 distinct values; ours says 102
+                assert isinstance(o["approximate_num_distinct_values"], int), name
+                assert o["approximate_num_distinct_values"] == pytest.approx(
+                    a["approximate_num_distinct_values"], rel=0.1
+                ), name
+        else:
+            assert o["distinct_count"] == a["distinct_count"], name
+            counts = {b["value"]: b["count"] for b in a["distribution"]["categorical"]["buckets"]}
+            assert {b["value"]: b["count"] for b in o["distribution"]["categorical"]["buckets"]} == counts
+
+
+def test_churn_baseline_matches_aws_statistics_and_constraints():
+    aws_stats, aws_cons = _load(CHURN_DQ / "statistics.json"), _load(CHURN_DQ / "constraints.json")
+    ours = dq.suggest_baseline(CHURN_CSV / "training-dataset-with-header.csv")
+    _assert_same_statistics(ours.statistics, aws_stats)
+    assert ours.statistics["dataset"] == aws_stats["dataset"]
+    # constraints.json: the same features, types, completeness and non-negativity, key for key
+    assert ours.constraints["features"] == aws_cons["features"]
+    # monitoring_config: the older container's keys with its values; the newer one adds the two
+    # categorical keys (model-monitor-files/cardio-oxayavongsa/constraints.json), which we write
+    aws_cfg = aws_cons["monitoring_config"]
+    ours_cfg = ours.constraints["monitoring_config"]
+    assert {k: v for k, v in ours_cfg.items() if k != "distribution_constraints"} == {
+        k: v for k, v in aws_cfg.items() if k != "distribution_constraints"
+    }
+    assert aws_cfg["distribution_constraints"].items() <= ours_cfg["distribution_constraints"].items()
+    assert ours_cfg == _load(CARDIO / "constraints.json")["monitoring_config"]
+
+
+def test_headerless_float_text_is_fractional_as_aws_infers_it():
+    # baseline_dataset.csv holds "3.0", "1.0", "0.0": whole values written as floats. AWS inferred
+    # all six columns Fractional from the text (sagemaker-python-sdk/data_quality/statistics.json)
+    aws_stats = _load(SDK_DQ / "statistics.json")
+    aws_cons = _load(SDK_DQ / "constraints.json")
+    ours = dq.suggest_baseline(SDK_DQ / "baseline_dataset.csv", has_header=False)
+    assert [f["inferred_type"] for f in ours.statistics["features"]] == ["Fractional"] * 6
+    _assert_same_statistics(ours.statistics, aws_stats)
+    assert ours.constraints["features"] == aws_cons["features"]
+
+
+# --------------------------------------------------------------------------- checks against AWS's baselines
+
+
+@pytest.mark.parametrize("split", ["training-dataset-with-header.csv", "validation-dataset-with-header.csv"])
+def test_churn_splits_are_clean_against_aws_baseline(split: str):
+    result = dq.check(
+        CHURN_CSV / split,
+        baseline_statistics=_load(CHURN_DQ / "statistics.json"),
+        baseline_constraints=_load(CHURN_DQ / "constraints.json"),
+        has_header=True,
+    )
+    assert result.violations["violations"] == [] and result.verdict == dq.VERDICT_CLEAN
+
+
+def test_headerless_churn_test_split_lines_up_with_aws_column_order():
+    # test-dataset.csv has no header, the label first: the baseline's order names its columns
+    result = dq.check(
+        CHURN_CSV / "test-dataset.csv",
+        baseline_statistics=_load(CHURN_DQ / "statistics.json"),
+        baseline_constraints=_load(CHURN_DQ / "constraints.json"),
+    )
+    assert result.verdict == dq.VERDICT_CLEAN, result.violations
+
+
+def test_sdk_dataset_is_clean_against_its_aws_baseline():
+    result = dq.check(
+        SDK_DQ / "baseline_dataset.csv",
+        baseline_statistics=_load(SDK_DQ / "statistics.json"),
+        baseline_constraints=_load(SDK_DQ / "constraints.json"),
+    )
+    assert result.verdict == dq.VERDICT_CLEAN, result.violations
+    assert [f["inferred_type"] for f in result.statistics["features"]] == ["Fractional"] * 6
+
+
+def _shifted_churn(tmp_path: Path, edit: Any) -> Path:
+    with (CHURN_CSV / "validation-dataset-with-header.csv").open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    edit(header, body)
+    out = tmp_path / "edited.csv"
+    with out.open("w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *body])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("shift", {("Day Mins", "baseline_drift_check")}),
+        ("text", {("Account Length", "data_type_check")}),
+        ("blank", {("Eve Calls", "completeness_check")}),
+        ("drop", {("CustServ Calls", "missing_column_check")}),
+        ("extra", {("Surprise", "extra_column_check")}),
+    ],
+)
+def test_edited_validation_split_gives_exactly_the_expected_check(tmp_path: Path, case: str, expected: set):
+    def edit(header: list[str], body: list[list[str]]) -> None:
+        if case == "shift":  # +2 standard deviations of Day Mins
+            i = header.index("Day Mins")
+            for r in body:
+                r[i] = f"{float(r[i]) + 110.0:.1f}"
+        elif case == "text":
+            body[3][header.index("Account Length")] = "unknown"
+        elif case == "blank":
+            body[5][header.index("Eve Calls")] = ""
+        elif case == "drop":
+            i = header.index("CustServ Calls")
+            for r in [header, *body]:
+                del r[i]
+        else:
+            header.append("Surprise")
+            for r in body:
+                r.append("1")
+
+    result = dq.check(
+        _shifted_churn(tmp_path, edit),
+        baseline_statistics=_load(CHURN_DQ / "statistics.json"),
+        baseline_constraints=_load(CHURN_DQ / "constraints.json"),
+        has_header=True,
+    )
+    got = {(v["feature_name"], v["constraint_check_type"]) for v in result.violations["violations"]}
+    assert got == expected
+
+
+# --------------------------------------------------------------------------- the newer generation (cardio)
+
+
+def _cardio_rows() -> tuple[list[str], list[list[str]]]:
+    """cardio_cleaned.csv with the engineered columns of AWS's baseline derived again.
+
+    Each derivation below reproduces the baseline's sum, minimum and maximum exactly (checked in
+    the test). Two columns are left out because their rule could not be recovered from the
+    baseline: ``chol_bmi_ratio`` (cholesterol * 100 / bmi rounded gives a sum 0.06 off AWS's) and
+    ``bp_category`` (no threshold rule tried gives AWS's 39,742 "stage1").
+    """
+    with (CARDIO / "cardio_cleaned.csv").open(newline="") as fh:
+        raw = list(csv.DictReader(fh))
+    col = {k: np.array([float(r[k]) for r in raw]) for k in raw[0]}
+    height_in = np.round(col["height_ft"] * 12, 2)
+    bmi = np.round(703 * col["weight_lbs"] / height_in**2, 2)
+    decade = (col["age"] // 10).astype(int)
+    derived: dict[str, list[str]] = {
+        **{k: [r[k] for r in raw] for k in ("age", "gender", "height_ft", "weight_lbs", "systolic_bp")},
+        **{k: [r[k] for r in raw] for k in ("diastolic_bp", "cholesterol", "gluc", "smoke", "alco")},
+        "active": [r["active"] for r in raw],
+        "cardio": [r["cardio"] for r in raw],
+        "bmi": [repr(float(x)) for x in bmi],
+        "age_group": ["<30" if d < 3 else f"{d}0s" for d in decade],
+        "cholesterol_label": [
+            {1: "Normal", 2: "Above Normal", 3: "Well Above Normal"}[int(c)] for c in col["cholesterol"]
+        ],
+        "pulse_pressure": [str(int(x)) for x in col["systolic_bp"] - col["diastolic_bp"]],
+        "height_in": [repr(float(x)) for x in height_in],
+        "age_years": [r["age"] for r in raw],
+        "is_hypertensive": [str(int(x >= 140)) for x in col["systolic_bp"]],
+        "bmi_category": [
+            "underweight" if b < 18.5 else "normal" if b < 25 else "overweight" if b < 30 else "obese"
+            for b in bmi
+        ],
+        "age_gluc_interaction": [str(int(x)) for x in col["age"] * col["gluc"]],
+        "lifestyle_score": [str(int(x)) for x in col["smoke"] + col["alco"] - col["active"]],
+    }
+    names = list(derived)
+    return names, [list(values) for values in zip(*derived.values(), strict=True)]
+
+
+@pytest.fixture(scope="module")
+def cardio_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    names, rows = _cardio_rows()
+    out = tmp_path_factory.mktemp("cardio") / "cardio_derived.csv"
+    with out.open("w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([names, *rows])
+    return out
+
+
+def _cardio_baseline_without(left_out: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    stats, cons = _load(CARDIO / "statistics.json"), _load(CARDIO / "constraints.json")
+    stats["features"] = [f for f in stats["features"] if f["name"] not in left_out]
+    cons["features"] = [f for f in cons["features"] if f["name"] not in left_out]
+    return stats, cons
+
+
+CARDIO_NOT_DERIVED = {"chol_bmi_ratio", "bp_category"}
+
+
+def test_cardio_baseline_of_the_same_rows_matches_aws_newer_generation(cardio_csv: Path):
+    aws_stats, aws_cons = _cardio_baseline_without(CARDIO_NOT_DERIVED)
+    ours = dq.suggest_baseline(cardio_csv)
+    _assert_same_statistics(ours.statistics, aws_stats)
+    mine = _features(ours.constraints)
+    for feat in aws_cons["features"]:
+        got = dict(mine[feat["name"]])
+        want = dict(feat)
+        if "string_constraints" in want:  # the same values; AWS lists them in no particular order
+            assert sorted(got.pop("string_constraints")["domains"]) == sorted(
+                want.pop("string_constraints")["domains"]
+            )
+        assert got == want
+
+
+def test_cardio_rows_are_clean_against_aws_baseline_with_string_columns(cardio_csv: Path):
+    stats, cons = _cardio_baseline_without(CARDIO_NOT_DERIVED)
+    result = dq.check(cardio_csv, baseline_statistics=stats, baseline_constraints=cons, has_header=True)
+    assert result.violations["violations"] == [] and result.verdict == dq.VERDICT_CLEAN
+    # String values are kept as written: "<30" and "Well Above Normal" are AWS's buckets
+    assert result.feature_distances["age_group"]["distance"] == 0.0
+    assert result.feature_distances["cholesterol_label"]["distance"] == 0.0
+
+
+def test_cardio_held_out_half_is_clean_against_aws_baseline(cardio_csv: Path, tmp_path: Path):
+    lines = cardio_csv.read_text().splitlines()
+    half = tmp_path / "half.csv"
+    half.write_text("\n".join([lines[0], *lines[1::2]]) + "\n")
+    stats, cons = _cardio_baseline_without(CARDIO_NOT_DERIVED)
+    result = dq.check(half, baseline_statistics=stats, baseline_constraints=cons, has_header=True)
+    assert result.verdict == dq.VERDICT_CLEAN, result.violations
+
+
+# --------------------------------------------------------------------------- text AWS calls String
+
+
+def test_timestamps_and_booleans_stay_string_text_as_written(tmp_path: Path):
+    # Deequ, which Model Monitor profiles with, maps a timestamp to String (ColumnProfiler.scala:
+    # "case TimestampType => String") and types CSV cells by their text (StatefulDataType.scala):
+    # "2024-10-27T17:39:31Z", "True" and "False" match neither number pattern, so they are String.
+    stamps = [f"2024-10-{d:02d}T17:39:31Z" for d in range(1, 29)]
+    rows = [[stamps[i % 28], "True" if i % 3 else "False", f"{i % 7}.0", i] for i in range(400)]
+    text = "listed_at,furnished,rooms,id\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n"
+    (tmp_path / "train.csv").write_text(text)
+    base = dq.suggest_baseline(tmp_path / "train.csv")
+    types = [f["inferred_type"] for f in base.statistics["features"]]
+    assert types == ["String", "String", "Fractional", "Integral"]
+    domains = {
+        f["name"]: f.get("string_constraints", {}).get("domains") for f in base.constraints["features"]
+    }
+    assert domains["furnished"] == ["False", "True"] and domains["listed_at"] == sorted(stamps)
+    # a held-out split of the same data is clean
+    (tmp_path / "held_out.csv").write_text(
+        text.split("\n", 1)[0] + "\n" + "\n".join(text.splitlines()[1::2]) + "\n"
+    )
+    res = dq.check(
+        tmp_path / "held_out.csv",
+        baseline_statistics=base.statistics,
+        baseline_constraints=base.constraints,
+        has_header=True,
+    )
+    assert res.verdict == dq.VERDICT_CLEAN, res.violations
