@@ -362,3 +362,76 @@ def test_timestamps_and_booleans_stay_string_text_as_written(tmp_path: Path):
         has_header=True,
     )
     assert res.verdict == dq.VERDICT_CLEAN, res.violations
+
+
+# ----------------------------------------------------------------- keys and shapes as AWS writes them
+
+
+def _key_paths(doc: Any, prefix: str = "") -> list[str]:
+    """Every key path of a JSON document in order (list items merged: ``features[].name``)."""
+    out: list[str] = []
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            path = f"{prefix}.{key}" if prefix else key
+            out.append(path)
+            out.extend(p for p in _key_paths(value, path) if p not in out)
+    elif isinstance(doc, list):
+        for item in doc:
+            out.extend(p for p in _key_paths(item, f"{prefix}[]") if p not in out)
+    return out
+
+
+def _feature_key_paths(doc: dict[str, Any], name: str) -> list[str]:
+    return _key_paths(_features(doc)[name])
+
+
+@pytest.mark.parametrize("engine", ["baseline", "check"])
+def test_written_keys_are_the_newer_container_keys_in_its_order(cardio_csv: Path, engine: str):
+    aws_stats, aws_cons = _cardio_baseline_without(CARDIO_NOT_DERIVED)
+    if engine == "baseline":
+        base = dq.suggest_baseline(cardio_csv)
+        ours_stats, ours_cons = base.statistics, base.constraints
+        assert _key_paths(ours_cons) == _key_paths(aws_cons)
+        for feat in aws_cons["features"]:
+            assert _feature_key_paths(ours_cons, feat["name"]) == _key_paths(feat)
+    else:
+        ours_stats = dq.check(
+            cardio_csv, baseline_statistics=aws_stats, baseline_constraints=aws_cons, has_header=True
+        ).statistics
+    assert _key_paths(ours_stats) == _key_paths(aws_stats)
+    for feat in aws_stats["features"]:  # numeric and string features alike, key for key, in order
+        assert _feature_key_paths(ours_stats, feat["name"]) == _key_paths(feat), feat["name"]
+
+
+def test_older_generation_files_have_a_subset_of_the_keys_we_write():
+    # sagemaker-python-sdk and kubeflow (2019-2023) lack completeness and approximate_num_distinct_values
+    ours = set(_key_paths(dq.suggest_baseline(CHURN_CSV / "training-dataset-with-header.csv").statistics))
+    older = set(_key_paths(_load(CHURN_DQ / "statistics.json")))
+    assert older < ours
+    assert ours - older == {
+        "features[].numerical_statistics.approximate_num_distinct_values",
+        "features[].numerical_statistics.completeness",
+    }
+
+
+@pytest.mark.parametrize(("distinct", "has_buckets"), [(120, True), (121, False), (2000, False)])
+def test_no_categorical_buckets_past_deequ_histogram_threshold(
+    tmp_path: Path, distinct: int, has_buckets: bool
+):
+    # Deequ's ColumnProfiler (Model Monitor's profiler) makes histograms only for columns with
+    # approximate distinct count <= DEFAULT_CARDINALITY_THRESHOLD = 120 (ColumnProfiler.scala)
+    ids = [f"id-{i}" for i in range(distinct)] * 2
+    (tmp_path / "ids.csv").write_text("customer\n" + "\n".join(ids) + "\n")
+    base = dq.suggest_baseline(tmp_path / "ids.csv")
+    block = base.statistics["features"][0]["string_statistics"]
+    assert block["distinct_count"] == distinct and block["completeness"] == 1.0
+    assert ("distribution" in block) is has_buckets
+    assert len(dq.formats.dumps(base.statistics)) < 2_000 + 100 * 120  # does not grow with the ids
+    # a batch of the same ids is clean against it (no categorical comparison without buckets)
+    res = dq.check(
+        tmp_path / "ids.csv",
+        baseline_statistics=base.statistics,
+        baseline_constraints=base.constraints,
+        has_header=True,
+    )
+    assert res.verdict == dq.VERDICT_CLEAN
