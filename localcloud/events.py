@@ -28,7 +28,7 @@ from typing import Any
 
 from jsonpath_ng.ext import parse as jsonpath_parse
 
-from localcloud.faults import Faults, throttle_error_code
+from localcloud.faults import Faults
 
 LOG = logging.getLogger(__name__)
 
@@ -294,10 +294,9 @@ class EventRouter:
         return error_type
 
     def _maybe_throttle(self, service: str, operation: str) -> None:
-        if self.faults.take_throttle(service, operation):
-            raise DeliveryError(
-                throttle_error_code(service), f"{service} {operation} throttled (injected fault)"
-            )
+        code = self.faults.take_throttle_code(service, operation)
+        if code is not None:  # the target service's own throttling code (faults.throttle_error_code)
+            raise DeliveryError(code, f"{service} {operation} throttled (injected fault)")
 
     def _record(self, delivery: Delivery) -> None:
         with self._lock:

@@ -22,6 +22,10 @@ _SERVICE_ALIASES = {
 }
 
 
+# moto's service names -> botocore's, where they differ.
+_BOTOCORE_NAMES = {"awslambda": "lambda"}
+
+
 def _service(name: str) -> str:
     key = _normalise(name)
     return _SERVICE_ALIASES.get(key, key)
@@ -32,6 +36,7 @@ class _Throttle:
     service: str
     operation: str
     remaining: int
+    code: str
     hits: int = 0
 
 
@@ -48,12 +53,39 @@ class _JobFailure:
     reason: str
 
 
-# The error each service answers when it throttles (Lambda names its own).
-_THROTTLE_ERROR_CODES = {"lambda": "TooManyRequestsException", "awslambda": "TooManyRequestsException"}
+# The error code each service answers when it throttles a call (moto's service names).
+# - lambda: TooManyRequestsException, the error botocore's Lambda model declares for Invoke (HTTP 429)
+#   and the Step Functions guide names (Lambda.TooManyRequestsException, bp-lambda-serviceexception).
+# - sns: Throttling ("Rate exceeded"), the query protocol's throttling code, which botocore's
+#   _retry.json retries as "throttling" and SNS answers for Publish (amzn/smoke-aws#149: the SNS
+#   client saw unrecognizedError("Throttling", "Rate exceeded")). SNS's modeled ThrottledException
+#   (code "Throttled") is declared only by its SMS operations, never by Publish.
+# - everything else: ThrottlingException, the throttling error of every API Reference's "Common
+#   Errors" page (modeled by EventBridge and DynamoDB, not by SageMaker).
+_THROTTLE_ERROR_CODES = {
+    "lambda": "TooManyRequestsException",
+    "awslambda": "TooManyRequestsException",
+    "sns": "Throttling",
+}
+# What botocore models as throttling for some services besides the above, and a throttle may name:
+# DynamoDB's RequestLimitExceeded and ProvisionedThroughputExceededException (declared by its item
+# operations), SNS's KMSThrottling (declared by Publish), Lambda's EC2ThrottledException (Invoke).
+_OTHER_THROTTLE_CODES = {
+    "dynamodb": {"ThrottlingException", "RequestLimitExceeded", "ProvisionedThroughputExceededException"},
+    "sns": {"KMSThrottling"},
+    "lambda": {"EC2ThrottledException"},
+}
 
 
 def throttle_error_code(service: str) -> str:
-    return _THROTTLE_ERROR_CODES.get(service, "ThrottlingException")
+    """The error code `service` (moto's name) answers a throttled call with."""
+    return _THROTTLE_ERROR_CODES.get(_service(service), "ThrottlingException")
+
+
+def throttle_error_codes(service: str) -> set[str]:
+    """Every throttling code `service` can answer (a throttle may ask for any of them)."""
+    key = _service(service)
+    return {throttle_error_code(key), *_OTHER_THROTTLE_CODES.get(key, set())}
 
 
 class Faults:
@@ -66,19 +98,48 @@ class Faults:
         self._job_failures: list[_JobFailure] = []
 
     # -- throttling ------------------------------------------------------------------------
-    def throttle(self, service: str, operation: str, times: int = 1) -> None:
-        """The next `times` calls of `service` `operation` fail with ThrottlingException.
+    def throttle(self, service: str, operation: str, times: int = 1, code: str | None = None) -> None:
+        """The next `times` calls of `service` `operation` fail with the service's throttling error.
 
         Applies to every caller of the local cloud's APIs: boto3 in handlers, Step Functions
         optimised and SDK integrations, clients of `serve`. `service` is the boto3 name
         (`sagemaker`, `sns`, `stepfunctions`/`states`, `events`, ...); `operation` the API name.
+        The error code is the service's own (`throttle_error_code`); `code` picks another of its
+        throttling codes (`throttle_error_codes`, e.g. DynamoDB's RequestLimitExceeded).
         """
         if times < 1:
             raise ValueError("times must be at least 1")
         if _service(service) == "s3":
             raise ValueError("S3 calls cannot be throttled locally (naming them breaks moto's S3 handlers)")
+        chosen = code or throttle_error_code(service)
+        if chosen not in throttle_error_codes(service):
+            raise ValueError(
+                f"{service} does not throttle with {chosen}: one of {sorted(throttle_error_codes(service))}"
+            )
         with self._lock:
-            self._throttles.append(_Throttle(_service(service), _normalise(operation), times))
+            self._throttles.append(_Throttle(_service(service), _normalise(operation), times, chosen))
+
+    def fail_call(self, service: str, operation: str, code: str, times: int = 1) -> None:
+        """The next `times` calls of `service` `operation` are refused with `code`, an error that
+        botocore's model declares for that operation (e.g. SageMaker's ResourceLimitExceeded for
+        CreateTransformJob). Counted by `throttled_count` as throttles are."""
+        from localcloud import sfn_errors
+
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        key, operation_key = _service(service), _normalise(operation)
+        model_service = _BOTOCORE_NAMES.get(key, key)
+        operation_name = operation[:1].upper() + operation[1:]
+        declared = {
+            sfn_errors.error_code(model_service, shape)
+            for shape in sfn_errors.declared_errors(model_service, operation_name)
+        }
+        if code not in declared:
+            raise ValueError(
+                f"{service} {operation_name} declares no error {code}: one of {sorted(declared)}"
+            )
+        with self._lock:
+            self._throttles.append(_Throttle(key, operation_key, times, code))
 
     def has_throttle(self, service: str) -> bool:
         """Whether any throttle is pending for this service (cheap; checked before naming the call)."""
@@ -88,6 +149,10 @@ class Faults:
 
     def take_throttle(self, service: str, operation: str) -> bool:
         """True (and one fewer left) when this call must be throttled."""
+        return self.take_throttle_code(service, operation) is not None
+
+    def take_throttle_code(self, service: str, operation: str) -> str | None:
+        """The error code to answer (and one fewer left) when this call must be throttled, else None."""
         service_key, operation_key = _service(service), _normalise(operation)
         with self._lock:
             for throttle in self._throttles:
@@ -98,8 +163,8 @@ class Faults:
                 ):
                     throttle.remaining -= 1
                     throttle.hits += 1
-                    return True
-        return False
+                    return throttle.code
+        return None
 
     def throttled_count(self, service: str, operation: str) -> int:
         """How many calls were throttled so far for this service and operation."""

@@ -310,11 +310,11 @@ def patch_throttling_faults() -> None:
         from moto.core.exceptions import ServiceException
         from moto.core.responses import ActionResult, BaseResponse
 
-        from localcloud.faults import throttle_error_code
+        from localcloud.faults import throttle_error_codes
 
-        def throttle_error(service: str) -> ServiceException:
-            code = throttle_error_code(service)
-            return type(code, (ServiceException,), {"code": code, "message": "Rate exceeded"})()
+        def throttle_error(service: str, code: str) -> ServiceException:
+            message = "Rate exceeded" if code in throttle_error_codes(service) else f"{code} (injected fault)"
+            return type(code, (ServiceException,), {"code": code, "message": message})()
 
         original = BaseResponse.call_action
 
@@ -328,10 +328,11 @@ def patch_throttling_faults() -> None:
                     action = self._get_action()
                 except Exception:  # noqa: BLE001 - not an API call moto can name
                     action = ""
-                if action and active.faults.take_throttle(service, action):
+                code = active.faults.take_throttle_code(service, action) if action else None
+                if code is not None:
                     with warnings.catch_warnings():  # not every service model declares the error
                         warnings.simplefilter("ignore")
-                        status, headers, body = self.serialized(ActionResult(throttle_error(service)))
+                        status, headers, body = self.serialized(ActionResult(throttle_error(service, code)))
                     headers, body = self._enrich_response(headers, body)  # request id, as moto does
                     headers["status"] = str(status)
                     return status, headers, body
@@ -343,33 +344,112 @@ def patch_throttling_faults() -> None:
 
 
 # (j) -------------------------------------------------------------------------------------------
-AWS_SDK_SERVICE_ERROR_NAMES = {"sagemaker": "SageMaker", "s3": "S3"}
+def task_failure_event(
+    service_task: Any, env: Any, name: str, cause: str, *, resource_type: str | None = None
+) -> Any:
+    """A TaskFailed failure event of an integration task, with AWS's error name."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    return FailureEvent(
+        env=env,
+        error_name=CustomErrorName(name),
+        event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(  # type: ignore[typeddict-item]
+            taskFailedEventDetails=TaskFailedEventDetails(
+                error=name,
+                cause=cause,
+                resource=service_task._get_sfn_resource(),
+                resourceType=resource_type or service_task._get_sfn_resource_type(),
+            )
+        ),
+    )
 
 
-def patch_aws_sdk_error_names() -> None:
-    """`aws-sdk:` task errors are `<Service>.<ErrorCode>` (moto lower-cases the service and
-    names unmodelled errors `<service>.<service>Exception`)."""
+def sdk_v1_cause(service_label: str, error: Any) -> str:
+    """The Cause an optimized integration gives a refused call (AWS SDK for Java 1.x message form)."""
+    details, metadata = error.response["Error"], error.response.get("ResponseMetadata", {})
+    return (
+        f"{details.get('Message', '')} (Service: {service_label}; "
+        f"Status Code: {metadata.get('HTTPStatusCode', 400)}; Error Code: {details.get('Code', '')}; "
+        f"Request ID: {metadata.get('RequestId', '')}; Proxy: null)"
+    )
+
+
+# moto's optimized integration classes -> (the ARN's service, the SDK client's service label in a Cause)
+_OPTIMIZED_TASK_SERVICES = {
+    "state_task_service_lambda.StateTaskServiceLambda": ("lambda", "AWSLambda"),
+    "state_task_service_sns.StateTaskServiceSns": ("sns", "AmazonSNS"),
+    "state_task_service_events.StateTaskServiceEvents": ("events", "AmazonEventBridge"),
+    "state_task_service_dynamodb.StateTaskServiceDynamoDB": ("dynamodb", "AmazonDynamoDBv2"),
+    "state_task_service_sfn.StateTaskServiceSfn": ("states", "AWSStepFunctions"),
+    "state_task_service_sqs.StateTaskServiceSqs": ("sqs", "AmazonSQS"),
+}
+
+
+def patch_task_error_names() -> None:
+    """Task errors are named as Step Functions names them (`localcloud.sfn_errors`): a refused call
+    of an `aws-sdk:` task is `<Prefix>.<Shape>Exception` for an error the service models and
+    `<Prefix>.<Prefix>Exception` otherwise (moto names it `<service>.<ErrorCode>`, lower-cased,
+    so a throttled call was `sagemaker.ThrottlingException`); an optimized task's is
+    `<Prefix>.<Shape>Exception` or the SDK's base exception (`SNS.AmazonSNSException`,
+    `DynamoDB.AmazonDynamoDBException`, ...), where moto gave `<Prefix>.<ErrorCode>` or, for
+    events:putEvents, States.Runtime (a throttled PutEvents lost the drift event)."""
 
     def apply() -> None:
         from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import service as services
         from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
             state_task_service_aws_sdk as aws_sdk,
         )
 
-        aws_sdk._SERVICE_ERROR_NAMES.update(AWS_SDK_SERVICE_ERROR_NAMES)
-        cls = aws_sdk.StateTaskServiceAwsSdk
-        original = cls._normalise_exception_name
+        from localcloud import sfn_errors
 
-        def normalise(norm_service_name: str, ex: Exception) -> str:
-            if isinstance(ex, ClientError) and type(ex).__name__ == "ClientError":
-                code = ex.response.get("Error", {}).get("Code")
-                if code:
-                    return f"{norm_service_name}.{code}"
-            return original(norm_service_name, ex)
+        # The Cause's "Service:" names the exception prefix ([SDK-DG] table).
+        aws_sdk._SERVICE_ERROR_NAMES.update({svc: prefix for svc, (_, prefix) in sfn_errors.AWS_SDK.items()})
+        sdk_class = aws_sdk.StateTaskServiceAwsSdk
+        sdk_original = sdk_class._from_error
 
-        cls._normalise_exception_name = staticmethod(normalise)  # type: ignore[method-assign]
+        def sdk_from_error(self: Any, env: Any, ex: Exception) -> Any:
+            if isinstance(ex, ClientError) and self.resource.api_name in sfn_errors.AWS_SDK:
+                task = sfn_errors.aws_sdk(self.resource.api_name, self.resource.api_action)
+                metadata = ex.response.get("ResponseMetadata", {})
+                cause = (
+                    f"{ex.response['Error'].get('Message', '')} (Service: {task.prefix}, "
+                    f"Status Code: {metadata.get('HTTPStatusCode', 400)}, "
+                    f"Request ID: {metadata.get('RequestId', '')})"
+                )
+                return task_failure_event(self, env, task.error_name(ex.response["Error"]["Code"]), cause)
+            return sdk_original(self, env, ex)
 
-    _once("aws_sdk_error_names", apply)
+        sdk_class._from_error = sdk_from_error  # type: ignore[method-assign]
+
+        for dotted, (service, label) in _OPTIMIZED_TASK_SERVICES.items():
+            module_name, class_name = dotted.split(".")
+            module = importlib.import_module(f"{services.__name__}.{module_name}")
+            cls = getattr(module, class_name)
+            _name_optimized_errors(cls, service, label, ClientError)
+
+    _once("task_error_names", apply)
+
+
+def _name_optimized_errors(cls: Any, service: str, label: str, client_error: type[Exception]) -> None:
+    from localcloud import sfn_errors
+
+    original = cls._from_error
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if isinstance(ex, client_error):
+            task = sfn_errors.optimized(service, self.resource.api_action)
+            code = ex.response["Error"]["Code"]  # type: ignore[attr-defined]
+            return task_failure_event(self, env, task.error_name(code), sdk_v1_cause(label, ex))
+        return original(self, env, ex)
+
+    cls._from_error = from_error
 
 
 # (k) -------------------------------------------------------------------------------------------
@@ -546,7 +626,7 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_execution_status_events,
     patch_sns_outbox,
     patch_throttling_faults,
-    patch_aws_sdk_error_names,
+    patch_task_error_names,
     patch_cloudformation_no_value,
     patch_execution_default_name,
     patch_cloudformation_json_template,

@@ -156,6 +156,11 @@ def modeled_errors(service: str) -> dict[str, str]:
     return shapes
 
 
+def error_code(service: str, shape: str) -> str:
+    """[BOTOCORE] The error code a service answers for one of its error shapes."""
+    return _model(service).shape_for(shape).error_code or shape
+
+
 def declared_errors(service: str, operation: str) -> list[str]:
     """[BOTOCORE] The error shapes an operation declares."""
     return [shape.name for shape in _model(service).operation_model(operation).error_shapes]

@@ -35,6 +35,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resou
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
+from localcloud import sfn_errors
+
 # The error a `.sync` SageMaker task fails with when its job ends Failed or Stopped.
 # The Step Functions developer guide ("Error names", error handling) defines States.TaskFailed as
 # "a Task state failed during the execution"; for the Run a Job (.sync) pattern the job's own
@@ -80,17 +82,18 @@ def _error_name(name: str) -> ErrorName:
     return CustomErrorName(name)
 
 
-# Optimised SageMaker integrations report the SDK's exception class: the errors SageMaker's API
-# models keep their names (SageMaker.ResourceInUse, ...); everything else, throttling included,
-# arrives as SageMaker.AmazonSageMakerException with the error code in the Cause.
-MODELED_SAGEMAKER_ERRORS: Final[frozenset[str]] = frozenset(
-    {"ConflictException", "ResourceInUse", "ResourceLimitExceeded", "ResourceNotFound"}
-)
+# Optimised SageMaker integrations report the SDK's exception class (`localcloud.sfn_errors`): an
+# error SageMaker's model declares keeps its shape name with "Exception" appended
+# (SageMaker.ResourceLimitExceededException, SageMaker.ResourceNotFoundException, ...); anything
+# else, throttling included (SageMaker models no ThrottlingException), arrives as
+# SageMaker.AmazonSageMakerException with the error code in the Cause.
 GENERIC_SAGEMAKER_ERROR: Final[str] = "SageMaker.AmazonSageMakerException"
 
 
-def sagemaker_error_name(code: str) -> str:
-    return f"SageMaker.{code}" if code in MODELED_SAGEMAKER_ERRORS else GENERIC_SAGEMAKER_ERROR
+def sagemaker_error_name(code: str, action: str = "createModel") -> str:
+    """The error name of an optimized SageMaker task (`arn:aws:states:::sagemaker:<action>`) whose
+    call SageMaker refused with `code`."""
+    return sfn_errors.optimized("sagemaker", action).error_name(code)
 
 
 def sagemaker_error_cause(ex: ClientError) -> str:
@@ -120,7 +123,7 @@ class StateTaskServiceSageMaker(state_task_service_callback.StateTaskServiceCall
 
     def _from_error(self, env: Any, ex: Exception) -> FailureEvent:
         if isinstance(ex, ClientError):
-            error_name = sagemaker_error_name(ex.response["Error"]["Code"])
+            error_name = sagemaker_error_name(ex.response["Error"]["Code"], self.resource.api_action)
             return FailureEvent(
                 env=env,
                 error_name=CustomErrorName(error_name),

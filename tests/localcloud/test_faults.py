@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lc_testkit import REGION
+from lc_testkit import REGION, service_role
 
 from localcloud.faults import Faults
 
@@ -49,7 +49,7 @@ def test_throttling_beyond_boto3_retries_fails_the_handler(cloud):
     cloud.faults.throttle("sns", "Publish", times=50)
     result = cloud.invoke("PublishFunction", {"message": "never"})
     assert result.error_type == "ClientError"
-    assert "ThrottlingException" in (result.error_message or "")
+    assert "An error occurred (Throttling) when calling the Publish operation" in (result.error_message or "")
 
 
 def test_throttled_optimised_integration_fails_the_task(cloud):
@@ -61,11 +61,14 @@ def test_throttled_optimised_integration_fails_the_task(cloud):
 
 def _run(cloud, definition):
     sfn = cloud.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=f"faults-{len(sfn.list_state_machines()['stateMachines'])}",
-        definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/x",
-    )["stateMachineArn"]
+    name = f"faults-{len(sfn.list_state_machines()['stateMachines'])}"
+    role = service_role(
+        cloud,
+        name,
+        "states.amazonaws.com",
+        ["sagemaker:ListModels", "sagemaker:*TransformJob", "iam:PassRole", "events:*Rule", "events:PutTargets"],
+    )
+    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
     return cloud.wait_for_execution(sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"])
 
 
@@ -81,7 +84,7 @@ def test_throttled_sdk_integration_is_retried_by_the_state_machine(cloud):
                     "Resource": "arn:aws:states:::aws-sdk:sagemaker:listModels",
                     "Retry": [
                         {
-                            "ErrorEquals": ["SageMaker.ThrottlingException"],
+                            "ErrorEquals": ["SageMaker.SageMakerException"],
                             "IntervalSeconds": 1,
                             "MaxAttempts": 2,
                         }
@@ -99,7 +102,7 @@ def test_throttled_sagemaker_sync_create_is_retried(cloud):
     sagemaker = cloud.client("sagemaker")
     sagemaker.create_model(
         ModelName="faults-m",
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+        ExecutionRoleArn=service_role(cloud, "faults-model", "sagemaker.amazonaws.com", ["s3:*"]),
         PrimaryContainer={"Image": "i"},
     )
     cloud.faults.throttle("sagemaker", "CreateTransformJob", times=1)
