@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lc_testkit import REGION, service_role
+from lc_testkit import REGION
 
 from localcloud.faults import Faults
 
@@ -61,14 +61,11 @@ def test_throttled_optimised_integration_fails_the_task(cloud):
 
 def _run(cloud, definition):
     sfn = cloud.client("stepfunctions")
-    name = f"faults-{len(sfn.list_state_machines()['stateMachines'])}"
-    role = service_role(
-        cloud,
-        name,
-        "states.amazonaws.com",
-        ["sagemaker:ListModels", "sagemaker:*TransformJob", "iam:PassRole", "events:*Rule", "events:PutTargets"],
-    )
-    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+    machine = sfn.create_state_machine(
+        name=f"faults-{len(sfn.list_state_machines()['stateMachines'])}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/x",
+    )["stateMachineArn"]
     return cloud.wait_for_execution(sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"])
 
 
@@ -102,7 +99,7 @@ def test_throttled_sagemaker_sync_create_is_retried(cloud):
     sagemaker = cloud.client("sagemaker")
     sagemaker.create_model(
         ModelName="faults-m",
-        ExecutionRoleArn=service_role(cloud, "faults-model", "sagemaker.amazonaws.com", ["s3:*"]),
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
         PrimaryContainer={"Image": "i"},
     )
     cloud.faults.throttle("sagemaker", "CreateTransformJob", times=1)
