@@ -590,6 +590,8 @@ def _is_plain_number(t: pa.DataType) -> bool:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, bytes):  # a binary Parquet column: its text, never the repr "b'...'"
+        return value.decode("utf-8", errors="backslashreplace")
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)
     return str(value)

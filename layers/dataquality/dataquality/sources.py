@@ -6,7 +6,6 @@ moto's in-process mock (tests, local cloud) and the Lambda's credentials apply u
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import json
@@ -34,6 +33,10 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
 }
 CSV_CHUNK_BYTES = 16 << 20
+#: The longest CSV line read (a longer one is a named error). One long line costs about 8x its size
+#: at peak (the growing buffer, pyarrow's parse of a block that size, the value's text and its
+#: category): a 30 MB line raised peak RSS by 257 MB (2026-12-03); so at most about 270 MB.
+MAX_LINE_BYTES = 32 << 20
 JSONL_CHUNK_BYTES = 8 << 20
 PARQUET_BATCH_ROWS = 131_072
 _S3_READ_CHUNK = 8 << 20
@@ -210,22 +213,61 @@ def open_binary(f: DataFile) -> IO[bytes]:
     return stream
 
 
-def _first_line(f: DataFile) -> str:
+#: The first line (header, or the first row of a header-less file) is read up to this size.
+FIRST_LINE_MAX_BYTES = 64 << 20
+
+
+def _first_line(f: DataFile) -> bytes:
+    """The file's first line, its line ending included. A file whose first line has no ``\n`` but a
+    ``\r`` has classic-Mac (CR-only) line endings: a named error, since lines are cut at ``\n``."""
     with open_binary(f) as stream:
-        line = stream.readline(1 << 20)
-    return line.decode("utf-8", errors="replace")
+        line = stream.readline(FIRST_LINE_MAX_BYTES)
+    if not line.endswith(b"\n"):
+        if b"\r" in line.rstrip(b"\r"):
+            raise _cr_only(f)
+        if len(line) >= FIRST_LINE_MAX_BYTES:
+            raise UnreadableInput(f"{f.uri}: line 1 is longer than {FIRST_LINE_MAX_BYTES >> 20} MB")
+    return line
+
+
+def _cr_only(f: DataFile) -> UnreadableInput:
+    return UnreadableInput(
+        f"{f.uri}: line 1: lines end in a carriage return only (CR, classic Mac); "
+        "write the file with LF or CRLF line endings"
+    )
+
+
+def _first_line_fields(f: DataFile, delimiter: str) -> list[str]:
+    """The fields of the first line, split by pyarrow's parser (quotes, any field size)."""
+    line = _first_line(f)
+    if not line.strip():
+        return []
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _invalid_utf8(f, 1, exc) from exc
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(line)),
+            read_options=pacsv.ReadOptions(block_size=max(1 << 20, 2 * len(line))),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        )
+    except pa.ArrowInvalid as exc:
+        raise _csv_error(f, exc, line=1) from exc
+    return list(table.schema.names)
 
 
 def count_csv_fields(f: DataFile, delimiter: str = ",") -> int:
-    line = _first_line(f).rstrip("\r\n")
-    if not line.strip():
-        return 0
-    return len(next(csv.reader([line], delimiter=delimiter)))
+    return len(_first_line_fields(f, delimiter))
 
 
 def csv_header(f: DataFile, delimiter: str = ",") -> list[str]:
-    line = _first_line(f).rstrip("\r\n")
-    return next(csv.reader([line], delimiter=delimiter)) if line.strip() else []
+    return _first_line_fields(f, delimiter)
+
+
+def _invalid_utf8(f: DataFile, line: int, exc: UnicodeDecodeError) -> UnreadableInput:
+    bad = exc.object[exc.start : exc.start + 1].hex()
+    return UnreadableInput(f"{f.uri}: line {line}: invalid UTF-8 (byte 0x{bad}); the data must be UTF-8 text")
 
 
 # --------------------------------------------------------------------------- readers
@@ -273,10 +315,12 @@ def _csv_tables(
     parse_opts = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=not single_column)
     types = dict(column_types or {})
     names = column_names
+    offset = 0  # of the block in the (decompressed) file: where an error's line is counted from
     with open_binary(f) as stream:
         for block in _line_blocks(f, stream):
+            start, offset = offset, offset + len(block)
             if _has_content(block) or (single_column and len(block) and names is not None):
-                table = _parse_csv_block(f, block, names, parse_opts, _convert_options(types))
+                table = _parse_csv_block(f, block, names, parse_opts, _convert_options(types), start)
                 as_text = [
                     field.name
                     for field in table.schema
@@ -287,7 +331,7 @@ def _csv_tables(
                     # Monitor types and counts cells by their text: "True" and "2024-10-27T17:39:31Z"
                     # are String values, kept as written); later blocks read them as text at once
                     types.update(dict.fromkeys(as_text, pa.string()))
-                    table = _parse_csv_block(f, block, names, parse_opts, _convert_options(types))
+                    table = _parse_csv_block(f, block, names, parse_opts, _convert_options(types), start)
                 if names is None:
                     names = table.schema.names
                 if table.num_rows:
@@ -313,32 +357,51 @@ def _line_blocks(f: DataFile, stream: IO[bytes]) -> Iterator[memoryview]:
     """Blocks of whole lines (the last one may lack its newline), each in a buffer of its own.
 
     The bytes are read straight into the block's buffer (``readinto``) and handed to pyarrow as a
-    view: one copy from the stream, where slicing and concatenating bytes made three or four.
+    view: one copy from the stream, where slicing and concatenating bytes made three or four. A line
+    longer than a chunk grows its buffer in place up to MAX_LINE_BYTES (then a named error), and a
+    chunk without any ``\n`` but a ``\r`` is a CR-only file (named).
     """
     tail = b""
+    offset = 0  # of the buffer's first byte in the file
     while True:
         buf = bytearray(len(tail) + CSV_CHUNK_BYTES)
         buf[: len(tail)] = tail
-        view = memoryview(buf)
-        end = len(tail)
-        try:
+        end = searched = len(tail)
+        while True:
+            end = _fill(f, stream, buf, end)
+            if end < len(buf):  # end of the stream: whatever is left is the last block
+                if end:
+                    yield memoryview(buf)[:end]
+                return
+            cut = buf.rfind(b"\n", searched, end)
+            if cut >= 0:
+                break
+            if buf.find(b"\r", searched, end) >= 0:
+                raise _cr_only(f)
+            if end >= MAX_LINE_BYTES:
+                raise UnreadableInput(
+                    f"{f.uri}: line {_lines_before(f, offset) + 1} is longer than "
+                    f"{MAX_LINE_BYTES >> 20} MB (the longest line read, to bound memory)"
+                )
+            searched = end  # a line longer than the buffer: grow it and read on
+            buf.extend(bytes(CSV_CHUNK_BYTES))
+        tail = bytes(buf[cut + 1 : end])
+        offset += cut + 1
+        yield memoryview(buf)[: cut + 1]
+
+
+def _fill(f: DataFile, stream: IO[bytes], buf: bytearray, end: int) -> int:
+    """Read into ``buf[end:]`` until it is full or the stream ends; the new end."""
+    try:
+        with memoryview(buf) as view:
             while end < len(buf):
                 n = stream.readinto(view[end:])  # type: ignore[attr-defined]
                 if not n:
                     break
                 end += n
-        except OSError as exc:
-            raise UnreadableInput(f"{f.uri}: cannot read: {exc}") from exc
-        if end < len(buf):  # end of the stream: whatever is left is the last block
-            if end:
-                yield view[:end]
-            return
-        cut = buf.rfind(b"\n", 0, end)
-        if cut < 0:  # a line longer than the chunk: keep reading
-            tail = bytes(buf)
-            continue
-        tail = bytes(view[cut + 1 : end])
-        yield view[: cut + 1]
+    except OSError as exc:
+        raise UnreadableInput(f"{f.uri}: cannot read: {exc}") from exc
+    return end
 
 
 def _has_content(block: memoryview) -> bool:
@@ -399,35 +462,71 @@ def prefetch(items: Iterator[Any], depth: int = 1) -> Generator[Any, None, None]
         thread.join()
 
 
-def _parse_csv_block(
+def _parse_csv_block(  # noqa: PLR0917
     f: DataFile,
     block: bytes | memoryview,
     names: list[str] | None,
     parse_opts: pacsv.ParseOptions,
     convert_opts: pacsv.ConvertOptions,
+    start: int = 0,
 ) -> pa.Table:
+    """One block of whole lines, parsed. ``start``: the block's byte offset in the file (for line numbers)."""
     read_opts = pacsv.ReadOptions(column_names=names, use_threads=True)
+    for attempt in range(2):
+        try:
+            return pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(block)),
+                read_options=read_opts,
+                parse_options=parse_opts,
+                convert_options=convert_opts,
+            )
+        except pa.ArrowInvalid as exc:
+            text = str(exc)
+            if "Empty CSV file" in text:
+                return pa.table({})
+            if "straddles" in text and attempt == 0:
+                # a row longer than pyarrow's 1 MB parse block: parse this block as one piece
+                read_opts = pacsv.ReadOptions(column_names=names, use_threads=True, block_size=len(block) + 1)
+                continue
+            if "invalid UTF8" in text or "invalid UTF-8" in text:
+                raise _block_utf8_error(f, block, start) from exc
+            m = _CONVERSION_RE.search(text)
+            if m:
+                raise CsvTypeConflict(int(m.group(1)), m.group(2)) from exc
+            raise _csv_error(f, exc) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _block_utf8_error(f: DataFile, block: bytes | memoryview, start: int) -> UnreadableInput:
+    """Name the line of the first invalid UTF-8 byte in ``block`` (lines before it counted again)."""
+    data = bytes(block)
     try:
-        return pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(block)),
-            read_options=read_opts,
-            parse_options=parse_opts,
-            convert_options=convert_opts,
-        )
-    except pa.ArrowInvalid as exc:
-        if "Empty CSV file" in str(exc):
-            return pa.table({})
-        m = _CONVERSION_RE.search(str(exc))
-        if m:
-            raise CsvTypeConflict(int(m.group(1)), m.group(2)) from exc
-        raise _csv_error(f, exc) from exc
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _lines_before(f, start) + data.count(b"\n", 0, exc.start) + 1
+        return _invalid_utf8(f, line, exc)
+    return UnreadableInput(f"{f.uri}: invalid UTF-8 text")
 
 
-def _csv_error(f: DataFile, exc: Exception) -> UnreadableInput:
+def _lines_before(f: DataFile, offset: int) -> int:
+    """Newlines in the first ``offset`` bytes of the file (read again: only for an error message)."""
+    count = 0
+    with open_binary(f) as stream:
+        while offset > 0:
+            chunk = stream.read(min(offset, 8 << 20))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            offset -= len(chunk)
+    return count
+
+
+def _csv_error(f: DataFile, exc: Exception, line: int | None = None) -> UnreadableInput:
     msg = str(exc).splitlines()[0]
     if len(msg) > 300:
         msg = msg[:300] + "..."
-    return UnreadableInput(f"{f.uri}: cannot parse CSV: {msg}")
+    where = f"{f.uri}: line {line}" if line else f.uri
+    return UnreadableInput(f"{where}: cannot parse CSV: {msg}")
 
 
 def iter_parquet(f: DataFile) -> Generator[pa.RecordBatch, None, None]:
