@@ -38,6 +38,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--output-dir", help="where notifications and Lambda logs go")
     parser.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="debugging only: let every call through (each one AWS would deny is logged as such)",
+    )
+    parser.add_argument(
         "--seed",
         action="store_true",
         help="first register the sample model v1, Approved, with its baseline (python -m sample.seed), "
@@ -70,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("-e", "--event", help="event JSON file (default: {})")
     invoke.add_argument("--quiet-logs", action="store_true", help="do not print the function's logs")
 
+    report = commands.add_parser(
+        "iam-report",
+        help="least-privilege report of earlier runs: per role, actions used, grants unused, calls denied",
+    )
+    report.add_argument(
+        "paths", nargs="*", default=["demo-output", "build/iam"], help="folders holding iam-decisions.json"
+    )
+    report.add_argument("--markdown", help="also write the report as Markdown to this file")
+    report.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 on a denied call or a grant unused without a written reason",
+    )
+
     from localcloud import demo
 
     demo.add_arguments(
@@ -86,6 +105,7 @@ def _start(args: argparse.Namespace) -> Any:
         parameters=_parameters(args.parameter_overrides),
         region=args.region,
         output_dir=args.output_dir,
+        enforce_iam=not args.no_iam,
     )
 
 
@@ -178,8 +198,28 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_iam_report(args: argparse.Namespace) -> int:
+    from localcloud.iam import report
+
+    logs = report.read_logs(Path(p) for p in args.paths if Path(p).exists())
+    if not logs:
+        print(f"localcloud: no {report.LOG_NAME} under {', '.join(args.paths)}", file=sys.stderr)
+        return 2
+    built = report.build(logs)
+    text = built.markdown()
+    if args.markdown:
+        Path(args.markdown).write_text(text, encoding="utf-8")
+    print(text)
+    if args.check and (built.denied or built.unused_without_reason):
+        print(f"localcloud: iam-report check failed: {built.summary()}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "iam-report":
+        return cmd_iam_report(args)
     if args.command == "demo":
         from localcloud import demo
 

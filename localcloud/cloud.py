@@ -32,6 +32,8 @@ from botocore.config import Config
 from localcloud import patches, runtime
 from localcloud.events import DeliveryError, EventRouter, _Invoker
 from localcloud.faults import Faults, throttle_error_code
+from localcloud.iam import enforcer as iam
+from localcloud.iam import sfn_credentials
 from localcloud.lambda_runtime import FunctionRegistry
 from localcloud.outbox import Outbox
 from localcloud.scheduler import Clock
@@ -75,6 +77,8 @@ class LocalCloud:
         functions: FunctionRegistry,
         faults: Faults,
         outbox: Outbox,
+        *,
+        enforce_iam: bool = True,
     ) -> None:
         self.region = region
         self.output_dir = output_dir
@@ -89,6 +93,9 @@ class LocalCloud:
         self._server: Any = None
         self.endpoint_url: str | None = None
         self._clients = threading.local()
+        self.iam = iam.Enforcer(region=region, enabled=enforce_iam)
+        if not enforce_iam:
+            LOG.warning("IAM NOT ENFORCED: every call is allowed; each one AWS would deny is logged")
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
@@ -104,6 +111,7 @@ class LocalCloud:
         now: datetime | None = None,
         echo_logs: bool = False,
         job_runner: bool = True,
+        enforce_iam: bool = True,
     ) -> Iterator[LocalCloud]:
         """Stand the stack up from `template`; everything is gone when the block ends.
 
@@ -111,6 +119,8 @@ class LocalCloud:
         output_dir: where notifications.jsonl and lambda-logs/ go (default: build/localcloud/<time>
         next to the template). now: the scheduler clock's start (default: the current time).
         job_runner: attach the SageMaker job runner of `localcloud.sagemaker_jobs` when present.
+        enforce_iam: IAM and resource policies decide every call (default). False is for debugging
+        only: every call goes through, and each one that AWS would deny is logged as such.
         """
         from moto import mock_aws
 
@@ -125,7 +135,7 @@ class LocalCloud:
         functions = FunctionRegistry(log_dir=out / "lambda-logs", echo_logs=echo_logs)
         faults = Faults()
         outbox = Outbox(out / "notifications.jsonl")
-        cloud = cls(region, out, functions, faults, outbox)
+        cloud = cls(region, out, functions, faults, outbox, enforce_iam=enforce_iam)
         active = runtime.Runtime(functions=functions, faults=faults, outbox=outbox)
         runtime.activate(active)  # first: a second cloud in this process fails before mocking
         saved_env = {k: os.environ.get(k) for k in _SESSION_ENV}
@@ -148,11 +158,15 @@ class LocalCloud:
         interpreter_log.setLevel(logging.CRITICAL)
         try:
             cloud.account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+            cloud._prepare_iam()
             cloud.router = EventRouter(cloud.account, region, faults, cloud._invoker())
             active.router = cloud.router
             if job_runner:
                 cloud._attach_job_runner()
             cloud.stack = deploy(template_path, functions, parameters, region, stack_name)
+            # From here every call is authorized. Deploying is CloudFormation's work as the operator
+            # (an administrator); the emulator completes what moto's CloudFormation skips.
+            cloud._enforce_iam()
             cloud.router.function_dead_letter_queues.update(cloud.stack.function_dead_letter_queues)
             cloud.router.function_async_retries.update(cloud.stack.function_async_retries)
             cloud.router.function_on_failure.update(cloud.stack.function_on_failure)
@@ -178,16 +192,60 @@ class LocalCloud:
         except ImportError as error:
             LOG.info("no SageMaker job runner attached: %s", error)
             return
+        internal = self.iam.internal_credentials(self.account).client_kwargs()
         self.sagemaker_jobs = JobRunner(
-            emit=self._emit_from_jobs, faults=self.faults, region=self.region, account=self.account
+            emit=self._emit_from_jobs,
+            faults=self.faults,
+            region=self.region,
+            account=self.account,
+            # The runner's own reads of job and model descriptions are SageMaker's, not a caller's.
+            client_factory=lambda service: boto3.session.Session(**internal).client(
+                service, region_name=self.region
+            ),
+            role_credentials=lambda role: self.iam.credentials_for_role(role, "SageMaker").client_kwargs(),
         )
         self.sagemaker_jobs.install()
         self.sagemaker_jobs.start()
+
+    def _prepare_iam(self) -> None:
+        """Principals before anything runs; enforcement starts once the stack is deployed."""
+        # The host's credentials (fresh from the environment, and any the default session cached)
+        # are the operator's: an administrator of the account, as a developer's own would be.
+        for session in (boto3.session.Session(), boto3.DEFAULT_SESSION):
+            host_credentials = session.get_credentials() if session is not None else None
+            if host_credentials is not None:
+                self.iam.register_operator(host_credentials.access_key, self.account)
+        self.functions.role_credentials = self._function_credentials
+        sfn_credentials.install()
+
+    def _enforce_iam(self) -> None:
+        self.iam.bucket_policies.update(self.stack.bucket_policies)
+        iam.activate(self.iam)
+
+    def write_iam_log(self) -> Path:
+        """This cloud's decisions and its roles' grants, for `python -m localcloud iam-report`."""
+        from localcloud.iam.report import LOG_NAME, grant_reasons
+
+        roles = {
+            name.rsplit("/", 1)[-1]: logical for logical, name in self.stack.of_type("AWS::IAM::Role").items()
+        }
+        log = self.iam.log(roles, grant_reasons(self.stack.template))
+        path = self.output_dir / LOG_NAME
+        path.write_text(json.dumps(log, indent=1, sort_keys=True), encoding="utf-8")
+        return path
+
+    def _function_credentials(self, role_arn: str, function_name: str) -> dict[str, str]:
+        return self.iam.credentials_for_role(role_arn, function_name).as_environment()
 
     def _emit_from_jobs(self, event: dict[str, Any]) -> None:
         self.router.emit(event)
 
     def _shutdown(self, active: runtime.Runtime) -> None:
+        if iam.active() is self.iam:
+            with contextlib.suppress(Exception):
+                self.write_iam_log()
+        iam.deactivate()
+        self.functions.role_credentials = None
         if self.sagemaker_jobs is not None:
             with contextlib.suppress(Exception):
                 self.sagemaker_jobs.stop()

@@ -113,12 +113,17 @@ class _FunctionModules:
     handler: Callable[[Any, Any], Any] | None = None
     # Powertools' cold-start flags as this function last left them (absent: never invoked).
     cold_start: dict[str, bool] = field(default_factory=dict)
+    # boto3's default session of this function (`boto3.client(...)` caches credentials in it).
+    boto3_session: Any = None
 
 
 class FunctionRegistry:
     """Maps uploaded code locations to folders, loads handlers and invokes them in-process."""
 
     def __init__(self, log_dir: Path | None = None, echo_logs: bool = False) -> None:
+        # role ARN + function name -> AWS_ACCESS_KEY_ID etc., as Lambda hands a function its role's
+        # session (the local cloud's IAM knows the caller by them); None: the host's credentials.
+        self.role_credentials: Callable[[str, str], dict[str, str]] | None = None
         self._by_location: dict[tuple[str, str], FunctionCode] = {}
         self._environments: dict[str, _FunctionModules] = {}
         self._owned: frozenset[str] | None = None
@@ -183,6 +188,8 @@ class FunctionRegistry:
                 with (
                     _capturing_std_streams(),
                     _lambda_environment(function, code),
+                    _role_credentials(self._credentials(function)),
+                    _own_boto3_session(environment),
                     _on_sys_path(code),
                     _own_modules(environment, self.owned_packages()),
                     _own_cold_start(environment),
@@ -202,6 +209,11 @@ class FunctionRegistry:
             )
             self._append_log_file(function.function_name, logs)
             return payload, errored, logs
+
+    def _credentials(self, function: Any) -> dict[str, str]:
+        if self.role_credentials is None or not getattr(function, "role", None):
+            return {}
+        return self.role_credentials(str(function.role), str(function.function_name))
 
     def _call(
         self, code: FunctionCode, environment: _FunctionModules, event: Any, context: LambdaContext
@@ -370,6 +382,86 @@ def _lambda_environment(function: Any, code: FunctionCode) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+_INVOCATION_CREDENTIALS = threading.local()
+
+
+@contextmanager
+def _role_credentials(credentials: dict[str, str]) -> Iterator[None]:
+    """The function's role session, as Lambda gives it in AWS_ACCESS_KEY_ID/_SECRET_/SESSION_TOKEN.
+
+    Other threads (executions, the job runner, the test itself) call AWS at the same time and
+    `os.environ` is the process's, so the credentials are the invoking thread's: botocore's
+    environment provider reads them from here first (`_install_env_credentials`)."""
+    if not credentials:
+        yield
+        return
+    _install_env_credentials()
+    saved = getattr(_INVOCATION_CREDENTIALS, "value", None)
+    _INVOCATION_CREDENTIALS.value = credentials
+    try:
+        yield
+    finally:
+        _INVOCATION_CREDENTIALS.value = saved
+
+
+def _install_env_credentials() -> None:
+    from botocore.credentials import Credentials, EnvProvider
+
+    if getattr(EnvProvider.load, "_localcloud", False):
+        return
+    original = EnvProvider.load
+
+    def load(self: Any) -> Any:
+        values = getattr(_INVOCATION_CREDENTIALS, "value", None)
+        if values:
+            return Credentials(
+                values["AWS_ACCESS_KEY_ID"],
+                values["AWS_SECRET_ACCESS_KEY"],
+                values["AWS_SESSION_TOKEN"],
+                method="env",
+            )
+        return original(self)
+
+    load._localcloud = True  # type: ignore[attr-defined]
+    EnvProvider.load = load
+
+
+_INVOCATION_SESSION = threading.local()
+
+
+@contextmanager
+def _own_boto3_session(environment: _FunctionModules) -> Iterator[None]:
+    """`boto3.client(...)` in the handler uses the function's own default session (its credentials
+    were resolved in its process), while other threads keep theirs: boto3's default-session lookup
+    is answered per thread (`_install_default_session`)."""
+    _install_default_session()
+    saved = getattr(_INVOCATION_SESSION, "environment", None)
+    _INVOCATION_SESSION.environment = environment
+    try:
+        yield
+    finally:
+        _INVOCATION_SESSION.environment = saved
+
+
+def _install_default_session() -> None:
+    import boto3
+
+    if getattr(boto3._get_default_session, "_localcloud", False):
+        return
+    original = boto3._get_default_session
+
+    def _get_default_session() -> Any:
+        environment = getattr(_INVOCATION_SESSION, "environment", None)
+        if environment is None:
+            return original()
+        if environment.boto3_session is None:
+            environment.boto3_session = boto3.session.Session()
+        return environment.boto3_session
+
+    _get_default_session._localcloud = True  # type: ignore[attr-defined]
+    boto3._get_default_session = _get_default_session
 
 
 @contextmanager

@@ -43,6 +43,7 @@ _POST_STACK_TYPES = (
     "AWS::Lambda::EventInvokeConfig",
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
+    "AWS::IAM::RolePolicy",
 )
 
 
@@ -86,6 +87,9 @@ class DeployedStack:
     function_async_retries: dict[str, int] = field(default_factory=dict)
     function_on_failure: dict[str, str] = field(default_factory=dict)
     template: dict[str, Any] = field(default_factory=dict)
+    # bucket name -> its whole policy; moto holds it without conditional denies (below), the local
+    # cloud's IAM evaluates it whole.
+    bucket_policies: dict[str, str] = field(default_factory=dict)
 
     def physical_id(self, logical_id: str) -> str:
         """The physical id (name, ARN or URL, as CloudFormation's Ref gives it) of a resource."""
@@ -440,6 +444,8 @@ def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]
         elif kind in ("LocalCloud::FunctionDeadLetter", "AWS::Lambda::EventInvokeConfig"):
             _record_async_config(kind, props, stack)
         else:
+            if kind == "AWS::S3::BucketPolicy":
+                stack.bucket_policies[props["Bucket"]] = json.dumps(props["PolicyDocument"])
             _apply_resource(kind, props, stack.region)
 
 
@@ -482,6 +488,11 @@ def _apply_resource(kind: str, props: dict[str, Any], region: str) -> None:
         boto3.client("kms", region_name=region).put_key_policy(
             KeyId=props["KeyId"], PolicyName="default", Policy=policy
         )
+    elif kind == "AWS::IAM::RolePolicy":  # moto's CloudFormation skips it
+        for role in props.get("Roles") or [props["RoleName"]]:
+            boto3.client("iam", region_name=region).put_role_policy(
+                RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=policy
+            )
     elif kind == "AWS::Scheduler::ScheduleGroup":
         boto3.client("scheduler", region_name=region).create_schedule_group(Name=props["Name"])
 

@@ -57,6 +57,7 @@ class JobRunner:
         account: str = "123456789012",
         poll_interval: float = 0.2,
         client_factory: ClientFactory | None = None,
+        role_credentials: Callable[[str], dict[str, str]] | None = None,
     ) -> None:
         self.emit = emit
         self.faults = faults
@@ -64,6 +65,9 @@ class JobRunner:
         self.account = account
         self.poll_interval = poll_interval
         self._client_factory = client_factory or self._default_client
+        # role ARN -> boto3 client kwargs: a job reads and writes S3 as the role it runs as; None:
+        # the default credentials (the runner used alone, without the local cloud's IAM).
+        self.role_credentials = role_credentials
         self._jobs: queue.Queue[tuple[str, str]] = queue.Queue()
         self._pipelines: queue.Queue[str] = queue.Queue()
         self._events: queue.Queue[Event] = queue.Queue()
@@ -136,6 +140,19 @@ class JobRunner:
         if service not in cache:
             cache[service] = self._client_factory(service)
         return cache[service]
+
+    def client_as(self, role_arn: str, service: str) -> Any:
+        """A client that signs as `role_arn` (a job's execution role), for the calling thread."""
+        if self.role_credentials is None or not role_arn:
+            return self.client(service)
+        cache = self._local.__dict__.setdefault("role_clients", {})
+        if (role_arn, service) not in cache:
+            import boto3
+
+            cache[(role_arn, service)] = boto3.session.Session(**self.role_credentials(role_arn)).client(
+                service, region_name=self.region
+            )
+        return cache[(role_arn, service)]
 
     def backend(self) -> Any:
         from moto.sagemaker.models import sagemaker_backends
@@ -330,7 +347,7 @@ class JobRunner:
     # ---------------------------------------------------------------- the work
     def _train(self, job: Any, described: dict[str, Any]) -> None:
         started = _now()
-        outcome = xgboost_algo.train(described, S3(self.client("s3")))
+        outcome = xgboost_algo.train(described, S3(self.client_as(described.get("RoleArn", ""), "s3")))
         job.model_artifacts = {"S3ModelArtifacts": outcome.model_data_url}
         job.final_metric_data_list = outcome.metrics
         # Wall time of the local run (at least 1 s, SageMaker's unit).
@@ -364,12 +381,17 @@ class JobRunner:
 
     def _transform(self, job: Any, described: dict[str, Any]) -> None:
         _, model_data_url = self.model_container(described["ModelName"])
-        xgboost_algo.transform(described, model_data_url, S3(self.client("s3")))
+        role = str(
+            self.client("sagemaker")
+            .describe_model(ModelName=described["ModelName"])
+            .get("ExecutionRoleArn", "")
+        )
+        xgboost_algo.transform(described, model_data_url, S3(self.client_as(role, "s3")))
 
     def _process(self, job: Any, described: dict[str, Any]) -> None:
         from localcloud.sagemaker_jobs import analyzer
 
-        analyzer.run(described, S3(self.client("s3")))
+        analyzer.run(described, S3(self.client_as(described.get("RoleArn", ""), "s3")))
 
     # ---------------------------------------------------------------- model packages
     def _describe_package(self, backend: Any, arn: str) -> dict[str, Any]:

@@ -51,6 +51,8 @@ class S3:
                         found.append(S3Location(loc.bucket, obj["Key"]))
         except self._client.exceptions.NoSuchBucket as exc:
             raise JobFailedError(f"ClientError: bucket {loc.bucket!r} does not exist ({prefix_uri})") from exc
+        except self._client.exceptions.ClientError as exc:
+            raise JobFailedError(_denied(exc, prefix_uri)) from exc
         return sorted(found, key=lambda o: o.key)
 
     def read(self, loc: S3Location, *, gunzip: bool = False) -> bytes:
@@ -60,6 +62,8 @@ class S3:
             raise JobFailedError(f"ClientError: object not found: {loc.uri}") from exc
         except self._client.exceptions.NoSuchBucket as exc:
             raise JobFailedError(f"ClientError: bucket {loc.bucket!r} does not exist ({loc.uri})") from exc
+        except self._client.exceptions.ClientError as exc:
+            raise JobFailedError(_denied(exc, loc.uri)) from exc
         data: bytes = body
         if gunzip:
             try:
@@ -74,9 +78,17 @@ class S3:
             self._client.put_object(Bucket=loc.bucket, Key=loc.key, Body=data, **extra)
         except self._client.exceptions.NoSuchBucket as exc:
             raise JobFailedError(f"ClientError: bucket {loc.bucket!r} does not exist ({loc.uri})") from exc
+        except self._client.exceptions.ClientError as exc:
+            raise JobFailedError(_denied(exc, loc.uri)) from exc
 
     def read_prefix(self, prefix_uri: str, *, gunzip: bool = False) -> list[tuple[S3Location, bytes]]:
         objects = self.list_objects(prefix_uri)
         if not objects:
             raise JobFailedError(f"ClientError: no objects found under {prefix_uri}")
         return [(o, self.read(o, gunzip=gunzip)) for o in objects]
+
+
+def _denied(error: Any, uri: str) -> str:
+    """SageMaker's FailureReason for a refused S3 call names the error and the object."""
+    details = error.response.get("Error", {})
+    return f"ClientError: {details.get('Code', 'Unknown')}: {details.get('Message', '')} ({uri})"

@@ -25,6 +25,20 @@ def run_definition(
     return wait_execution(sfn, execution, timeout)
 
 
+def service_role(cloud: Any, name: str, service: str, actions: list[str]) -> str:
+    """A role `service` can assume, allowed `actions` on every resource: the execution role a test's
+    own state machine or model needs now that the local cloud enforces IAM."""
+    iam = cloud.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    iam.put_role_policy(RoleName=name, PolicyName="test", PolicyDocument=json.dumps(policy))
+    return arn
+
+
 def wait_execution(sfn: Any, execution_arn: str, timeout: float = 20.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
-from lc_testkit import wait_until
+from lc_testkit import service_role, wait_until
 
 from localcloud.events import transform_input
 
@@ -223,9 +223,10 @@ def test_step_functions_put_events_task_goes_through_the_router(cloud):
             }
         },
     }
-    machine = sfn.create_state_machine(
-        name="put-events", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/x"
-    )["stateMachineArn"]
+    role = service_role(cloud, "put-events", "states.amazonaws.com", ["events:PutEvents"])
+    machine = sfn.create_state_machine(name="put-events", definition=json.dumps(definition), roleArn=role)[
+        "stateMachineArn"
+    ]
     arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"m": marker}))["executionArn"]
     assert cloud.wait_for_execution(arn)["status"] == "SUCCEEDED"
     [started] = wait_until(lambda: _executions_with(cloud, marker), what="execution started by putEvents")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lc_testkit import REGION
+from lc_testkit import REGION, service_role
 
 from localcloud.faults import Faults
 
@@ -61,11 +61,17 @@ def test_throttled_optimised_integration_fails_the_task(cloud):
 
 def _run(cloud, definition):
     sfn = cloud.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=f"faults-{len(sfn.list_state_machines()['stateMachines'])}",
-        definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/x",
-    )["stateMachineArn"]
+    name = f"faults-{len(sfn.list_state_machines()['stateMachines'])}"
+    actions = [
+        "sagemaker:ListModels",
+        "sagemaker:*TransformJob",
+        "iam:PassRole",
+        "events:*Rule",
+        "events:PutTargets",
+    ]
+    role = service_role(cloud, name, "states.amazonaws.com", actions)
+    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)
+    machine = machine["stateMachineArn"]
     return cloud.wait_for_execution(sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"])
 
 
@@ -99,7 +105,7 @@ def test_throttled_sagemaker_sync_create_is_retried(cloud):
     sagemaker = cloud.client("sagemaker")
     sagemaker.create_model(
         ModelName="faults-m",
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+        ExecutionRoleArn=service_role(cloud, "faults-model", "sagemaker.amazonaws.com", ["s3:*"]),
         PrimaryContainer={"Image": "i"},
     )
     cloud.faults.throttle("sagemaker", "CreateTransformJob", times=1)

