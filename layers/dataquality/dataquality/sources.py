@@ -249,7 +249,8 @@ def _first_line_fields(f: DataFile, delimiter: str) -> list[str]:
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(line)),
-            read_options=pacsv.ReadOptions(block_size=max(1 << 20, 2 * len(line))),
+            # one line, on this thread: no pool threads started for it
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=max(1 << 20, 2 * len(line))),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
         )
     except pa.ArrowInvalid as exc:
