@@ -613,6 +613,64 @@ def _shared_loader_method(name: str, method: Callable[..., Any]) -> Callable[...
     return shared
 
 
+# (p) -------------------------------------------------------------------------------------------
+# Name limits of the resources CloudFormation names for us (IAM CreateRole RoleName max 64, Lambda
+# FunctionName 64, SQS QueueName 80, Step Functions name 80, EventBridge rule Name 64: botocore's
+# input shapes). CloudFormation shortens "<stack>-<logicalId>" to fit before the random suffix.
+GENERATED_NAME_LIMITS = {
+    "AWS::IAM::Role": 64,
+    "AWS::Lambda::Function": 64,
+    "AWS::SQS::Queue": 80,
+    "AWS::StepFunctions::StateMachine": 80,
+    "AWS::Events::Rule": 64,
+}
+
+
+def patch_cloudformation_generated_names() -> None:
+    """Generated physical names fit the service's limit, as CloudFormation's do: moto's do not
+    (a 65-character role name), and the local cloud's request validation then refuses every call
+    that names the role."""
+
+    def apply() -> None:
+        from moto.cloudformation import parsing
+
+        original = parsing.generate_resource_name
+
+        def generate_resource_name(resource_type: str, stack_name: str, logical_id: str) -> str:
+            name = str(original(resource_type, stack_name, logical_id))
+            limit = GENERATED_NAME_LIMITS.get(resource_type)
+            if limit is None or len(name) <= limit:
+                return name
+            head, _, suffix = name.rpartition("-")
+            return f"{head[: limit - len(suffix) - 1].rstrip('-')}-{suffix}"
+
+        parsing.generate_resource_name = generate_resource_name
+
+    _once("cloudformation_generated_names", apply)
+
+
+# (q) -------------------------------------------------------------------------------------------
+def patch_iam_inline_policy_documents() -> None:
+    """A role's inline policy is kept as JSON text, as IAM keeps it: moto's CloudFormation stores
+    the template's mapping, and GetRolePolicy then answers its Python repr, which no JSON reader
+    (nor an operator's script editing the policy) can read."""
+
+    def apply() -> None:
+        import json
+
+        from moto.iam.models import Role
+
+        original = Role.put_policy
+
+        def put_policy(self: Any, policy_name: str, policy_json: Any) -> None:
+            text = policy_json if isinstance(policy_json, str) else json.dumps(policy_json)
+            original(self, policy_name, text)
+
+        Role.put_policy = put_policy
+
+    _once("iam_inline_policy_documents", apply)
+
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     # First: the patches below import moto's backends, and moto.ec2 makes three boto3 Sessions
     # at import (each parsing endpoints.json); shared, that parse happens once.
@@ -631,6 +689,8 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_execution_default_name,
     patch_cloudformation_json_template,
     patch_asl_parse_tree_cache,
+    patch_cloudformation_generated_names,
+    patch_iam_inline_policy_documents,
 )
 
 

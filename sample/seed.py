@@ -177,7 +177,9 @@ def seed(
             "sourceExecutionArn": "none",
             "trainingJobName": "local-xgboost",
             "auc": str(auc),
-            "hyperparameters": json.dumps(XGBOOST_HYPERPARAMETERS, sort_keys=True)[:256],
+            # Values may hold only letters, digits, spaces and _.:/=+-@ (CreateModelPackage's
+            # CustomerMetadataProperties pattern): key=value pairs, not JSON.
+            "hyperparameters": " ".join(f"{k}={v}" for k, v in sorted(XGBOOST_HYPERPARAMETERS.items()))[:256],
         },
     )["ModelPackageArn"]
     return {

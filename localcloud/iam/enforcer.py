@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from localcloud.iam.catalog import Need, UnmappedRequestError, needs_for
 from localcloud.iam.decision import Decision, Grant, decide
 from localcloud.iam.policy import Policy, Request, UnsupportedPolicyError, account_of
+from localcloud.request_validation import check_request
 
 LOG = logging.getLogger("localcloud.iam")
 
@@ -171,6 +172,13 @@ class Enforcer:
             raise _client_error(client, operation, code, status, message)
         if principal.kind == "internal":
             return
+        # The service checks the request's constraints (botocore's client skips max/pattern/enum).
+        check_request(
+            service_model,
+            operation,
+            _with_tokens(service_model, operation, params),
+            error_class_for=client.exceptions.from_code,
+        )
         try:
             needs = needs_for(signing_name, operation, params, self.region, principal.account)
             needs.extend(self._implied(signing_name, operation, params, principal))
@@ -366,6 +374,15 @@ class Enforcer:
             Need(action, key_arn, {"kms:ViaService": via, "kms:CallerAccount": principal.account})
             for action in actions
         ]
+
+
+def _with_tokens(service_model: Any, operation: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The request as sent: botocore fills idempotency tokens (ClientRequestToken) after this point."""
+    from botocore.handlers import generate_idempotent_uuid
+
+    filled = dict(params)
+    generate_idempotent_uuid(filled, service_model.operation_model(operation))
+    return filled
 
 
 def role_policies(role: Any) -> list[tuple[str, Policy]]:

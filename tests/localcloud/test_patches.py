@@ -286,6 +286,54 @@ def test_no_value_in_a_list_removes_the_element(sfn_mock):
     assert policies == ["kept"]
 
 
+def test_generated_role_names_fit_iams_64_characters_as_cloudformations_do(sfn_mock):
+    # Given a stack and logical id whose "<stack>-<logical id>-<suffix>" is longer than 64 characters
+    logical_id = "ModelPackageStateChangeFunctionRole"
+    template = {
+        "Resources": {
+            logical_id: {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}},
+            }
+        }
+    }
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    cfn.create_stack(StackName="mlops-loop-local-stack", TemplateBody=json.dumps(template))
+    # Then the role's name is cut to 64, keeping the random suffix, and IAM knows it by that name
+    detail = cfn.describe_stack_resource(StackName="mlops-loop-local-stack", LogicalResourceId=logical_id)
+    name = detail["StackResourceDetail"]["PhysicalResourceId"]
+    assert len(name) == 64
+    assert name.startswith("mlops-loop-local-stack-ModelPackageStateChange")
+    assert boto3.client("iam").get_role(RoleName=name)["Role"]["RoleName"] == name
+
+
+def test_an_inline_role_policy_made_by_cloudformation_reads_back_as_a_document(sfn_mock):
+    # Given a role whose inline policy comes from a template
+    statement = {"Sid": "A", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    template = {
+        "Resources": {
+            "R": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+                    "Policies": [
+                        {
+                            "PolicyName": "p",
+                            "PolicyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+                        }
+                    ],
+                },
+            }
+        }
+    }
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    cfn.create_stack(StackName="inline", TemplateBody=json.dumps(template))
+    name = cfn.describe_stack_resource(StackName="inline", LogicalResourceId="R")["StackResourceDetail"]
+    # Then GetRolePolicy answers the document (boto3 decodes IAM's JSON), not a Python repr
+    document = boto3.client("iam").get_role_policy(RoleName=name["PhysicalResourceId"], PolicyName="p")
+    assert document["PolicyDocument"]["Statement"] == [statement]
+
+
 def test_start_execution_without_a_name_gets_a_generated_one(sfn_mock):
     arn = sfn_mock.create_state_machine(
         name="unnamed",
