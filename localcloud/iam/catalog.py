@@ -15,7 +15,7 @@ import functools
 import importlib.resources
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,12 +159,25 @@ _PLACEHOLDER_SOURCES: Mapping[str, Callable[[Mapping[str, Any]], str | None]] = 
 }
 
 
-def _fill(fmt: str, params: Mapping[str, Any], region: str, account: str) -> str | None:
-    """The ARN of the format, from an ARN the request gives or from its named parameters."""
+def _given(fmt: str, params: Mapping[str, Any]) -> str | None:
+    """An ARN of the format that the request gives as it is (the caller's case kept: IAM compares
+    resource ARNs case-sensitively, against the ARN as requested)."""
     pattern = _format_regex(fmt)
     for value in _strings_in(params):
         if value.startswith("arn:") and pattern.match(value):
             return value
+    return None
+
+
+def _fill(
+    fmt: str, params: Mapping[str, Any], region: str, account: str, *, assigned_id: bool = False
+) -> str | None:
+    """The ARN of the format, from an ARN the request gives or from its named parameters.
+    assigned_id: the call creates the resource, whose trailing id the service assigns (CloudFormation's
+    stack/NAME/ID): it is written "*", which policies naming stack/NAME/* match."""
+    given = _given(fmt, params)
+    if given is not None:
+        return given
     values = {"Partition": "aws", "Region": region, "Account": account}
     if fmt.startswith("arn:${Partition}:sqs:"):
         values["Account"] = _queue_account(params) or account
@@ -173,12 +186,28 @@ def _fill(fmt: str, params: Mapping[str, Any], region: str, account: str) -> str
             continue
         source = _PLACEHOLDER_SOURCES.get(name)
         found = source(params) if source else _param(params, name)
-        if not found and name.endswith("Id") and fmt.endswith("${" + name + "}"):
-            found = "*"  # an id the service assigns on create (stack/NAME/*): policies match it so
+        if not found and assigned_id and name.endswith("Id") and fmt.endswith("${" + name + "}"):
+            found = "*"
         if not found:
             return None
         values[name] = str(found)
     return re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: values[m[1]], fmt)
+
+
+def _bus_of(params: Mapping[str, Any]) -> str:
+    bus = str(params.get("EventBusName") or "default")
+    return bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
+
+
+# Resource types that apply only to some requests: EventBridge rules on the default bus have ARNs
+# without the bus ("rule/NAME"), rules on another bus "rule/BUS/NAME" (Service Authorization
+# Reference, EventBridge: rule-on-default-event-bus, rule-on-custom-event-bus; Step Functions'
+# generated policy for .sync SageMaker tasks names
+# "arn:aws:events:[[region]]:[[accountId]]:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule").
+_APPLIES: Mapping[tuple[str, str], Callable[[Mapping[str, Any]], bool]] = {
+    ("events", "rule-on-default-event-bus"): lambda p: _bus_of(p) == "default",
+    ("events", "rule-on-custom-event-bus"): lambda p: _bus_of(p) != "default",
+}
 
 
 def _param(params: Mapping[str, Any], name: str) -> str | None:
@@ -196,23 +225,38 @@ def _strings_in(params: Mapping[str, Any]) -> Iterator[str]:
 
 
 def resources_for(privilege: Privilege, params: Mapping[str, Any], region: str, account: str) -> list[str]:
-    """The resource ARNs AWS authorizes the action against: the required resource types the request
-    names (the reference stars alternatives too: ListExecutions on a state machine or a map run),
-    else the first optional type it names, else "*"."""
-    types = {name: spec for name, spec in privilege.resource_types.items() if name}
-    required = [name for name, spec in types.items() if spec.get("required")]
-    built = {name: _fill(arn_format(privilege.prefix, name), params, region, account) for name in types}
+    """The resource ARNs AWS authorizes the action against. Of the required resource types (the
+    reference stars alternatives too: ListExecutions on a state machine or a map run): the ARNs the
+    request gives, else those built from its named parameters; with no required type, the first
+    optional type the request gives or names, else "*". A required resource that cannot be built
+    is refused (UnmappedRequestError)."""
+    types = [
+        name
+        for name in privilege.resource_types
+        if name and _APPLIES.get((privilege.prefix, name), lambda _: True)(params)
+    ]
+    required = [name for name in types if privilege.resource_types[name].get("required")]
+    candidates = required or types
+    given = _unique(a for name in candidates if (a := _given(arn_format(privilege.prefix, name), params)))
+    if given:
+        return given if required else given[:1]
+    assigned_id = privilege.name.startswith("Create")
+    built = _unique(
+        a
+        for name in candidates
+        if (a := _fill(arn_format(privilege.prefix, name), params, region, account, assigned_id=assigned_id))
+    )
     if required:
-        found = [arn for name in required if (arn := built[name]) is not None]
-        if not found:
+        if not built:
             raise UnmappedRequestError(
                 f"{privilege.action}: cannot build the {' or '.join(required)} ARN from the request"
             )
-        return found
-    for name in types:
-        if built[name] is not None:
-            return [str(built[name])]
-    return ["*"]
+        return built
+    return built[:1] or ["*"]
+
+
+def _unique(arns: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(arns))
 
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
@@ -232,6 +276,8 @@ def needs_for(
     if (prefix, operation) == ("s3", "CopyObject"):
         return _copy_object(params)
     privilege = privilege_for(prefix, operation)
+    if prefix == "lambda" and params.get("FunctionName"):
+        params = {**params, "FunctionName": _lambda_function_arn(params, region, account)}
     needs = [Need(privilege.action, arn) for arn in resources_for(privilege, params, region, account)]
     if (prefix, operation) == ("s3", "ListObjectsV2") or (prefix, operation) == ("s3", "ListObjects"):
         needs = [Need(n.action, n.resource, {"s3:prefix": str(params.get("Prefix", ""))}) for n in needs]
@@ -273,3 +319,23 @@ def _copy_object(params: Mapping[str, Any]) -> list[Need]:
         Need("s3:GetObject", source_arn),
         Need("s3:PutObject", f"arn:aws:s3:::{params.get('Bucket')}/{params.get('Key')}"),
     ]
+
+
+def _lambda_function_arn(params: Mapping[str, Any], region: str, account: str) -> str:
+    """Lambda's FunctionName forms ("my-function", "my-function:v1", "123456789012:function:my-function",
+    the full ARN, each with an optional version or alias, or the Qualifier parameter) as the ARN IAM
+    authorizes: a qualified call is authorized on the qualified ARN only (Lambda Developer Guide,
+    "Resources and conditions for Lambda actions"; "Versioning, Aliases, and Resource Policies":
+    a permission on the unqualified ARN is valid only for invoking with the unqualified ARN)."""
+    name = str(params["FunctionName"])
+    qualifier = params.get("Qualifier")
+    if name.startswith("arn:"):
+        arn = name
+    elif ":function:" in name:
+        owner, rest = name.split(":function:", 1)
+        arn = f"arn:aws:lambda:{region}:{owner}:function:{rest}"
+    else:
+        arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    if qualifier and arn.count(":") == 6:
+        arn = f"{arn}:{qualifier}"
+    return arn

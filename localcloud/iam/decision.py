@@ -37,10 +37,19 @@ class Decision:
     grants: tuple[Grant, ...] = field(default=())  # the statements that allowed it
 
     def message(self) -> str:
-        """AWS's AccessDenied message form (e.g. SageMaker, KMS, S3 since 2023)."""
+        """AWS's AccessDenied message form. SageMaker (aws-samples/ml-edge-getting-started#18):
+        "User: arn:aws:sts::A:assumed-role/R/S is not authorized to perform:
+        sagemaker:DescribeModelPackage on resource: arn:aws:sagemaker:...:model-package/G/1 because
+        no identity-based policy allows the sagemaker:DescribeModelPackage action". S3 quotes the
+        resource (aws-ia/terraform-aws-bedrock#41: ... on resource: "arn:aws:s3:::b/k" because ...;
+        noobaa/noobaa-core#10060: ... on resource: "arn:aws:s3:::b" with an explicit deny in a
+        resource-based policy)."""
+        resource = self.request.resource
+        if self.request.action.lower().startswith("s3:"):
+            resource = f'"{resource}"'
         return (
             f"User: {self.request.principal_arn} is not authorized to perform: {self.request.action} "
-            f"on resource: {self.request.resource} {self.reason}"
+            f"on resource: {resource} {self.reason}"
         )
 
 
@@ -73,14 +82,24 @@ def decide(
     )
     no_identity = f"because no identity-based policy allows the {action} action"
     no_resource = f"because no resource-based policy allows the {action} action"
-    if key_policy_required:  # the key policy must allow, directly or by enabling IAM policies
-        allowing = (
-            direct + identity_allows if direct else (via_account + identity_allows if identity_allows else ())
-        )
-        missing = no_identity if via_account else no_resource
+    cross_account = bool(owner) and owner != request.principal_account
+    if key_policy_required:
+        # KMS Developer Guide, "Key policies": "Unless the key policy explicitly allows it, you cannot
+        # use IAM policies to allow access to a KMS key"; the key policy allows a principal directly,
+        # or names the account (root), which "allows IAM policies ... to allow access". Across
+        # accounts ("Allowing users in other accounts to use a KMS key") both the key policy and an
+        # IAM policy in the caller's account must allow.
+        if cross_account:
+            key_side = direct + via_account
+            allowing = key_side + identity_allows if identity_allows and key_side else ()
+        elif direct:
+            allowing = direct + identity_allows
+        else:
+            allowing = via_account + identity_allows if via_account and identity_allows else ()
+        missing = no_identity if (direct or via_account) and not identity_allows else no_resource
     elif request.is_service:  # a service principal has no identity policies
         allowing, missing = direct, no_resource
-    elif not owner or owner == request.principal_account:
+    elif not cross_account:
         allowing, missing = direct + identity_allows, no_identity
     else:  # across accounts both sides must allow
         allowing = (

@@ -8,13 +8,12 @@ greener than AWS.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Effect = Literal["Allow", "Deny"]
@@ -111,6 +110,17 @@ def _statement(policy: str, index: int, item: Mapping[str, Any]) -> Statement:
     unknown = set(item) - known
     if unknown:
         raise UnsupportedPolicyError(f"{policy}: statement {index} has unknown elements {sorted(unknown)}")
+    # IAM User Guide, "IAM JSON policy element reference": a statement has exactly one of Action and
+    # NotAction, at most one of Resource and NotResource (an identity-based statement, which has no
+    # Principal, must have one: "MalformedPolicyDocument: Policy statement must contain resources"),
+    # and at most one of Principal and NotPrincipal. Anything else is malformed: refused.
+    for one, other in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
+        if one in item and other in item:
+            raise UnsupportedPolicyError(f"{policy}: statement {index} has both {one} and {other}")
+    if "Action" not in item and "NotAction" not in item:
+        raise UnsupportedPolicyError(f"{policy}: statement {index} has neither Action nor NotAction")
+    if not {"Principal", "NotPrincipal", "Resource", "NotResource"} & set(item):
+        raise UnsupportedPolicyError(f"{policy}: statement {index} of an identity policy has no Resource")
     effect = item.get("Effect")
     if effect not in ("Allow", "Deny"):
         raise UnsupportedPolicyError(f"{policy}: statement {index} has Effect {effect!r}")
@@ -150,9 +160,12 @@ def _principals(value: Any) -> Mapping[str, tuple[str, ...]]:
 # -- matching --------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4096)
 def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    """IAM's wildcards are `*` (any run of characters, "/" and ":" included) and `?` (one
+    character); every other character is literal (no `[...]` classes as in shell globs)."""
     if "${" in pattern:
         raise UnsupportedPolicyError(f"policy variables are not evaluated locally: {pattern!r}")
-    return re.compile(fnmatch.translate(pattern), re.IGNORECASE if ignore_case else 0)
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(f"(?s:{body})\\Z", re.IGNORECASE if ignore_case else 0)
 
 
 def action_matches(pattern: str, action: str) -> bool:
@@ -268,12 +281,12 @@ def _condition_holds(
     qualifier, base, if_exists = _split_operator(operator)
     present = _lookup(context, key)
     if base == "Null":
+        if len(expected) != 1 or expected[0].lower() not in ("true", "false"):
+            raise UnsupportedPolicyError(f"Null takes one value, true or false: {key} {list(expected)}")
         wanted_null = expected[0].lower() == "true"
         return (present is None) == wanted_null
     if present is None:
-        if if_exists or qualifier == "ForAllValues":
-            return True
-        return _negated(base)
+        return _absent(operator, qualifier, base, if_exists)
     values = (present,) if isinstance(present, str) else tuple(present)
     if qualifier == "ForAllValues":
         return all(_single(base, v, expected) for v in values)
@@ -284,6 +297,17 @@ def _condition_holds(
             f"{operator} on the multivalued key {key} needs ForAnyValue/ForAllValues"
         )
     return _single(base, values[0], expected)
+
+
+def _absent(operator: str, qualifier: str, base: str, if_exists: bool) -> bool:
+    """A key the request does not have."""
+    if qualifier == "ForAllValues":
+        return True  # "ForAllValues ... also returns true if there are no context keys in the request"
+    if qualifier == "ForAnyValue":
+        if if_exists:  # documented sources disagree on ForAnyValue:...IfExists with the key absent
+            raise UnsupportedPolicyError(f"{operator} on an absent key is not evaluated locally")
+        return False  # ForAnyValue needs at least one value in the request, negated operators too
+    return True if if_exists else _negated(base)
 
 
 def _lookup(context: Mapping[str, ContextValue], key: str) -> ContextValue | None:
@@ -303,9 +327,9 @@ def _single(base: str, value: str, expected: Iterable[str]) -> bool:
 
 def _compare(base: str, value: str, want: str) -> bool:
     if base.startswith("Numeric"):
-        return _ordered(base[len("Numeric") :], float(value), float(want))
+        return _ordered(base[len("Numeric") :], *_operands(float, value, want))
     if base.startswith("Date"):
-        return _ordered(base[len("Date") :], _date(value), _date(want))
+        return _ordered(base[len("Date") :], *_operands(_date, value, want))
     compare = _STRING_COMPARISONS.get(base)
     if compare is None:
         raise UnsupportedPolicyError(f"condition operator {base!r}")
@@ -317,9 +341,26 @@ _STRING_COMPARISONS: Mapping[str, Callable[[str, str], bool]] = {
     "StringEqualsIgnoreCase": lambda value, want: _no_variables(want).lower() == value.lower(),
     "StringLike": lambda value, want: bool(_glob(want, False).match(value)),
     "Bool": lambda value, want: want.lower() == value.lower(),
-    "ArnEquals": lambda value, want: _no_variables(want) == value,
+    # ArnEquals and ArnLike are one operator under two names: "Case-sensitive matching of the ARN.
+    # Each of the six colon-delimited components of the ARN is checked separately and each can
+    # include multi-character match wildcards (*) or single-character match wildcards (?)".
+    "ArnEquals": lambda value, want: _arn_like(want, value),
     "ArnLike": lambda value, want: _arn_like(want, value),
 }
+
+
+def _operands(parse: Callable[[str], float], value: str, want: str) -> tuple[float, float]:
+    """A policy value that is no number (date) is a malformed policy; a request value that is none
+    matches nothing (the comparison cannot hold), so it is reported as -inf/+inf never equal."""
+    try:
+        right = parse(want)
+    except ValueError as error:
+        raise UnsupportedPolicyError(f"condition value {want!r} is not of the operator's type") from error
+    try:
+        left = parse(value)
+    except ValueError:
+        return float("nan"), right  # nan compares false with everything: no match
+    return left, right
 
 
 def _no_variables(text: str) -> str:
@@ -339,6 +380,10 @@ def _ordered(relation: str, left: float, right: float) -> bool:
 
 
 def _date(text: str) -> float:
+    """ISO 8601 (a time without zone is UTC, as AWS's request times are) or epoch seconds."""
     if text.isdigit():
         return float(text)
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
