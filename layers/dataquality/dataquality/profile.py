@@ -77,29 +77,38 @@ def _classify_text(value: str) -> tuple[str, float | None]:
 
 
 # A HyperLogLog of the numeric values of a column, in numpy (DataSketches' Python HLL takes one value
-# a call): 2**12 registers (relative error about 1.6%), merged by maximum. Only distinct values of an
-# already sorted buffer are hashed, so it costs little next to the sort.
+# a call): 2**12 registers (relative error about 1.6%), merged by maximum. The hash is MurmurHash3's
+# 64-bit finaliser of the float's bits: the top 12 bits pick the register, the 16 below them give the
+# rank by table look-up (a rank past 16, one value in 65,536, is counted as 17). About 12 ns a value.
 _HLL_P = 12
 _HLL_M = 1 << _HLL_P
-_MIX1 = np.uint64(0xFF51AFD7ED558CCD)
-_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
+_S_INDEX = np.uint64(64 - _HLL_P)
+_S_RANK = np.uint64(64 - _HLL_P - 16)
+_LOW16 = np.uint64(0xFFFF)
+#: rank of a 16-bit pattern: 1 + its leading zeros (17 for zero)
+_RANK16 = (17 - np.ceil(np.log2(np.arange(1 << 16, dtype=np.float64) + 1))).astype(np.uint8)
 
 
 def _hll_add(registers: np.ndarray, x: np.ndarray) -> None:
-    """Fold the float64 values ``x`` (distinct or not) into ``registers`` (uint8, 2**_HLL_P)."""
+    """Fold the float64 values ``x`` (repeats do no harm) into ``registers`` (uint8, 2**_HLL_P)."""
     if x.size == 0:
         return
-    h = (x + 0.0).view(np.uint64)  # + 0.0: -0.0 and 0.0 are one value
-    h = h ^ (h >> _S33)
-    h *= _MIX1
+    h = (x + 0.0).view(np.uint64)  # a copy of our own; + 0.0: -0.0 and 0.0 are one value
     h ^= h >> _S33
-    h *= _MIX2
+    h *= _FMIX1
     h ^= h >> _S33
-    index = (h >> np.uint64(64 - _HLL_P)).astype(np.intp)
-    rest = (h << np.uint64(_HLL_P)) | np.uint64(1 << (_HLL_P - 1))  # a guard bit bounds the rank
-    _, exponent = np.frexp(rest.astype(np.float64))  # position of the leading one bit, 1..64
-    np.maximum.at(registers, index, (65 - exponent).astype(np.uint8))
+    h *= _FMIX2
+    h ^= h >> _S33
+    index = h >> _S_INDEX
+    h >>= _S_RANK
+    h &= _LOW16
+    rank = _RANK16[h]
+    keep = rank > registers[index]  # after the first values, few of them raise a register
+    if keep.any():
+        np.maximum.at(registers, index[keep], rank[keep])
 
 
 def _hll_estimate(registers: np.ndarray) -> float:
@@ -114,13 +123,69 @@ def _hll_estimate(registers: np.ndarray) -> float:
     return raw
 
 
-def _sorted_distinct(xs: np.ndarray) -> np.ndarray:
-    if xs.size < 2:
-        return xs
-    keep = np.empty(xs.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(xs[1:], xs[:-1], out=keep[1:])
-    return xs[keep]
+#: A block with more distinct values than this feeds only the sampled HyperLogLog (below).
+_DISTINCT_FULL_MAX = 16_384
+#: The sampled HyperLogLog takes the values whose (multiplicative) hash falls in 1/16 of the range.
+_SAMPLE_SHIFT = np.uint64(60)
+_SAMPLE_MUL = np.uint64(0x9E3779B97F4A7C15)
+_SAMPLE_RATE = 16
+
+
+class _DistinctCounter:
+    """Approximate distinct count of a numeric column, mergeable, in 2 x 4 KB.
+
+    Hashing every value cost as much as sorting it, so a block is first looked at sorted (as the
+    KLL flush has it anyway): its distinct values are counted exactly; a block of at most
+    _DISTINCT_FULL_MAX of them goes whole into a full HyperLogLog; every block's values whose cheap
+    multiplicative hash falls in 1/16 of the range go into a sampled one. The estimate is the full
+    one while it saw every block, else 16 x the sampled one (then at least 16k distinct values, so
+    the sampling adds about 3% to the sketch's 1.6%).
+    """
+
+    __slots__ = ("complete", "full", "sampled")
+
+    def __init__(self) -> None:
+        self.full = np.zeros(_HLL_M, dtype=np.uint8)
+        self.sampled = np.zeros(_HLL_M, dtype=np.uint8)
+        self.complete = True
+
+    def add_sorted(self, xs: np.ndarray) -> None:
+        if xs.size == 0:
+            return
+        pick = (xs.view(np.uint64) * _SAMPLE_MUL) >> _SAMPLE_SHIFT == 0
+        if self.complete:  # (repeats do no harm to a HyperLogLog: they are dropped only to save hashing)
+            new = np.empty(xs.size, dtype=bool)
+            new[0] = True
+            np.not_equal(xs[1:], xs[:-1], out=new[1:])
+            if int(np.count_nonzero(new)) <= _DISTINCT_FULL_MAX:
+                _hll_add(self.full, xs[new])
+            else:
+                self.complete = False
+            pick &= new
+        _hll_add(self.sampled, xs[pick])
+
+    def merge(self, other: _DistinctCounter) -> None:
+        np.maximum(self.full, other.full, out=self.full)
+        np.maximum(self.sampled, other.sampled, out=self.sampled)
+        self.complete = self.complete and other.complete
+
+    def estimate(self) -> int:
+        if self.complete:
+            return round(_hll_estimate(self.full))
+        return round(_SAMPLE_RATE * _hll_estimate(self.sampled))
+
+    def to_bytes(self) -> bytes:
+        return bytes([1 if self.complete else 0]) + self.full.tobytes() + self.sampled.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> _DistinctCounter:
+        if len(data) != 1 + 2 * _HLL_M or data[0] > 1:
+            raise ValueError(f"distinct counter of {len(data)} bytes, expected {1 + 2 * _HLL_M}")
+        counter = cls()
+        counter.complete = data[0] == 1
+        counter.full = np.frombuffer(data, dtype=np.uint8, count=_HLL_M, offset=1).copy()
+        counter.sampled = np.frombuffer(data, dtype=np.uint8, count=_HLL_M, offset=1 + _HLL_M).copy()
+        return counter
 
 
 @dataclass
@@ -204,7 +269,7 @@ class ColumnProfile:
     categories: dict[str, int] = field(default_factory=dict)
     n_other: int = 0  # string values beyond MAX_TRACKED_CATEGORIES distinct
     hll: Any = None  # hll_sketch of string values (distinct_count)
-    num_registers: np.ndarray | None = None  # HyperLogLog registers of numeric values
+    distinct: _DistinctCounter | None = None  # of the numeric values
     unit: int = 1  # real values one sketch item stands for: 1, or KLL_STRIDE once thinned
     pending: list[np.ndarray] = field(default_factory=list)
     pending_n: int = 0
@@ -274,13 +339,14 @@ class ColumnProfile:
             xs = x
         else:
             xs = np.sort(x)
-        self._count_distinct(_sorted_distinct(xs))
+        self._count_distinct(xs)
         self._sketch().update(_thinned(xs))
 
-    def _count_distinct(self, distinct: np.ndarray) -> None:
-        if self.num_registers is None:
-            self.num_registers = np.zeros(_HLL_M, dtype=np.uint8)
-        _hll_add(self.num_registers, distinct)
+    def _count_distinct(self, xs: np.ndarray) -> None:
+        """Count the distinct values of the sorted ``xs``."""
+        if self.distinct is None:
+            self.distinct = _DistinctCounter()
+        self.distinct.add_sorted(xs)
 
     def _to_stride_unit(self) -> None:
         """Turn a sketch of single values (unit 1) into one whose items stand for KLL_STRIDE values each."""
@@ -302,10 +368,9 @@ class ColumnProfile:
             return
         buf = np.concatenate(self.pending)
         self.pending, self.pending_n = [], 0
-        if buf.size:
-            self._count_distinct(np.unique(buf))
+        buf.sort()
+        self._count_distinct(buf)
         if self.unit > 1:
-            buf.sort()
             buf = _thinned(buf)
         if buf.size:
             self._sketch().update(buf)
@@ -416,11 +481,10 @@ class ColumnProfile:
         self.moments.add(m.n, m.mean, m.m2, m.total, m.lo, m.hi)
         if other.sketch is not None:
             self._sketch().merge(other.sketch)
-        if other.num_registers is not None:
-            if self.num_registers is None:
-                self.num_registers = other.num_registers.copy()
-            else:
-                np.maximum(self.num_registers, other.num_registers, out=self.num_registers)
+        if other.distinct is not None:
+            if self.distinct is None:
+                self.distinct = _DistinctCounter()
+            self.distinct.merge(other.distinct)
         for value, count in other.categories.items():
             self._count_category(value, count)
         self.n_other += other.n_other
@@ -446,9 +510,7 @@ class ColumnProfile:
             "kll": base64.b64encode(self.sketch.serialize()).decode() if self.sketch is not None else None,
             "hll": base64.b64encode(self.hll.serialize_compact()).decode() if self.hll is not None else None,
             "num_hll": (
-                base64.b64encode(self.num_registers.tobytes()).decode()
-                if self.num_registers is not None
-                else None
+                base64.b64encode(self.distinct.to_bytes()).decode() if self.distinct is not None else None
             ),
             "categories": self.categories,
         }
@@ -468,12 +530,7 @@ class ColumnProfile:
         if d.get("hll"):
             col.hll = hll_sketch.deserialize(base64.b64decode(d["hll"]))
         if d.get("num_hll"):
-            registers = np.frombuffer(base64.b64decode(d["num_hll"]), dtype=np.uint8)
-            if registers.size != _HLL_M:
-                raise ValueError(
-                    f"column {col.name!r}: {registers.size} HyperLogLog registers, expected {_HLL_M}"
-                )
-            col.num_registers = registers.copy()
+            col.distinct = _DistinctCounter.from_bytes(base64.b64decode(d["num_hll"]))
         col.categories = {str(k): int(v) for k, v in d.get("categories", {}).items()}
         return col
 
@@ -514,9 +571,7 @@ class ColumnProfile:
     def approximate_num_distinct_values(self) -> int:
         """Distinct numeric values (HyperLogLog of the values; Deequ's ApproxCountDistinct in AWS's file)."""
         self.finalize()
-        if self.num_registers is None:
-            return 0
-        return round(_hll_estimate(self.num_registers))
+        return self.distinct.estimate() if self.distinct is not None else 0
 
     def numerical_statistics(self, rows: int) -> dict[str, Any]:
         """The newer container's keys, in its order (model-monitor-files/cardio-oxayavongsa/statistics.json):
