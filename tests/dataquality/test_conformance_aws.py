@@ -189,6 +189,23 @@ def test_sdk_dataset_is_clean_against_its_aws_baseline():
     assert [f["inferred_type"] for f in result.statistics["features"]] == ["Fractional"] * 6
 
 
+def test_sdk_bad_case_string_constraint_fails_on_numbers_as_aws_does():
+    # sagemaker-python-sdk's integration test test_one_step_data_quality_pipeline_constraint_violation
+    # checks baseline_dataset.csv against statistics.json and bad_cases/constraints.json (_c5 made
+    # String; the shared folder's README says _c2, the file says _c5)
+    # and expects "ClientError: Quality check failed. See violation report"; with constraints.json
+    # (test_one_step_data_quality_pipeline_happycase) the same check succeeds
+    result = dq.check(
+        SDK_DQ / "baseline_dataset.csv",
+        baseline_statistics=_load(SDK_DQ / "statistics.json"),
+        baseline_constraints=_load(SDK_DQ / "bad_cases" / "constraints.json"),
+    )
+    assert [(v["feature_name"], v["constraint_check_type"]) for v in result.violations["violations"]] == [
+        ("_c5", "data_type_check")
+    ]
+    assert result.verdict == dq.VERDICT_DATA_QUALITY_FAILURE
+
+
 def _shifted_churn(tmp_path: Path, edit: Any) -> Path:
     with (CHURN_CSV / "validation-dataset-with-header.csv").open(newline="") as fh:
         rows = list(csv.reader(fh))

@@ -63,10 +63,14 @@ def test_regression_metrics_are_what_the_csv_gives():
     assert m["mae"] == pytest.approx(np.mean(np.abs(y - p)))
     assert m["mse"] == pytest.approx(np.mean((y - p) ** 2))
     assert m["rmse"] == pytest.approx(np.sqrt(np.mean((y - p) ** 2)))
-    # AWS's r2 divides by the spread of the *predictions*, not of the labels (as if Spark's
-    # RegressionMetrics got its (prediction, label) pairs the other way round): -3.2088 here, where
-    # the textbook 1 - SS_res / SS_tot(labels) gives -0.3351. Issue 15 must compute it AWS's way.
-    assert m["r2"] == pytest.approx(1 - np.sum((y - p) ** 2) / np.sum((p - p.mean()) ** 2))
+    # r2 = 1 - SS_res / SS_tot of the *ground truth*: the sagemaker-python-sdk test that made this
+    # baseline configures inference_attribute="Label", ground_truth_attribute="Prediction"
+    # (tests/integ/sagemaker/workflow/test_quality_check_step.py), so the ground truth here is the
+    # Prediction column: -3.2088, where taking Label as the truth would give -0.3351
+    truth, predicted = p, y
+    assert m["r2"] == pytest.approx(
+        1 - np.sum((truth - predicted) ** 2) / np.sum((truth - truth.mean()) ** 2)
+    )
     assert m["r2"] != pytest.approx(1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2))
     # fewer than 200 samples: no standard deviation (the docs; AWS writes "NaN")
     assert all(v.standard_deviation is None for v in stats.metrics.values())

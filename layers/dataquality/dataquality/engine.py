@@ -442,8 +442,15 @@ def _check_parsed(  # noqa: PLR0912, PLR0915 - the checks read best in one place
             continue
         present = col.num_present
         if cfg.evaluate_constraints and c is not None:
-            if present and base_type in (fm.INTEGRAL, fm.FRACTIONAL):
-                conforming = col.n_integral + (col.n_fractional if base_type == fm.FRACTIONAL else 0)
+            if present and base_type in (fm.INTEGRAL, fm.FRACTIONAL, fm.STRING):
+                # String as Deequ's hasDataType(String) counts it: the share of text that is not a
+                # number. AWS fails a check of numeric data against a String constraint (the
+                # sagemaker-python-sdk integration test test_one_step_data_quality_pipeline_constraint_
+                # violation, with model-monitor-files/sagemaker-python-sdk/data_quality/bad_cases).
+                if base_type == fm.STRING:
+                    conforming = col.n_string
+                else:
+                    conforming = col.n_integral + (col.n_fractional if base_type == fm.FRACTIONAL else 0)
                 ratio = conforming / present
                 if ratio < cfg.datatype_check_threshold:
                     violations.append(
