@@ -82,7 +82,8 @@ def decide(
     )
     no_identity = f"because no identity-based policy allows the {action} action"
     no_resource = f"because no resource-based policy allows the {action} action"
-    cross_account = bool(owner) and owner != request.principal_account
+    # A service principal (events.amazonaws.com) acts for the resource's account: one account.
+    cross_account = bool(owner) and not request.is_service and owner != request.principal_account
     if key_policy_required:
         # KMS Developer Guide, "Key policies": "Unless the key policy explicitly allows it, you cannot
         # use IAM policies to allow access to a KMS key"; the key policy allows a principal directly,
