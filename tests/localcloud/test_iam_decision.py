@@ -361,3 +361,15 @@ def test_allowed_decision_names_the_statements_that_allowed_it() -> None:
     decision = decide(request(), [identity], None)
     assert decision.allowed and decision.reason == ""
     assert [(g.sid, g.actions) for g in decision.grants] == [("ReadArtifacts", ("s3:Get*",))]
+
+
+def test_kms_key_policy_statement_for_a_service_principal_allows_it_alone() -> None:
+    # KMS, key policies: a statement whose Principal is {"Service": "events.amazonaws.com"} lets the
+    # service use the key (a service principal has no identity policies; it acts in the key's account).
+    key_policy = policy(
+        ENABLE_IAM,
+        allow(["kms:Decrypt", "kms:GenerateDataKey"], "*", Principal={"Service": "events.amazonaws.com"}),
+    )
+    service = Request("events.amazonaws.com", "", "kms:GenerateDataKey", KEY, {})
+    assert decide(service, None, key_policy, key_policy_required=True).allowed
+    assert not decide(service, None, policy(ENABLE_IAM), key_policy_required=True).allowed
