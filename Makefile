@@ -76,6 +76,11 @@ validate: setup setup-tools ## sam validate --lint, cfn-lint, checkov, asl-valid
 	mkdir -p build/checkov-cache
 	BC_SKIP_MAPPING=TRUE CKV_CACHE_DIR=$(CURDIR)/build/checkov-cache $(CHECKOV_VENV)/bin/checkov \
 	  --framework cloudformation -f template.yaml --quiet --compact --skip-download
+# The registry account's side (registry/template.yaml), checked the same way.
+	$(SAM_VENV)/bin/sam validate --lint --region $(REGION) -t registry/template.yaml
+	$(VENV)/bin/cfn-lint registry/template.yaml
+	BC_SKIP_MAPPING=TRUE CKV_CACHE_DIR=$(CURDIR)/build/checkov-cache $(CHECKOV_VENV)/bin/checkov \
+	  --framework cloudformation -f registry/template.yaml --quiet --compact --skip-download
 	for f in statemachines/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done
 	$(PY) -m tools.check_error_names
 	$(MAKE) build
