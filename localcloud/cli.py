@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--markdown", help="also write the report as Markdown to this file")
     report.add_argument(
+        "-t",
+        "--template",
+        default="template.yaml",
+        help="only the runs of this template (default: template.yaml)",
+    )
+    report.add_argument(
         "--check",
         action="store_true",
         help="exit 1 on a denied call or a grant unused without a written reason",
@@ -201,7 +207,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 def cmd_iam_report(args: argparse.Namespace) -> int:
     from localcloud.iam import report
 
-    logs = report.read_logs(Path(p) for p in args.paths if Path(p).exists())
+    logs = report.read_logs((Path(p) for p in args.paths if Path(p).exists()), Path(args.template))
     if not logs:
         print(f"localcloud: no {report.LOG_NAME} under {', '.join(args.paths)}", file=sys.stderr)
         return 2

@@ -37,7 +37,7 @@ from localcloud.iam import sfn_credentials
 from localcloud.lambda_runtime import FunctionRegistry
 from localcloud.outbox import Outbox
 from localcloud.scheduler import Clock
-from localcloud.stack import DeployedStack, deploy
+from localcloud.stack import DeployedStack, StackDeployError, deploy
 
 LOG = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class LocalCloud:
         self.endpoint_url: str | None = None
         self._clients = threading.local()
         self.iam = iam.Enforcer(region=region, enabled=enforce_iam)
+        self.template_path = Path()
         if not enforce_iam:
             LOG.warning("IAM NOT ENFORCED: every call is allowed; each one AWS would deny is logged")
 
@@ -163,16 +164,17 @@ class LocalCloud:
             active.router = cloud.router
             if job_runner:
                 cloud._attach_job_runner()
+            cloud.template_path = template_path
             cloud.stack = deploy(template_path, functions, parameters, region, stack_name)
-            # From here every call is authorized. Deploying is CloudFormation's work as the operator
-            # (an administrator); the emulator completes what moto's CloudFormation skips.
-            cloud._enforce_iam()
             cloud.router.function_dead_letter_queues.update(cloud.stack.function_dead_letter_queues)
             cloud.router.function_async_retries.update(cloud.stack.function_async_retries)
             cloud.router.function_on_failure.update(cloud.stack.function_on_failure)
             cloud.clock = Clock(
                 now or datetime.now(UTC), cloud.account, region, cloud._deliver_scheduled, cloud._send_sqs
             )
+            # From here every call is authorized. Deploying is CloudFormation's work as the operator
+            # (an administrator); the emulator completes what moto's CloudFormation skips.
+            cloud._enforce_iam()
             yield cloud
         finally:
             cloud._shutdown(active)
@@ -219,8 +221,39 @@ class LocalCloud:
         sfn_credentials.install()
 
     def _enforce_iam(self) -> None:
+        from localcloud.iam.deliveries import DeliveryAuthorizer
+
         self.iam.bucket_policies.update(self.stack.bucket_policies)
+        authorizer = DeliveryAuthorizer(self.iam, self.account, self._function_role)
+        self.router.authorizer = authorizer
+        self.clock.authorizer = authorizer
         iam.activate(self.iam)
+        self._check_state_machine_roles()
+
+    def _check_state_machine_roles(self) -> None:
+        """CloudFormation's CreateStateMachine is refused when the role may not manage the `.sync`
+        rules (localcloud.iam.managed_rules): the stack would not deploy."""
+        from localcloud.iam import managed_rules
+
+        sfn = self.client("stepfunctions")
+        for logical_id, arn in self.stack.state_machines.items():
+            described = sfn.describe_state_machine(stateMachineArn=arn)
+            decision = managed_rules.denial(
+                self.iam, described["roleArn"], described["definition"], self.region, self.account
+            )
+            if decision is not None and self.iam.enabled:
+                raise StackDeployError(
+                    f"{logical_id}: CreateStateMachine: AccessDeniedException: "
+                    f"{managed_rules.message(described['roleArn'])} ({decision.message()})"
+                )
+
+    def _function_role(self, function: str) -> str | None:
+        from moto.awslambda.models import lambda_backends
+
+        try:
+            return str(lambda_backends[self.account][self.region].get_function(function).role)
+        except Exception:  # noqa: BLE001 - no such function: no role
+            return None
 
     def write_iam_log(self) -> Path:
         """This cloud's decisions and its roles' grants, for `python -m localcloud iam-report`."""
@@ -229,9 +262,16 @@ class LocalCloud:
         roles = {
             name.rsplit("/", 1)[-1]: logical for logical, name in self.stack.of_type("AWS::IAM::Role").items()
         }
-        log = self.iam.log(roles, grant_reasons(self.stack.template))
+        log = {**self.iam.log(roles, grant_reasons(self.stack.template)), "template": str(self.template_path)}
+        text = json.dumps(log, indent=1, sort_keys=True)
         path = self.output_dir / LOG_NAME
-        path.write_text(json.dumps(log, indent=1, sort_keys=True), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
+        # A test suite collects every cloud's log in one folder for the report (make test).
+        collect = os.environ.get("LOCALCLOUD_IAM_LOG_DIR")
+        if collect:
+            copy = Path(collect) / uuid.uuid4().hex / LOG_NAME
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(text, encoding="utf-8")
         return path
 
     def _function_credentials(self, role_arn: str, function_name: str) -> dict[str, str]:

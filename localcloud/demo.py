@@ -580,6 +580,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="print only the outcome")
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="debugging only: IAM not enforced (each call AWS would deny is logged as such)",
+    )
 
 
 def demo_parameters(template: Path) -> dict[str, str]:
@@ -618,6 +623,8 @@ def demo_cloud(
     region: str = "us-east-1",
     now: datetime | None = None,
     serve: bool = False,
+    *,
+    enforce_iam: bool = True,
 ) -> Iterator[tuple[Any, str | None, Callable[[str, str], dict[str, Any]]]]:
     """The stack of `template` on a local cloud with the demo's parameters.
 
@@ -636,6 +643,7 @@ def demo_cloud(
             region=region,
             output_dir=output_dir,
             now=start,
+            enforce_iam=enforce_iam,
         ) as cloud,
     ):
         endpoint = cloud.serve(port=0) if serve else None
@@ -670,7 +678,11 @@ def run(args: argparse.Namespace) -> int:
     failure: StoryStepError | None = None
     lines: list[str] = []
     try:
-        with demo_cloud(template, out, args.region, serve=args.serve) as (cloud, endpoint, seed):
+        with demo_cloud(template, out, args.region, serve=args.serve, enforce_iam=not args.no_iam) as (
+            cloud,
+            endpoint,
+            seed,
+        ):
             record, failure, lines = _play(cloud, endpoint, seed, template, out, timeline, args)
     except (StackDeployError, TemplateError) as error:
         failure = StoryStepError("stack up", f"{type(error).__name__}: {error}")

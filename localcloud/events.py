@@ -118,6 +118,8 @@ class EventRouter:
     function_async_retries: dict[str, int] = field(default_factory=dict)
     function_on_failure: dict[str, str] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
+    # The local cloud's IAM for deliveries (localcloud.iam.deliveries.DeliveryAuthorizer); None: off.
+    authorizer: Any = None
     emitted: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -198,6 +200,8 @@ class EventRouter:
         for _ in range(attempts):
             try:
                 payload = target_input(target, event, rule)
+                if self.authorizer is not None:
+                    self._authorized(lambda: self.authorizer.rule_target(rule.arn, target))
                 function_error = self._send(arn, payload, target)
             except DeliveryError as failure:
                 error = failure
@@ -212,6 +216,10 @@ class EventRouter:
             return
         assert error is not None
         dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+        if dead_letter and not self._may_send(
+            lambda: self.authorizer.rule_dead_letter(rule.arn, dead_letter)
+        ):
+            dead_letter = None
         if dead_letter:
             self.invoker.send_sqs(
                 dead_letter,
@@ -265,6 +273,15 @@ class EventRouter:
         error_type = _error_type(result)
         on_failure = self.function_on_failure.get(function_name)
         dead_letter = self.function_dead_letter_queues.get(function_name)
+        # Lambda writes both with the function's execution role.
+        if on_failure and not self._may_send(
+            lambda: self.authorizer.function_destination(function_arn, on_failure)
+        ):
+            on_failure = None
+        if dead_letter and not self._may_send(
+            lambda: self.authorizer.function_destination(function_arn, dead_letter)
+        ):
+            dead_letter = None
         if on_failure and on_failure.split(":")[2] == "sqs":
             record = {
                 "version": "1.0",
@@ -292,6 +309,26 @@ class EventRouter:
                 {"RequestID": request_id, "ErrorCode": "200", "ErrorMessage": str(message)[:1000]},
             )
         return error_type
+
+    def _authorized(self, check: Any) -> None:
+        """Run an authorizer check; a denial is a failed delivery with AWS's NO_PERMISSIONS code."""
+        try:
+            check()
+        except Exception as denied:
+            code = getattr(denied, "code", None)
+            if code is None:
+                raise
+            raise DeliveryError(str(code), str(denied)) from denied
+
+    def _may_send(self, check: Any) -> bool:
+        if self.authorizer is None:
+            return True
+        try:
+            self._authorized(check)
+        except DeliveryError as denied:
+            LOG.error("dead-letter message not sent: %s", denied)
+            return False
+        return True
 
     def _maybe_throttle(self, service: str, operation: str) -> None:
         code = self.faults.take_throttle_code(service, operation)

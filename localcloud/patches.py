@@ -666,7 +666,7 @@ def patch_iam_inline_policy_documents() -> None:
             text = policy_json if isinstance(policy_json, str) else json.dumps(policy_json)
             original(self, policy_name, text)
 
-        Role.put_policy = put_policy
+        Role.put_policy = put_policy  # type: ignore[method-assign]
 
     _once("iam_inline_policy_documents", apply)
 

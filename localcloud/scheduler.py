@@ -193,6 +193,8 @@ class Clock:
     region: str
     deliver: Callable[[str, str], str | None]
     dead_letter: Callable[[str, str, dict[str, Any] | None], None] | None = None
+    # The local cloud's IAM (localcloud.iam.deliveries.DeliveryAuthorizer); None: no checks.
+    authorizer: Any = None
     firings: list[Firing] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -235,6 +237,17 @@ class Clock:
             self.firings.extend(fired)
             return fired
 
+    def _may_dead_letter(self, target: dict[str, Any], queue_arn: str) -> bool:
+        try:
+            self.authorizer.schedule_dead_letter(target, queue_arn)
+        except Exception as denied:  # noqa: BLE001 - DeliveryDeniedError: logged by the authorizer
+            return getattr(denied, "code", None) is None and bool(self._raise(denied))
+        return True
+
+    @staticmethod
+    def _raise(error: Exception) -> bool:
+        raise error
+
     def _fire(self, schedule: Any, moment: datetime) -> Firing:
         target = schedule.target
         execution_id = str(uuid.uuid4())
@@ -248,6 +261,8 @@ class Clock:
             )
             try:
                 json.loads(firing.input)
+                if self.authorizer is not None:
+                    self.authorizer.schedule_target(target)
                 firing.result = self.deliver(target["Arn"], firing.input)
                 firing.error = None
                 return firing
@@ -258,6 +273,8 @@ class Clock:
                 code = str(getattr(error, "code", None) or type(error).__name__)
                 firing.error = f"{type(error).__name__}: {error}"
         dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+        if dead_letter and self.authorizer is not None and not self._may_dead_letter(target, dead_letter):
+            dead_letter = None
         if dead_letter and self.dead_letter is not None:
             self.dead_letter(
                 dead_letter,

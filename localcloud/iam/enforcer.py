@@ -135,6 +135,10 @@ class Enforcer:
             self.principals[key] = Principal(role_arn, account_of(role_arn), "role", session)
         return Credentials(key, secret, f"localcloud-session-{key}")
 
+    def role_principal(self, role_arn: str, session: str) -> Principal:
+        """The caller when a service acts with a role it was given (a target's or a schedule's)."""
+        return Principal(role_arn, account_of(role_arn), "role", session)
+
     def register_operator(self, access_key: str, account: str) -> None:
         self.principals[access_key] = Principal(
             f"arn:aws:iam::{account}:user/localcloud-operator", account, "operator"
@@ -181,7 +185,7 @@ class Enforcer:
         )
         try:
             needs = needs_for(signing_name, operation, params, self.region, principal.account)
-            needs.extend(self._implied(signing_name, operation, params, principal))
+            needs.extend(self.implied(signing_name, operation, params, principal))
         except (UnmappedRequestError, UnsupportedPolicyError) as error:
             if not self.enabled:
                 return
@@ -204,6 +208,23 @@ class Enforcer:
             code, status = _ACCESS_DENIED_CODE.get(signing_name, ("AccessDeniedException", 400))
             LOG.error("IAM: denied: %s", decision.message())
             raise _client_error(client, operation, code, status, decision.message())
+        if signing_name == "states" and operation in ("CreateStateMachine", "UpdateStateMachine"):
+            self._check_managed_rules(client, operation, params)
+
+    def _check_managed_rules(self, client: Any, operation: str, params: Mapping[str, Any]) -> None:
+        from localcloud.iam import managed_rules
+
+        role, definition = params.get("roleArn"), params.get("definition")
+        if not role or not definition:
+            return
+        account = account_of(str(role))
+        decision = managed_rules.denial(self, str(role), str(definition), self.region, account)
+        if decision is None:
+            return
+        LOG.error("IAM: denied: %s", decision.message())
+        if self.enabled:
+            message = managed_rules.message(str(role))
+            raise _client_error(client, operation, "AccessDeniedException", 400, message)
 
     def authorize(
         self,
@@ -349,7 +370,7 @@ class Enforcer:
         return (_parsed(f"{service} policy of {arn}", document) if document else None), owner, False
 
     # -- what AWS checks besides the action ----------------------------------------------------
-    def _implied(
+    def implied(
         self, service: str, operation: str, params: Mapping[str, Any], principal: Principal
     ) -> list[Need]:
         """KMS for encrypted data (S3: "Using SSE-KMS", the caller needs kms:GenerateDataKey to write

@@ -129,11 +129,17 @@ def build(logs: Iterable[Mapping[str, Any]]) -> Report:
     return Report(roles, count)
 
 
-def read_logs(folders: Iterable[Path]) -> list[dict[str, Any]]:
+def read_logs(folders: Iterable[Path], template: Path | None = None) -> list[dict[str, Any]]:
+    """Every log under the folders; with `template`, only the runs of that template (test
+    fixtures' own templates are left out of the project's report)."""
     found: list[dict[str, Any]] = []
+    wanted = str(template.resolve()) if template is not None else None
     for folder in folders:
         paths = [folder] if folder.is_file() else sorted(folder.rglob(LOG_NAME))
-        found.extend(json.loads(p.read_text(encoding="utf-8")) for p in paths)
+        for path in paths:
+            log = json.loads(path.read_text(encoding="utf-8"))
+            if wanted is None or log.get("template") == wanted:
+                found.append(log)
     return found
 
 

@@ -33,10 +33,19 @@ def _clear_faults(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def sfn_mock() -> Iterator[Any]:
-    """A bare moto mock that executes state machines, with the patches applied (no stack)."""
+    """A bare moto mock that executes state machines, with the patches applied (no stack, and no
+    IAM: a module's local cloud may be running, its enforcer is set aside meanwhile)."""
+    from localcloud.iam import enforcer
+
     patches.apply_all()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield boto3.client("stepfunctions", region_name=REGION)
+    running = enforcer.active()
+    enforcer.deactivate()
+    try:
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            yield boto3.client("stepfunctions", region_name=REGION)
+    finally:
+        if running is not None:
+            enforcer.activate(running)
 
 
 @pytest.fixture

@@ -72,7 +72,11 @@ def test_event_envelope_delivered_to_an_sqs_target_is_the_aws_shape(cloud):
     sqs = cloud.client("sqs")
     url = sqs.create_queue(QueueName="envelope-check")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="envelope-check", EventPattern=json.dumps({"source": ["envelope.test"]}))
+    rule = events.put_rule(Name="envelope-check", EventPattern=json.dumps({"source": ["envelope.test"]}))
+    # EventBridge sends as events.amazonaws.com: the queue's policy must let it (as in AWS)
+    allow = {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage"}
+    allow |= {"Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule["RuleArn"]}}}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [allow]})})
     events.put_targets(Rule="envelope-check", Targets=[{"Id": "q", "Arn": arn}])
     event_id = _put(cloud, "Anything", {"k": [1, 2]}, source="envelope.test")
     [message] = sqs.receive_message(QueueUrl=url)["Messages"]

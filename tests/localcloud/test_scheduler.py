@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from lc_testkit import service_role
 
 from localcloud.scheduler import ScheduleExpressionError, fill_context, occurrences
 
@@ -127,7 +128,9 @@ def test_failed_delivery_is_retried_with_the_attempt_number_then_dead_lettered(c
         FlexibleTimeWindow={"Mode": "OFF"},
         Target={
             "Arn": f"arn:aws:lambda:{cloud.region}:{cloud.account}:function:no-such-function",
-            "RoleArn": "arn:aws:iam::123456789012:role/x",
+            "RoleArn": service_role(
+                cloud, "to-nowhere", "scheduler.amazonaws.com", ["lambda:InvokeFunction", "sqs:SendMessage"]
+            ),
             "Input": '{"attempt": "<aws.scheduler.attempt-number>"}',
             "RetryPolicy": {"MaximumRetryAttempts": 2},
             "DeadLetterConfig": {"Arn": dlq_arn},

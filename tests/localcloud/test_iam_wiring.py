@@ -1,0 +1,102 @@
+"""The local cloud's IAM where calls come from: callers known by their key, deliveries by their
+service principal or role, state machines' managed rules at creation, requests validated."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from lc_testkit import REGION, service_role, wait_until
+
+TRANSFORM_SYNC = {
+    "StartAt": "T",
+    "States": {
+        "T": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sagemaker:createTransformJob.sync",
+            "Parameters": {"TransformJobName": "x"},
+            "End": True,
+        }
+    },
+}
+
+
+def test_an_unknown_access_key_is_refused_as_aws_refuses_it(cloud):
+    # Given a client signed with a key no principal of this cloud holds
+    stranger = boto3.client(
+        "sqs", region_name=REGION, aws_access_key_id="AKIASTRANGER", aws_secret_access_key="s"
+    )
+    # Then the call is refused with the query services' code, and nothing is created
+    with pytest.raises(ClientError) as refused:
+        stranger.create_queue(QueueName="stranger")
+    assert refused.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    assert "stranger" not in json.dumps(cloud.client("sqs").list_queues())
+
+
+def test_a_function_calls_aws_as_its_role_and_is_denied_what_its_role_lacks(cloud):
+    # Given EchoFunction, whose role may use the state table but not SNS
+    result = cloud.invoke("PublishFunction", {"message": "allowed"})
+    assert result.ok, result
+    records = [r for r in cloud.iam.records if r.action == "sns:Publish" and r.allowed]
+    assert records and "PublishFunctionRole" in records[-1].principal
+
+
+def test_a_state_machine_whose_role_may_not_manage_the_sync_rule_is_refused_at_creation(cloud):
+    sfn = cloud.client("stepfunctions")
+    # Given a role that may run transform jobs but not manage the .sync integration's rule
+    role = service_role(cloud, "no-rules", "states.amazonaws.com", ["sagemaker:*TransformJob"])
+    # Then CreateStateMachine is refused as AWS refuses it
+    with pytest.raises(ClientError) as refused:
+        sfn.create_state_machine(name="no-rules", definition=json.dumps(TRANSFORM_SYNC), roleArn=role)
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert refused.value.response["Error"]["Message"] == f"'{role}' is not authorized to create managed-rule."
+    # and with the three rule actions it is created
+    allowed = service_role(
+        cloud,
+        "with-rules",
+        "states.amazonaws.com",
+        ["sagemaker:*TransformJob", "events:Put*", "events:DescribeRule"],
+    )
+    sfn.create_state_machine(name="with-rules", definition=json.dumps(TRANSFORM_SYNC), roleArn=allowed)
+
+
+def test_a_rule_delivers_to_a_queue_only_when_the_queue_policy_lets_eventbridge(cloud):
+    events, sqs = cloud.client("events"), cloud.client("sqs")
+    url = sqs.create_queue(QueueName="no-policy")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = events.put_rule(Name="to-no-policy", EventPattern=json.dumps({"source": ["iam.test"]}))["RuleArn"]
+    events.put_targets(Rule="to-no-policy", Targets=[{"Id": "q", "Arn": arn}])
+    # When an event matches and the queue has no policy: EventBridge may not send
+    marker = str(uuid.uuid4())
+    events.put_events(
+        Entries=[{"Source": "iam.test", "DetailType": "t", "Detail": json.dumps({"m": marker})}]
+    )
+    [failed] = [d for d in cloud.router.deliveries if d.rule_arn == rule]
+    assert not failed.ok
+    assert "is not authorized to perform: sqs:SendMessage" in (failed.error or "")
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+    # Given the policy AWS asks for (events.amazonaws.com, this rule as aws:SourceArn)
+    allow = {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage"}
+    allow |= {"Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule}}}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [allow]})})
+    events.put_events(
+        Entries=[{"Source": "iam.test", "DetailType": "t", "Detail": json.dumps({"m": marker})}]
+    )
+    # Then it is delivered
+    messages = wait_until(lambda: sqs.receive_message(QueueUrl=url).get("Messages"), what="the delivery")
+    assert marker in messages[0]["Body"]
+
+
+def test_requests_are_validated_as_aws_validates_them(cloud):
+    # botocore's client does not check `pattern`; AWS does, and so does the local cloud
+    with pytest.raises(ClientError) as refused:
+        cloud.client("sagemaker").describe_model_package_group(ModelPackageGroupName="bad name!")
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith(
+        "1 validation error detected: Value 'bad name!' at 'modelPackageGroupName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: "
+    )
