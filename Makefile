@@ -47,7 +47,11 @@ setup-tools: $(SAM_VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## SA
 # patches of moto are process-wide and would be under them after the first cloud of a worker.
 test: setup ## run every test (unit, state machines, local cloud, integration)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests/unit tests/dataquality
-	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests/localcloud tests/statemachine tests/integration
+	rm -rf build/iam
+	LOCALCLOUD_IAM_LOG_DIR=build/iam $(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests/localcloud tests/statemachine tests/integration
+	@# The least-privilege report of every local-cloud run above: no call denied that a flow needs,
+	@# no grant unused without a written reason (localcloud/iam/report.py).
+	$(PY) -m localcloud iam-report build/iam --check > build/iam-report.md && tail -n +3 build/iam-report.md | head -6
 
 test-sdk: setup $(SDK_VENV)/.stamp ## checks that need the sagemaker SDK (image-URI table agrees with it)
 	$(PY) -m pytest -m sdk tests/unit/test_image_uris.py

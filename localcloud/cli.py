@@ -211,7 +211,8 @@ def cmd_iam_report(args: argparse.Namespace) -> int:
     if not logs:
         print(f"localcloud: no {report.LOG_NAME} under {', '.join(args.paths)}", file=sys.stderr)
         return 2
-    built = report.build(logs)
+    template = Path(args.template)
+    built = report.build(logs, report.template_reasons(template) if template.is_file() else None)
     text = built.markdown()
     if args.markdown:
         Path(args.markdown).write_text(text, encoding="utf-8")

@@ -263,6 +263,8 @@ class Case:
     effects: tuple[Effect, ...] = ()
     mutate: Mutation | None = None  # derive a bad event from the file
     variant: str = ""  # names the derived event (required with mutate)
+    # IAM actions the local cloud denies on the way, as AWS would (the function copes with it)
+    denied: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -630,8 +632,10 @@ CASES: tuple[Case, ...] = (
          payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
     Case("NotifyFailureFunction", "sfn_execution_data_quality_failure.json", "broken input data tells people",
          payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
-    Case("NotifyFailureFunction", "pipeline_execution_failed.json", "a failed Pipeline run is notified",
-         payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1))),
+    Case("NotifyFailureFunction", "pipeline_execution_failed.json",
+         "a failed Pipeline run is notified, also when the stack (no pipeline) may not describe it",
+         payload={"action": "notified"}, effects=(NOTHING_STARTED, Notified(1)),
+         denied=("sagemaker:DescribePipelineExecution",)),
     Case("NotifyFailureFunction", "sfn_execution_failed.json", "an event without detail is a named error",
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_detail, variant="malformed"),
     # The batch-inference steps, against the seeded registry (v1 Approved with its baseline).

@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from localcloud.iam.catalog import Need, UnmappedRequestError, needs_for
 from localcloud.iam.decision import Decision, Grant, decide
 from localcloud.iam.policy import Policy, Request, UnsupportedPolicyError, account_of
+from localcloud.iam.report import written_reason
 from localcloud.request_validation import check_request
 
 LOG = logging.getLogger("localcloud.iam")
@@ -315,7 +316,10 @@ class Enforcer:
                                     "sid": statement.sid,
                                     "action": action,
                                     "resources": list(statement.resources or ("*",)),
-                                    "reason": reasons.get(logical, {}).get(statement.sid, ""),
+                                    "reason": written_reason(
+                                        reasons,
+                                        {"role": logical, "policy": policy.name, "sid": statement.sid},
+                                    ),
                                 }
                             )
         counted: Counter[tuple[Any, ...]] = Counter()

@@ -91,8 +91,11 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def build(logs: Iterable[Mapping[str, Any]]) -> Report:
-    """Union of the runs: a grant is unused when no run used it."""
+def build(
+    logs: Iterable[Mapping[str, Any]], reasons: Mapping[str, Mapping[str, str]] | None = None
+) -> Report:
+    """Union of the runs: a grant is unused when no run used it. `reasons` (role -> {Sid or policy
+    name: why}, from the template as it is now) override the ones the runs recorded."""
     roles: dict[str, RoleReport] = {}
     grants: dict[tuple[str, str, str, str], GrantLine] = {}
     used_grants: set[tuple[str, str, str, str]] = set()
@@ -106,7 +109,7 @@ def build(logs: Iterable[Mapping[str, Any]]) -> Report:
                 raw["sid"],
                 raw["action"],
                 tuple(raw["resources"]),
-                raw.get("reason", ""),
+                written_reason(reasons, raw) if reasons is not None else raw.get("reason", ""),
             )
             grants.setdefault((line.role, line.policy, line.sid, line.action), line)
         for decision in log.get("decisions", []):
@@ -154,3 +157,23 @@ def grant_reasons(template: Mapping[str, Any]) -> dict[str, dict[str, str]]:
         role = logical_id if resource.get("Type") == "AWS::IAM::Role" else f"{logical_id}Role"
         reasons.setdefault(role, {}).update({str(k): str(v) for k, v in written.items()})
     return reasons
+
+
+def written_reason(reasons: Mapping[str, Mapping[str, str]], grant: Mapping[str, Any]) -> str:
+    """The reason for a grant: by `<policy>/<Sid>`, by policy name (SAM's generated policies have
+    index Sids), or by Sid."""
+    written = reasons.get(grant["role"], {})
+    policy = str(grant["policy"]).split(" ", 1)[-1]
+    sid = str(grant["sid"])
+    return (
+        written.get(f"{policy}/{sid}")
+        or written.get(policy)
+        or ("" if sid.isdigit() else written.get(sid, ""))
+    )
+
+
+def template_reasons(template: Path) -> dict[str, dict[str, str]]:
+    """`grant_reasons` of the template file as it is now (short intrinsics read as samtranslator does)."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    return grant_reasons(yaml_parse(template.read_text(encoding="utf-8")))

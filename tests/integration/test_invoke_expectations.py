@@ -43,8 +43,12 @@ def test_every_function_and_every_event_file_has_a_case() -> None:
 def test_case_in_process(local: table.SeededCloud, case: table.Case) -> None:
     # When the function is invoked in-process with the case's event
     before = table.Snapshot.take(local)
-    outcome = local.invoke(case.function, case.event_body())
-    local.settle()
+    seen = len(local.cloud.iam.records)
+    with local.cloud.iam.expecting_denials():  # denials are checked against the case right below
+        outcome = local.invoke(case.function, case.event_body())
+        local.settle()
+    denied = tuple(sorted({r.action for r in local.cloud.iam.records[seen:] if not r.allowed}))
+    assert denied == case.denied
     after = table.Snapshot.take(local)
     # Then the payload (or the named error), the logs and the side effects are as the table says
     assert table.check(case, outcome, before, after) == []

@@ -48,9 +48,9 @@ class Stack:
     # -- S3 ------------------------------------------------------------------------------------
     def put_batch(self, run_id: str, rows: list[list[str]]) -> str:
         """A headerless batch under its own prefix; returns the prefix URI."""
-        key = f"test-batches/{run_id}/batch.csv"
+        key = f"batch-input/test-batches/{run_id}/batch.csv"
         self.cloud.client("s3").put_object(Bucket=self.bucket, Key=key, Body=to_csv(rows).encode())
-        return f"s3://{self.bucket}/test-batches/{run_id}/"
+        return f"s3://{self.bucket}/batch-input/test-batches/{run_id}/"
 
     def keys(self, prefix: str) -> list[str]:
         s3 = self.cloud.client("s3")

@@ -27,7 +27,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def put_split_batch(stack: Stack, run_id: str, rows: list[list[str]], parts: int) -> str:
     """`rows` as `parts` headerless CSV objects under one prefix, plus a `_SUCCESS` marker."""
     s3 = stack.cloud.client("s3")
-    prefix = f"test-batches/{run_id}/"
+    prefix = f"batch-input/test-batches/{run_id}/"
     size = -(-len(rows) // parts)
     for number in range(parts):
         chunk = rows[number * size : (number + 1) * size]

@@ -81,7 +81,7 @@ def test_failed_pipeline_execution_is_told(function_env, topic, lambda_context):
 
     assert out["action"] == "notified"
     [message] = topic.messages()
-    assert message["Subject"] == "[dev] Retraining pipeline failed: mlops-loop-dev-retraining"
+    assert message["Subject"] == "[dev] Retraining pipeline failed: mlops-loop-retraining"
     assert event["detail"]["pipelineExecutionArn"] in message["Message"]
     assert "list-pipeline-execution-steps" in message["Message"]
 
