@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -117,6 +118,7 @@ class Enforcer:
     bucket_policies: dict[str, str] = field(default_factory=dict)  # by bucket name: whole, as deployed
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _expecting: int = 0
+    seconds: float = 0.0  # time spent deciding in-process calls (benchmarks/iam reads it)
 
     @contextmanager
     def expecting_denials(self) -> Iterator[None]:
@@ -155,6 +157,13 @@ class Enforcer:
     # -- the check -----------------------------------------------------------------------------
     def check_call(self, client: Any, operation: str, params: Mapping[str, Any]) -> None:
         """Raise the service's error if the call is not allowed; called before every in-process call."""
+        started = time.perf_counter()
+        try:
+            self._check_call(client, operation, params)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _check_call(self, client: Any, operation: str, params: Mapping[str, Any]) -> None:
         service_model = client.meta.service_model
         signing_name = service_model.signing_name or service_model.endpoint_prefix
         credentials = client._request_signer._credentials
@@ -352,7 +361,12 @@ class Enforcer:
             }
             for (logical, action, resource, allowed, reason, expected, used), count in counted.items()
         ]
-        return {"enforced": self.enabled, "grants": grants, "decisions": decisions}
+        return {
+            "enforced": self.enabled,
+            "seconds": round(self.seconds, 4),
+            "grants": grants,
+            "decisions": decisions,
+        }
 
     def resource_policy(self, need: Need) -> tuple[Policy | None, str, bool]:
         """(the resource's own policy, the account owning it, whether it is a KMS key policy)."""
