@@ -37,6 +37,11 @@ $(CHECKOV_VENV)/.stamp: requirements/checkov.txt
 	$(CHECKOV_VENV)/bin/pip install -q -r requirements/checkov.txt
 	touch $@
 
+.venv-actionlint/.stamp: requirements/actionlint.txt
+	$(PYTHON) -m venv .venv-actionlint
+	.venv-actionlint/bin/pip install -q -r requirements/actionlint.txt
+	touch $@
+
 node_modules/.stamp: package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
@@ -85,6 +90,12 @@ validate: setup setup-tools ## sam validate --lint, cfn-lint, checkov, asl-valid
 	$(VENV)/bin/cfn-lint registry/template.yaml
 	BC_SKIP_MAPPING=TRUE CKV_CACHE_DIR=$(CURDIR)/build/checkov-cache $(CHECKOV_VENV)/bin/checkov \
 	  --framework cloudformation -f registry/template.yaml --quiet --compact --skip-download
+# The deployment pipeline: its workflows, and the per-account bootstrap (pipeline/bootstrap.yaml).
+	$(MAKE) .venv-actionlint/.stamp
+	.venv-actionlint/bin/actionlint .github/workflows/*.yaml
+	$(VENV)/bin/cfn-lint pipeline/bootstrap.yaml
+	BC_SKIP_MAPPING=TRUE CKV_CACHE_DIR=$(CURDIR)/build/checkov-cache $(CHECKOV_VENV)/bin/checkov \
+	  --framework cloudformation -f pipeline/bootstrap.yaml --quiet --compact --skip-download
 	for f in statemachines/*.asl.json; do node_modules/.bin/asl-validator --json-path "$$f" || exit 1; done
 	$(PY) -m tools.check_error_names
 	$(MAKE) build
