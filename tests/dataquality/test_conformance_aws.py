@@ -452,3 +452,88 @@ def test_no_categorical_buckets_past_deequ_histogram_threshold(
         has_header=True,
     )
     assert res.verdict == dq.VERDICT_CLEAN
+
+
+# --------------------------------------------------------------------------- KLL sketches
+# AWS documents the block's shape only ("Schema for Statistics (statistics.json file)": kll.buckets
+# of lower_bound/upper_bound/count, 10 of them, and sketch.parameters {c, k} with data as a list of
+# lists). Its meaning is Deequ's (awslabs/deequ KLLSketch.scala / QuantileNonSample.scala): data[i]
+# is compactor i, whose items weigh 2**i; bucket i counts rank_exclusive(upper) - rank_exclusive(lower),
+# the last bucket rank(upper) - rank_exclusive(lower), on 10 equal widths of [min, max].
+
+KLL_FILES = [SDK_DQ / "statistics.json", CHURN_DQ / "statistics.json", CARDIO / "statistics.json"]
+#: Rank error allowed of a sketch read back (normalised): DataSketches documents 1.65% for k=200
+#: (datasketches.apache.org KLL accuracy page, the page AWS's schema links); these are k=2048 sketches.
+KLL_RANK_EPS = 0.0165
+
+
+def _deequ_buckets(items: np.ndarray, weights: np.ndarray, lo: float, hi: float) -> list[dict[str, float]]:
+    out = []
+    for i in range(10):
+        a = lo + (hi - lo) * i / 10.0
+        b = lo + (hi - lo) * (i + 1) / 10.0
+        upper = weights[items <= b].sum() if i == 9 else weights[items < b].sum()
+        out.append({"lower_bound": a, "upper_bound": b, "count": float(upper - weights[items < a].sum())})
+    return out
+
+
+@pytest.mark.parametrize("path", KLL_FILES, ids=lambda p: str(p.relative_to(MM)))
+def test_aws_kll_sketches_read_back_to_aws_buckets_and_moments(path: Path):
+    raw = _features(_load(path))
+    for feat in fm.parse_statistics(_load(path), str(path)).features:
+        if feat.kll_items is None:
+            continue
+        ns = raw[feat.name]["numerical_statistics"]
+        items, weights = np.asarray(feat.kll_items), np.asarray(feat.kll_weights)
+        sketch = ns["distribution"]["kll"]["sketch"]
+        assert sketch["parameters"] == {"c": 0.64, "k": 2048.0}
+        # the reader weighs data[i] 2**i: AWS's sketches hold exactly num_present values
+        assert weights.sum() == ns["common"]["num_present"]
+        # and the buckets AWS computed from this very sketch come back exactly, by Deequ's rule
+        assert _deequ_buckets(items, weights, ns["min"], ns["max"]) == ns["distribution"]["kll"]["buckets"]
+        # quantiles inside the real range; the sketch's mean within the rank error times the range
+        assert ns["min"] <= items.min() and items.max() <= ns["max"]
+        mean = float((items * weights).sum() / weights.sum())
+        assert abs(mean - ns["mean"]) <= KLL_RANK_EPS * (ns["max"] - ns["min"])
+
+
+def test_aws_churn_kll_sketch_ranks_match_the_csv():
+    """The churn CSV is the data AWS sketched: the sketch's CDF read by us is within the rank error."""
+    stats = fm.parse_statistics(_load(CHURN_DQ / "statistics.json"), "churn")
+    with (CHURN_CSV / "training-dataset-with-header.csv").open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    for feat in stats.features:
+        exact = np.sort(np.array([float(r[header.index(feat.name)]) for r in body]))
+        items, weights = np.asarray(feat.kll_items), np.asarray(feat.kll_weights)
+        order = np.argsort(items)
+        sorted_items, cum = items[order], np.cumsum(weights[order]) / weights.sum()
+        points = np.unique(exact)  # the CDF at every distinct value (ties counted whole)
+        cdf = np.concatenate(([0.0], cum))[np.searchsorted(sorted_items, points, side="right")]
+        true = np.searchsorted(exact, points, side="right") / exact.size
+        assert np.abs(cdf - true).max() <= KLL_RANK_EPS, feat.name
+
+
+def test_our_kll_block_has_aws_keys_parameters_and_layout(cardio_csv: Path):
+    """Ours: the same keys, parameters (Deequ's c 0.64, k 2048.0) and data[i] of weight 2**i as AWS's."""
+    aws = _features(_load(CARDIO / "statistics.json"))
+    ours = _features(dq.suggest_baseline(cardio_csv).statistics)
+    checked = 0
+    for name, feat in ours.items():
+        if "numerical_statistics" not in feat or name not in aws:
+            continue
+        mine = feat["numerical_statistics"]["distribution"]["kll"]
+        theirs = aws[name]["numerical_statistics"]["distribution"]["kll"]
+        assert list(mine) == list(theirs) == ["buckets", "sketch"]
+        assert list(mine["sketch"]) == list(theirs["sketch"]) == ["parameters", "data"]
+        assert mine["sketch"]["parameters"] == theirs["sketch"]["parameters"]
+        assert [list(b) for b in mine["buckets"]] == [list(b) for b in theirs["buckets"]]
+        data = mine["sketch"]["data"]
+        assert all(isinstance(level, list) and all(isinstance(v, float) for v in level) for level in data)
+        n = feat["numerical_statistics"]["common"]["num_present"]
+        # 68k rows are thinned 8:1 before sketching; the levels still carry the values they stand for
+        # (the thinning keeps one value per 8, rounding at most a few per flush)
+        assert sum(2**i * len(level) for i, level in enumerate(data)) == pytest.approx(n, rel=0.001)
+        assert len(data) > 3  # items of weight 8 and up: the thinned sketch's levels, shifted by log2(8)
+        checked += 1
+    assert checked >= 15

@@ -44,6 +44,9 @@ PROFILE_FORMAT = "dataquality-profile/1"
 KLL_STRIDE = 8
 KLL_THIN_MIN = 32_768
 KLL_BUCKETS = 10
+#: Deequ's KLL shrinking factor, ``parameters.c`` in every real statistics.json (awslabs/deequ
+#: QuantileNonSample, default 0.64).
+DEEQU_KLL_C = 0.64
 
 #: Categorical buckets are written only for string columns with at most this many distinct values.
 #: Model Monitor's newer container profiles with Deequ's ColumnProfiler, which computes histograms
@@ -606,13 +609,18 @@ class ColumnProfile:
             {"lower_bound": float(edges[i]), "upper_bound": float(edges[i + 1]), "count": float(counts[i])}
             for i in range(len(edges) - 1)
         ]
-        level_of = np.rint(np.log2(weights)).astype(np.int64) if weights.size else weights
+        # AWS's layout (Deequ's QuantileNonSample.getCompactorItems, as in every real file under
+        # shared/model-monitor-files): data[i] holds the items of compactor i, each standing for 2**i
+        # values, so sum(2**i * len(data[i])) is num_present. A thinned sketch's items stand for
+        # self.unit values each, so they go log2(unit) levels up.
+        level_of = np.rint(np.log2(weights * self.unit)).astype(np.int64) if weights.size else weights
         data = [items[level_of == i].tolist() for i in range(int(level_of.max()) + 1)] if weights.size else []
         block["distribution"] = {
             "kll": {
                 "buckets": buckets,
-                # DataSketches' KLL shrinks compactor capacity by 2/3 per level
-                "sketch": {"parameters": {"c": 2.0 / 3.0, "k": float(self.k)}, "data": data},
+                # Deequ's parameters as AWS writes them (c 0.64, k 2048.0): what AWS's reader sizes
+                # compactors by when it merges into or updates a sketch it has read
+                "sketch": {"parameters": {"c": DEEQU_KLL_C, "k": float(self.k)}, "data": data},
             }
         }
         return block
