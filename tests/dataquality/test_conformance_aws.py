@@ -537,3 +537,58 @@ def test_our_kll_block_has_aws_keys_parameters_and_layout(cardio_csv: Path):
         assert len(data) > 3  # items of weight 8 and up: the thinned sketch's levels, shifted by log2(8)
         checked += 1
     assert checked >= 15
+
+
+# --------------------------------------------------------------------------- violation wording
+AWS_VALUE_PREFIX = r"^Value: (\S+) does not meet the constraint requirement! "
+
+
+def _aws_descriptions() -> dict[str, list[str]]:
+    doc = _load(MM / "sagemaker-python-sdk" / "monitor" / "constraint_violations.json")
+    out: dict[str, list[str]] = {}
+    for v in doc["violations"]:
+        out.setdefault(v["constraint_check_type"], []).append(v["description"])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("case", "check"),
+    [
+        ("type", "data_type_check"),
+        ("missing", "completeness_check"),
+        ("category", "categorical_values_check"),
+    ],
+)
+def test_violation_descriptions_begin_with_aws_wording(
+    tmp_path: Path, cardio_csv: Path, case: str, check: str
+):
+    import re
+
+    # AWS's own descriptions of this check type have exactly this beginning (the 2019 file)
+    assert all(re.match(AWS_VALUE_PREFIX, d) for d in _aws_descriptions()[check])
+    if case == "category":  # cardio's String columns carry domains; churn's have none
+        with cardio_csv.open(newline="") as fh:
+            rows = list(csv.reader(fh))
+        j = rows[0].index("age_group")
+        for r in rows[1:101]:
+            r[j] = "70s"
+        batch = tmp_path / "cardio_edited.csv"
+        with batch.open("w", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+        stats, cons = _cardio_baseline_without(CARDIO_NOT_DERIVED)
+    else:
+
+        def edit(header: list[str], body: list[list[str]]) -> None:
+            j = header.index("Account Length" if case == "type" else "Eve Calls")
+            for r in body[:100]:
+                r[j] = "unknown" if case == "type" else ""
+
+        batch = _shifted_churn(tmp_path, edit)
+        stats, cons = _load(CHURN_DQ / "statistics.json"), _load(CHURN_DQ / "constraints.json")
+    result = dq.check(batch, baseline_statistics=stats, baseline_constraints=cons, has_header=True)
+    found = [v for v in result.violations["violations"] if v["constraint_check_type"] == check]
+    assert found
+    for v in found:
+        m = re.match(AWS_VALUE_PREFIX, v["description"])
+        assert m, v["description"]
+        assert 0.0 <= float(m.group(1)) < 1.0

@@ -326,6 +326,14 @@ def _pct(x: float) -> str:
     return f"{100.0 * x:.1f}%"
 
 
+def _aws_value(observed: float) -> str:
+    """How AWS's container begins a data_type/completeness/categorical_values description: the whole
+    text of each in its 2019 violations (model-monitor-files/sagemaker-python-sdk/monitor/
+    constraint_violations.json), e.g. ``Value: 0.4994994994994995 does not meet the constraint
+    requirement! ``; ours goes on with what was expected and found."""
+    return f"Value: {observed!r} does not meet the constraint requirement! "
+
+
 def _violation(feature: str, check: str, description: str) -> dict[str, str]:
     return {"feature_name": feature, "constraint_check_type": check, "description": description}
 
@@ -457,7 +465,8 @@ def _check_parsed(  # noqa: PLR0912, PLR0915 - the checks read best in one place
                         _violation(
                             name,
                             fm.DATA_TYPE_CHECK,
-                            f"Data type match requirement is not met. Expected data type: {base_type}, "
+                            f"{_aws_value(ratio)}Data type match requirement is not met. "
+                            f"Expected data type: {base_type}, "
                             f"Expected match: {_pct(cfg.datatype_check_threshold)}. Observed: Only "
                             f"{_pct(ratio)} of data is {base_type} ({present - conforming} of {present} "
                             "present values are not).",
@@ -470,7 +479,8 @@ def _check_parsed(  # noqa: PLR0912, PLR0915 - the checks read best in one place
                         _violation(
                             name,
                             fm.COMPLETENESS_CHECK,
-                            f"Data completeness requirement is not met. Expected: at least "
+                            f"{_aws_value(completeness)}Data completeness requirement is not met. "
+                            f"Expected: at least "
                             f"{_pct(c.completeness)} of values present (baseline completeness "
                             f"{c.completeness:.6g}). Observed: {_pct(completeness)} ({rows - present} of "
                             f"{rows} values missing).",
@@ -486,7 +496,7 @@ def _check_parsed(  # noqa: PLR0912, PLR0915 - the checks read best in one place
                         _violation(
                             name,
                             fm.CATEGORICAL_VALUES_CHECK,
-                            f"Data content requirement is not met. Expected: at least "
+                            f"{_aws_value(ratio)}Data content requirement is not met. Expected: at least "
                             f"{_pct(cfg.domain_content_threshold)} of values in the baseline domain "
                             f"({len(domain)} values). Observed: {_pct(ratio)} ({present - inside} values of "
                             f"{unknown}{'+' if col.n_other else ''} unknown distinct categories).",
