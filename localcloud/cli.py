@@ -161,6 +161,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if pipeline_arn:
             print(f"  retraining pipeline: {pipeline_arn}")
         print(f"  e.g. aws --endpoint-url {endpoint} --region {cloud.region} s3 ls")
+        if cloud.iam.enabled and cloud.iam.operator_keys:
+            print(
+                f"  IAM enforced: sign as the operator with AWS_ACCESS_KEY_ID={cloud.iam.operator_keys[0]} "
+                "(any secret); other keys are refused (--no-iam to debug)"
+            )
         print(f"  notifications: {cloud.outbox.path}")
         print("resources:")
         for logical_id, physical in sorted(cloud.stack.resources.items()):

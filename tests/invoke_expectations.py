@@ -379,6 +379,13 @@ class SeededCloud:
     def notification_count(self) -> int:
         return len(self.cloud.outbox)
 
+    def role_credentials(self, function: str) -> dict[str, str]:
+        """The function's role session (AWS_ACCESS_KEY_ID, ...): what its container signs with, as in
+        Lambda, so the local cloud's IAM decides its calls as it decides in-process ones."""
+        name = self.cloud.stack.functions[function]
+        role = self.client("lambda").get_function_configuration(FunctionName=name)["Role"]
+        return dict(self.cloud.iam.credentials_for_role(role, name).as_environment())
+
     def function_environments(self) -> dict[str, dict[str, str]]:
         """Each function's environment variables as the local stack resolved them (logical id -> vars)."""
         lambda_ = self.client("lambda")
@@ -422,10 +429,11 @@ class SeededCloud:
         )
 
 
-def seed(endpoint_url: str, bucket: str, group: str) -> None:
+def seed(endpoint_url: str, bucket: str, group: str, access_key: str) -> None:
     """The demo's seeding command, run as a user would, against the served local cloud: sample data
     (with the newly labelled part 2 under `training-data/`, as the demo adds it before retraining),
-    v1 Approved with its evaluation and baseline under `retraining/seed-v1/`."""
+    v1 Approved with its evaluation and baseline under `retraining/seed-v1/`. `access_key`: the
+    operator's (the served endpoint refuses keys no principal holds)."""
     command = [
         sys.executable,
         "-m",
@@ -439,7 +447,7 @@ def seed(endpoint_url: str, bucket: str, group: str) -> None:
         "--with-part2",
     ]
     env = {
-        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_ACCESS_KEY_ID": access_key,
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
@@ -469,7 +477,7 @@ def seeded_cloud(
         environments = local.function_environments()
         bucket = _one_value(environments, "ARTIFACTS_BUCKET")
         group = _one_value(environments, "MODEL_PACKAGE_GROUP")
-        seed(local.endpoint_url, bucket, group)
+        seed(local.endpoint_url, bucket, group, cloud.iam.operator_keys[0])
         local.settle(quiet=2.0)  # registering v1 Approved starts work (RunOnApproval): let it finish
         replay_drift_episode(local, group)
         yield local

@@ -102,13 +102,17 @@ def engine_problem() -> str | None:
 
 
 # -- 2./3. image, build, layers ------------------------------------------------------------------
-def sam_environment(endpoint_url: str | None = None) -> dict[str, str]:
-    """SAM CLI's own environment: fake credentials, and (while the local cloud runs) its endpoint, so
+def sam_environment(
+    endpoint_url: str | None = None, credentials: dict[str, str] | None = None
+) -> dict[str, str]:
+    """SAM CLI's own environment: credentials, and (while the local cloud runs) its endpoint, so
     SAM's own calls (STS GetCallerIdentity for the account id, GetLayerVersion for an uncached layer)
-    go to the local cloud, never to AWS: offline they would otherwise wait ~9 s for a timeout."""
+    go to the local cloud, never to AWS: offline they would otherwise wait ~9 s for a timeout.
+    `credentials`: the invoked function's role session, which SAM hands the container as Lambda
+    would (the local cloud's IAM knows the caller by it); fake ones otherwise."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(FAKE_CREDENTIALS)
     env.pop("AWS_SESSION_TOKEN", None)
+    env.update(credentials or FAKE_CREDENTIALS)
     env.pop("AWS_PROFILE", None)
     env.update(
         {
@@ -365,7 +369,11 @@ class Result:
 
 
 def sam_invoke(
-    logical_id: str, event_file: Path, env_vars_file: Path, endpoint_url: str
+    logical_id: str,
+    event_file: Path,
+    env_vars_file: Path,
+    endpoint_url: str,
+    credentials: dict[str, str] | None = None,
 ) -> tuple[str, str, float]:
     """Run `sam local invoke`; returns (payload text, logs, wall seconds)."""
     command = [
@@ -381,7 +389,7 @@ def sam_invoke(
     result = subprocess.run(  # noqa: S603 - argv built here, no shell
         command,
         cwd=REPO,
-        env=sam_environment(endpoint_url),
+        env=sam_environment(endpoint_url, credentials),
         capture_output=True,
         text=True,
         timeout=300,
@@ -492,7 +500,10 @@ def run_case(case: Any, local: Any, env_file: Path) -> Result:
     before = table.Snapshot.take(local)
     try:
         event_file = case.event_file(BUILD / "events")
-        payload, logs, seconds = sam_invoke(case.function, event_file, env_file, local.endpoint_url)
+        credentials = local.role_credentials(case.function)
+        payload, logs, seconds = sam_invoke(
+            case.function, event_file, env_file, local.endpoint_url, credentials
+        )
     except (InvokeError, subprocess.TimeoutExpired) as error:
         result = Result(case.id, [str(error)], 0.0)
     else:

@@ -142,6 +142,10 @@ class Enforcer:
         """The caller when a service acts with a role it was given (a target's or a schedule's)."""
         return Principal(role_arn, account_of(role_arn), "role", session)
 
+    @property
+    def operator_keys(self) -> list[str]:
+        return [key for key, principal in self.principals.items() if principal.kind == "operator"]
+
     def register_operator(self, access_key: str, account: str) -> None:
         self.principals[access_key] = Principal(
             f"arn:aws:iam::{account}:user/localcloud-operator", account, "operator"
@@ -165,49 +169,66 @@ class Enforcer:
 
     def _check_call(self, client: Any, operation: str, params: Mapping[str, Any]) -> None:
         service_model = client.meta.service_model
-        signing_name = service_model.signing_name or service_model.endpoint_prefix
         credentials = client._request_signer._credentials
         access_key = credentials.access_key if credentials is not None else None
+        secure = transport_is_secure(str(client.meta.endpoint_url))
+        refusal = self.refusal(
+            access_key, service_model, operation, params, secure=secure, validate=client.exceptions.from_code
+        )
+        if refusal is not None:
+            code, status, message = refusal
+            raise _client_error(client, operation, code, status, message)
+
+    def refusal(
+        self,
+        access_key: str | None,
+        service_model: Any,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        secure: bool,
+        validate: Callable[[str], type[ClientError]] | None,
+    ) -> tuple[str, int, str] | None:
+        """(error code, HTTP status, message) AWS would answer this request with, or None to let it
+        through. Shared by in-process calls and requests to the `serve` endpoint. `validate`: check the
+        request's constraints too, raising that error class (the client's own, in-process)."""
+        signing_name = service_model.signing_name or service_model.endpoint_prefix
         principal = self.principals.get(access_key or "")
         if principal is None:
-            if not self.enabled:
-                return
-            code, status, message = _UNKNOWN_KEY_CODE.get(
-                signing_name,
-                (
-                    "UnrecognizedClientException",
-                    400,
-                    "The security token included in the request is invalid.",
-                ),
-            )
             LOG.error(
                 "IAM: refused %s:%s signed with an unknown access key %r", signing_name, operation, access_key
             )
-            raise _client_error(client, operation, code, status, message)
+            default = (
+                "UnrecognizedClientException",
+                400,
+                "The security token included in the request is invalid.",
+            )
+            return _UNKNOWN_KEY_CODE.get(signing_name, default) if self.enabled else None
         if principal.kind == "internal":
-            return
-        # The service checks the request's constraints (botocore's client skips max/pattern/enum).
-        check_request(
-            service_model,
-            operation,
-            _with_tokens(service_model, operation, params),
-            error_class_for=client.exceptions.from_code,
-        )
+            return None
+        if validate is not None:
+            # The service checks the request's constraints (botocore's client skips max/pattern/enum).
+            filled = _with_tokens(service_model, operation, params)
+            check_request(service_model, operation, filled, error_class_for=validate)
+        refused = self._authorization_refusal(principal, signing_name, operation, params, secure)
+        if (
+            refused is None
+            and signing_name == "states"
+            and operation in ("CreateStateMachine", "UpdateStateMachine")
+        ):
+            refused = self._managed_rules_refusal(params)
+        return refused
+
+    def _authorization_refusal(
+        self, principal: Principal, signing_name: str, operation: str, params: Mapping[str, Any], secure: bool
+    ) -> tuple[str, int, str] | None:
         try:
             needs = needs_for(signing_name, operation, params, self.region, principal.account)
             needs.extend(self.implied(signing_name, operation, params, principal))
         except (UnmappedRequestError, UnsupportedPolicyError) as error:
-            if not self.enabled:
-                return
             LOG.error("IAM: cannot authorize %s:%s: %s", signing_name, operation, error)
-            raise _client_error(
-                client,
-                operation,
-                "AccessDeniedException",
-                400,
-                f"localcloud cannot authorize this request: {error}",
-            ) from error
-        secure = str(client.meta.endpoint_url).startswith("https")
+            refused = ("AccessDeniedException", 400, f"localcloud cannot authorize this request: {error}")
+            return refused if self.enabled else None
         for need in needs:
             decision = self.authorize(principal, need, secure_transport=secure)
             if decision.allowed:
@@ -217,24 +238,23 @@ class Enforcer:
                 continue
             code, status = _ACCESS_DENIED_CODE.get(signing_name, ("AccessDeniedException", 400))
             LOG.error("IAM: denied: %s", decision.message())
-            raise _client_error(client, operation, code, status, decision.message())
-        if signing_name == "states" and operation in ("CreateStateMachine", "UpdateStateMachine"):
-            self._check_managed_rules(client, operation, params)
+            return (code, status, decision.message())
+        return None
 
-    def _check_managed_rules(self, client: Any, operation: str, params: Mapping[str, Any]) -> None:
+    def _managed_rules_refusal(self, params: Mapping[str, Any]) -> tuple[str, int, str] | None:
         from localcloud.iam import managed_rules
 
         role, definition = params.get("roleArn"), params.get("definition")
         if not role or not definition:
-            return
+            return None
         account = account_of(str(role))
         decision = managed_rules.denial(self, str(role), str(definition), self.region, account)
         if decision is None:
-            return
+            return None
         LOG.error("IAM: denied: %s", decision.message())
-        if self.enabled:
-            message = managed_rules.message(str(role))
-            raise _client_error(client, operation, "AccessDeniedException", 400, message)
+        if not self.enabled:
+            return None
+        return ("AccessDeniedException", 400, managed_rules.message(str(role)))
 
     def authorize(
         self,
@@ -413,6 +433,16 @@ class Enforcer:
             Need(action, key_arn, {"kms:ViaService": via, "kms:CallerAccount": principal.account})
             for action in actions
         ]
+
+
+def transport_is_secure(endpoint_url: str) -> bool:
+    """`aws:SecureTransport` of a call: AWS's endpoints are HTTPS. The local cloud's own endpoint
+    (plain HTTP on the loopback, `serve`) stands in for them, as an SDK in AWS would use HTTPS; a
+    client sent to another plain-HTTP endpoint (use_ssl=False) is not secure."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(endpoint_url)
+    return parsed.scheme == "https" or (parsed.hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
 def _with_tokens(service_model: Any, operation: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -615,8 +645,19 @@ class _State:
     original_make_api_call: Callable[..., Any] | None = None
 
 
+_IN_PROCESS = threading.local()
+
+
+def in_process() -> bool:
+    """Whether this thread is inside an in-process call (not a request to the `serve` endpoint)."""
+    return bool(getattr(_IN_PROCESS, "depth", 0))
+
+
 def activate(enforcer: Enforcer) -> None:
+    from localcloud.iam import served
+
     _install()
+    served.install()
     _State.active = enforcer
 
 
@@ -641,6 +682,11 @@ def _install() -> None:
         enforcer = _State.active
         if enforcer is not None:
             enforcer.check_call(self, operation_name, api_params)
-        return original(self, operation_name, api_params)
+        depth = getattr(_IN_PROCESS, "depth", 0)
+        _IN_PROCESS.depth = depth + 1  # moto serves it on this thread: decided here, not again
+        try:
+            return original(self, operation_name, api_params)
+        finally:
+            _IN_PROCESS.depth = depth
 
     BaseClient._make_api_call = _make_api_call

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -90,8 +91,13 @@ def test_serve_stays_up_until_interrupted(tmp_path):
             lines.append(line)
         listing = "".join(lines)
         assert "FlowStateMachine" in listing and "NotificationTopic" in listing
+        [operator] = re.findall(r"AWS_ACCESS_KEY_ID=(\S+)", listing)
         s3 = boto3.client(
-            "s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+            "s3",
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id=operator,
+            aws_secret_access_key="x",
         )
         assert any(
             b["Name"].startswith("mlops-loop-local-artifactsbucket") for b in s3.list_buckets()["Buckets"]

@@ -4,6 +4,9 @@ service principal or role, state machines' managed rules at creation, requests v
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 import uuid
 
 import boto3
@@ -100,3 +103,110 @@ def test_requests_are_validated_as_aws_validates_them(cloud):
         "1 validation error detected: Value 'bad name!' at 'modelPackageGroupName' failed to satisfy "
         "constraint: Member must satisfy regular expression pattern: "
     )
+
+
+def _in_another_process(endpoint: str, credentials: dict[str, str], calls: str) -> dict:
+    """Run boto3 calls in a fresh interpreter (no local-cloud patches: plain HTTP to the endpoint)."""
+    script = (
+        textwrap.dedent(
+            f"""
+        import json, boto3
+        from botocore.exceptions import ClientError
+        kwargs = dict(endpoint_url={endpoint!r}, region_name={REGION!r}, **{credentials!r})
+        out = {{}}
+        def attempt(name, call):
+            try:
+                call()
+                out[name] = "ok"
+            except ClientError as error:
+                out[name] = [error.response["Error"]["Code"], error.response["Error"]["Message"]]
+        """
+        )
+        + textwrap.dedent(calls)
+        + "\nprint(json.dumps(out))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_requests_to_the_served_endpoint_are_decided_as_in_process_ones(cloud):
+    endpoint = cloud.serve()
+    function = cloud.stack.physical_id("PublishFunction")
+    role_arn = cloud.client("lambda").get_function_configuration(FunctionName=function)["Role"]
+    as_publisher = cloud.iam.credentials_for_role(role_arn, "remote").client_kwargs()
+    topic = cloud.stack.physical_id("NotificationTopic")
+    bucket = cloud.stack.physical_id("ArtifactsBucket")
+    # Given another process in the role of PublishFunction, talking to the served endpoint over HTTP
+    results = _in_another_process(
+        endpoint,
+        as_publisher,
+        f"""
+        sns = boto3.client("sns", **kwargs)
+        attempt("publish", lambda: sns.publish(TopicArn={topic!r}, Message="over http"))
+        attempt("queue", lambda: boto3.client("sqs", **kwargs).create_queue(QueueName="not-mine"))
+        attempt("object", lambda: boto3.client("s3", **kwargs).get_object(Bucket={bucket!r}, Key="x"))
+        """,
+    )
+    # Then what the role allows goes through; what it lacks is AWS's refusal in the protocol's shape
+    assert results["publish"] == "ok"
+    assert results["queue"][0] == "AccessDenied"
+    assert "is not authorized to perform: sqs:CreateQueue" in results["queue"][1]
+    assert results["object"][0] == "AccessDenied"
+    assert "s3:GetObject" in results["object"][1]
+    # and a key no principal holds is refused
+    stranger = {"aws_access_key_id": "AKIASTRANGER", "aws_secret_access_key": "x"}
+    unknown = _in_another_process(
+        endpoint,
+        stranger,
+        """
+        attempt("topics", lambda: boto3.client("sns", **kwargs).list_topics())
+        """,
+    )
+    assert unknown["topics"][0] == "InvalidClientTokenId"
+
+
+def test_a_bucket_policy_denies_plain_http_as_aws_does_and_the_local_endpoint_stands_in_for_https(cloud):
+    bucket = cloud.stack.physical_id("ArtifactsBucket")
+    # Given a client of the operator sent to a plain-HTTP endpoint that is not the local cloud's own
+    insecure = boto3.client("s3", region_name=REGION, endpoint_url="http://s3.example.internal")
+    # Then the bucket's TLS-only statement denies it, as AWS would
+    with pytest.raises(ClientError) as refused:
+        insecure.put_object(Bucket=bucket, Key="plain-http", Body=b"x")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert "with an explicit deny in a resource-based policy" in refused.value.response["Error"]["Message"]
+    # while the local endpoint (HTTP on the loopback) stands in for AWS's HTTPS one
+    local = boto3.client("s3", region_name=REGION, endpoint_url=cloud.serve())
+    local.put_object(Bucket=bucket, Key="through-the-local-endpoint", Body=b"x")
+
+
+def test_a_served_list_request_carries_its_prefix_to_the_s3_prefix_condition(cloud):
+    endpoint = cloud.serve()
+    bucket = cloud.stack.physical_id("ArtifactsBucket")
+    # Given a role that may list the bucket only under runs/ (the template's ListRunFiles shape)
+    role = service_role(cloud, "lister", "lambda.amazonaws.com", ["s3:GetObject"])
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": f"arn:aws:s3:::{bucket}",
+        "Condition": {"StringLike": {"s3:prefix": "runs/*"}},
+    }
+    cloud.client("iam").put_role_policy(
+        RoleName="lister",
+        PolicyName="list",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    credentials = cloud.iam.credentials_for_role(role, "remote").client_kwargs()
+    results = _in_another_process(
+        endpoint,
+        credentials,
+        f"""
+        s3 = boto3.client("s3", **kwargs)
+        attempt("runs", lambda: s3.list_objects_v2(Bucket={bucket!r}, Prefix="runs/1/"))
+        attempt("other", lambda: s3.list_objects_v2(Bucket={bucket!r}, Prefix="other/"))
+        """,
+    )
+    # Then the prefix of the HTTP request decides, as in AWS
+    assert results["runs"] == "ok"
+    assert results["other"][0] == "AccessDenied"

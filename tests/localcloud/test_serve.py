@@ -29,8 +29,8 @@ def test_another_process_runs_an_execution_with_in_process_lambdas(cloud):
     script = textwrap.dedent(
         f"""
         import json, time, boto3
-        sfn = boto3.client("stepfunctions", endpoint_url="{endpoint}", region_name="{REGION}",
-                           aws_access_key_id="x", aws_secret_access_key="x")
+        # the host's credentials (inherited environment): the local cloud's operator
+        sfn = boto3.client("stepfunctions", endpoint_url="{endpoint}", region_name="{REGION}")
         arn = sfn.start_execution(stateMachineArn="{cloud.stack.outputs["FlowStateMachineArn"]}",
                                   input=json.dumps({{"name": "remote"}}))["executionArn"]
         while (d := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
