@@ -129,4 +129,4 @@ pipeline-definition: $(SDK_VENV)/.stamp ## regenerate pipelines/retraining-pipel
 ci: lint validate test test-sdk sam-local ## everything CI runs
 
 clean: ## remove build output and venvs
-	rm -rf build .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) node_modules
+	rm -rf build .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) .venv-actionlint .venv-bench-peers .venv-bench-evidently07 node_modules
