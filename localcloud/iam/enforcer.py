@@ -114,7 +114,6 @@ class Enforcer:
     enabled: bool = True
     principals: dict[str, Principal] = field(default_factory=dict)
     records: list[Record] = field(default_factory=list)
-    resource_policies: dict[str, str] = field(default_factory=dict)  # by ARN: ones moto cannot hold
     bucket_policies: dict[str, str] = field(default_factory=dict)  # by bucket name: whole, as deployed
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _expecting: int = 0
@@ -391,8 +390,6 @@ class Enforcer:
     def resource_policy(self, need: Need) -> tuple[Policy | None, str, bool]:
         """(the resource's own policy, the account owning it, whether it is a KMS key policy)."""
         arn = need.resource
-        if arn in self.resource_policies:
-            return _parsed(f"resource policy of {arn}", self.resource_policies[arn]), account_of(arn), False
         service = arn.split(":")[2] if arn.startswith("arn:") else ""
         if service == "s3":
             bucket = arn.split(":::", 1)[-1].split("/", 1)[0]

@@ -31,9 +31,6 @@ class GrantLine:
     resources: tuple[str, ...]
     reason: str  # why it is kept although unused ("" when none is written)
 
-    def label(self) -> str:
-        return f"{self.role} / {self.policy} [{self.sid}] {self.action}"
-
 
 @dataclass
 class RoleReport:
