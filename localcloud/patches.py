@@ -532,13 +532,24 @@ def patch_asl_parse_tree_cache() -> None:
     """The ASL parser's syntax tree is made once per definition text. moto runs its ANTLR parser (pure
     Python, ~0.2 s for our definitions) when a state machine is created and again at the start of
     every execution; the tree is only read afterwards, and each parse still builds fresh evaluation
-    components from it. Definitions with syntax errors are parsed (and refused) every time."""
+    components from it. Definitions with syntax errors are parsed (and refused) every time.
+
+    Also: moto's Preprocessor keeps its query-language scope stack in a class attribute, one list
+    shared by every thread, so a JSONata and a JSONPath machine starting at once could read each
+    other's scope ("Unsupported declaration in QueryLanguage=JSONPath block") and the execution hung
+    unparsed. Each Preprocessor gets a stack of its own."""
 
     def apply() -> None:
         from collections import OrderedDict
 
         from moto.stepfunctions.parser.asl.parse import asl_parser
         from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+        def own_scope_stack(self: Any, *args: Any, **kwargs: Any) -> None:
+            super(Preprocessor, self).__init__(*args, **kwargs)
+            self._query_language_per_scope = []
+
+        Preprocessor.__init__ = own_scope_stack  # type: ignore[method-assign]
 
         cls = asl_parser.AmazonStateLanguageParser
         original = cls.parse

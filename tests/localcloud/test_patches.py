@@ -451,3 +451,26 @@ def test_botocore_data_is_shared_while_the_patches_import_moto_backends():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1"
+
+
+def test_each_asl_preprocessor_has_its_own_query_language_scopes(sfn_mock):
+    # moto keeps the scope stack in a class attribute; two machines of different query languages
+    # starting in two threads at once read each other's scope and one execution never started.
+    from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguage, QueryLanguageMode
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    # Given a preprocessor inside a JSONata scope (a batch machine being parsed)
+    jsonata = Preprocessor()
+    jsonata._query_language_per_scope.append(QueryLanguage(query_language_mode=QueryLanguageMode.JSONata))
+    # When another one starts (a JSONPath machine in another thread)
+    jsonpath = Preprocessor()
+    # Then it sees no scope of the first
+    assert jsonpath._query_language_per_scope == []
+    # and a JSONPath definition still parses and runs while the JSONata scope is open
+    arn = sfn_mock.create_state_machine(
+        name=f"scopes-{time.monotonic_ns()}",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"x.$": "$.a"}, "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+    execution = sfn_mock.start_execution(stateMachineArn=arn, input='{"a": 1}')
+    assert json.loads(wait_execution(sfn_mock, execution["executionArn"])["output"]) == {"x": 1}
