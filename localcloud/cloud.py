@@ -87,6 +87,8 @@ class LocalCloud:
         self.outbox = outbox
         self.account = ""
         self.stack: DeployedStack
+        # Every stack deployed, in order; `stack` is the last one of this cloud's own account.
+        self.stacks: list[DeployedStack] = []
         self.router: EventRouter
         self.clock: Clock
         self.sagemaker_jobs: Any = None
@@ -94,6 +96,8 @@ class LocalCloud:
         self.endpoint_url: str | None = None
         self._clients = threading.local()
         self.iam = iam.Enforcer(region=region, enabled=enforce_iam)
+        self._job_runners: dict[str, Any] = {}  # account -> its SageMaker job runner
+        self._job_runner_wanted = False
         self.template_path = Path()
         if not enforce_iam:
             LOG.warning("IAM NOT ENFORCED: every call is allowed; each one AWS would deny is logged")
@@ -101,9 +105,9 @@ class LocalCloud:
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
     @contextlib.contextmanager
-    def start(
+    def start(  # noqa: PLR0915 - one sequence, in the order it must run
         cls,
-        template: str | Path = "template.yaml",
+        template: str | Path | None = "template.yaml",
         *,
         parameters: dict[str, str] | None = None,
         region: str = "us-east-1",
@@ -116,20 +120,24 @@ class LocalCloud:
     ) -> Iterator[LocalCloud]:
         """Stand the stack up from `template`; everything is gone when the block ends.
 
+        template: None starts an empty cloud; `deploy(...)` then deploys stacks, into this cloud's
+        account or into others (several accounts on one machine).
         parameters: template parameters; None reads samconfig.toml's `[default]` overrides.
         output_dir: where notifications.jsonl and lambda-logs/ go (default: build/localcloud/<time>
-        next to the template). now: the scheduler clock's start (default: the current time).
-        job_runner: attach the SageMaker job runner of `localcloud.sagemaker_jobs` when present.
-        enforce_iam: IAM and resource policies decide every call (default). False is for debugging
-        only: every call goes through, and each one that AWS would deny is logged as such.
+        next to the template, or under the current folder). now: the scheduler clock's start
+        (default: the current time). job_runner: attach the SageMaker job runner of
+        `localcloud.sagemaker_jobs` when present. enforce_iam: IAM and resource policies decide every
+        call (default). False is for debugging only: every call goes through, and each one that AWS
+        would deny is logged as such.
         """
         from moto import mock_aws
 
-        template_path = Path(template).resolve()
-        if not template_path.is_file():
+        template_path = Path(template).resolve() if template is not None else None
+        if template_path is not None and not template_path.is_file():
             raise FileNotFoundError(f"no template at {template_path}")
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        out = Path(output_dir) if output_dir else template_path.parent / "build" / "localcloud" / stamp
+        base = template_path.parent if template_path is not None else Path.cwd()
+        out = Path(output_dir) if output_dir else base / "build" / "localcloud" / stamp
         out.mkdir(parents=True, exist_ok=True)
 
         patches.apply_all()
@@ -160,21 +168,19 @@ class LocalCloud:
         try:
             cloud.account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
             cloud._prepare_iam()
+            active.account_of_key = cloud.iam.account_of_key
             cloud.router = EventRouter(cloud.account, region, faults, cloud._invoker())
             active.router = cloud.router
+            cloud._job_runner_wanted = job_runner
             if job_runner:
-                cloud._attach_job_runner()
-            cloud.template_path = template_path
-            cloud.stack = deploy(template_path, functions, parameters, region, stack_name)
-            cloud.router.function_dead_letter_queues.update(cloud.stack.function_dead_letter_queues)
-            cloud.router.function_async_retries.update(cloud.stack.function_async_retries)
-            cloud.router.function_on_failure.update(cloud.stack.function_on_failure)
+                cloud._attach_job_runner(cloud.account)
             cloud.clock = Clock(
                 now or datetime.now(UTC), cloud.account, region, cloud._deliver_scheduled, cloud._send_sqs
             )
-            # From here every call is authorized. Deploying is CloudFormation's work as the operator
-            # (an administrator); the emulator completes what moto's CloudFormation skips.
-            cloud._enforce_iam()
+            if template_path is not None:
+                cloud.deploy(template_path, parameters=parameters, stack_name=stack_name)
+            else:
+                cloud._enforce_iam()
             yield cloud
         finally:
             cloud._shutdown(active)
@@ -188,26 +194,99 @@ class LocalCloud:
                 else:
                     os.environ[key] = value
 
-    def _attach_job_runner(self) -> None:
+    # -- accounts and stacks -------------------------------------------------------------------
+    def session(self, account: str | None = None) -> boto3.session.Session:
+        """A boto3 session as the operator (an administrator) of `account` (default: this cloud's
+        own account, the host's credentials)."""
+        if account is None or account == self.account:
+            return boto3.session.Session(region_name=self.region)
+        credentials = self.iam.operator_credentials(account).client_kwargs()
+        return boto3.session.Session(region_name=self.region, **credentials)
+
+    def add_account(self, account: str) -> None:
+        """Host another account: its operator's keys, its SageMaker jobs, its schedules. Idempotent."""
+        if len(account) != 12 or not account.isdigit():
+            raise ValueError(f"an AWS account id is 12 digits, not {account!r}")
+        if account == self.account or account in self._job_runners or account in self.clock.other_accounts:
+            return
+        self.iam.operator_credentials(account)
+        self.clock.other_accounts.append(account)
+        if self._job_runner_wanted:
+            self._attach_job_runner(account)
+
+    @property
+    def accounts(self) -> list[str]:
+        return [self.account, *self.clock.other_accounts]
+
+    def deploy(
+        self,
+        template: str | Path,
+        *,
+        parameters: dict[str, str] | None = None,
+        stack_name: str = "mlops-loop-local",
+        account: str | None = None,
+    ) -> DeployedStack:
+        """Deploy `template` into `account` (default: this cloud's) as that account's operator, as
+        `sam deploy` with its credentials would; returns the stack. Deploying is CloudFormation's work:
+        the emulator completes what moto's CloudFormation skips without deciding each call."""
+        template_path = Path(template).resolve()
+        if not template_path.is_file():
+            raise FileNotFoundError(f"no template at {template_path}")
+        account = account or self.account
+        self.add_account(account)
+        enforcer = iam.active()
+        iam.deactivate()
+        try:
+            stack = deploy(
+                template_path,
+                self.functions,
+                parameters,
+                self.region,
+                stack_name,
+                session=self.session(account),
+            )
+        finally:
+            if enforcer is not None:
+                iam.activate(enforcer)
+        self.stacks.append(stack)
+        self.router.function_dead_letter_queues.update(stack.function_dead_letter_queues)
+        self.router.function_async_retries.update(stack.function_async_retries)
+        self.router.function_on_failure.update(stack.function_on_failure)
+        if stack.account == self.account:
+            self.stack = stack
+            self.template_path = template_path
+        self._enforce_iam()
+        return stack
+
+    def _attach_job_runner(self, account: str) -> None:
+        """The SageMaker job runner of `account`: its jobs run, its registry's events reach its bus."""
         try:
             from localcloud.sagemaker_jobs import JobRunner
         except ImportError as error:
             LOG.info("no SageMaker job runner attached: %s", error)
             return
-        internal = self.iam.internal_credentials(self.account).client_kwargs()
-        self.sagemaker_jobs = JobRunner(
+        internal = self.iam.internal_credentials(account).client_kwargs()
+        runner = JobRunner(
             emit=self._emit_from_jobs,
             faults=self.faults,
             region=self.region,
-            account=self.account,
+            account=account,
             # The runner's own reads of job and model descriptions are SageMaker's, not a caller's.
             client_factory=lambda service: boto3.session.Session(**internal).client(
                 service, region_name=self.region
             ),
             role_credentials=lambda role: self.iam.credentials_for_role(role, "SageMaker").client_kwargs(),
         )
-        self.sagemaker_jobs.install()
-        self.sagemaker_jobs.start()
+        runner.install()
+        runner.start()
+        self._job_runners[account] = runner
+        if account == self.account:
+            self.sagemaker_jobs = runner
+
+    def wait_jobs_idle(self, timeout: float = 60.0) -> bool:
+        """Every account's job runner has handled every queued job and event."""
+        deadline = time.monotonic() + timeout
+        return all(r.wait_idle(max(0.0, deadline - time.monotonic())) for r in self._job_runners.values())
 
     def _prepare_iam(self) -> None:
         """Principals before anything runs; enforcement starts once the stack is deployed."""
@@ -223,23 +302,27 @@ class LocalCloud:
     def _enforce_iam(self) -> None:
         from localcloud.iam.deliveries import DeliveryAuthorizer
 
-        self.iam.bucket_policies.update(self.stack.bucket_policies)
-        authorizer = DeliveryAuthorizer(self.iam, self.account, self._function_role)
-        self.router.authorizer = authorizer
-        self.clock.authorizer = authorizer
+        for stack in self.stacks:
+            self.iam.bucket_policies.update(stack.bucket_policies)
+            self.iam.group_policies.update(stack.group_policies)
+        if self.router.authorizer is None:
+            authorizer = DeliveryAuthorizer(self.iam, self.account, self._function_role)
+            self.router.authorizer = authorizer
+            self.clock.authorizer = authorizer
         iam.activate(self.iam)
-        self._check_state_machine_roles()
+        if self.stacks:
+            self._check_state_machine_roles(self.stacks[-1])
 
-    def _check_state_machine_roles(self) -> None:
+    def _check_state_machine_roles(self, stack: DeployedStack) -> None:
         """CloudFormation's CreateStateMachine is refused when the role may not manage the `.sync`
         rules (localcloud.iam.managed_rules): the stack would not deploy."""
         from localcloud.iam import managed_rules
 
-        sfn = self.client("stepfunctions")
-        for logical_id, arn in self.stack.state_machines.items():
+        sfn = self.client("stepfunctions", account=stack.account)
+        for logical_id, arn in stack.state_machines.items():
             described = sfn.describe_state_machine(stateMachineArn=arn)
             decision = managed_rules.denial(
-                self.iam, described["roleArn"], described["definition"], self.region, self.account
+                self.iam, described["roleArn"], described["definition"], self.region, stack.account
             )
             if decision is not None and self.iam.enabled:
                 raise StackDeployError(
@@ -251,7 +334,7 @@ class LocalCloud:
         from moto.awslambda.models import lambda_backends
 
         try:
-            return str(lambda_backends[self.account][self.region].get_function(function).role)
+            return str(lambda_backends[self._account_of(function)][self.region].get_function(function).role)
         except Exception:  # noqa: BLE001 - no such function: no role
             return None
 
@@ -259,10 +342,13 @@ class LocalCloud:
         """This cloud's decisions and its roles' grants, for `python -m localcloud iam-report`."""
         from localcloud.iam.report import LOG_NAME, grant_reasons
 
-        roles = {
-            name.rsplit("/", 1)[-1]: logical for logical, name in self.stack.of_type("AWS::IAM::Role").items()
-        }
-        log = {**self.iam.log(roles, grant_reasons(self.stack.template)), "template": str(self.template_path)}
+        # The report reads the grants of this cloud's own stack (the one whose template holds the
+        # written reasons); the roles of other accounts' stacks are reported by their ARN.
+        own = getattr(self, "stack", None)
+        if own is None:
+            return self.output_dir / LOG_NAME
+        roles = {name.rsplit("/", 1)[-1]: logical for logical, name in own.of_type("AWS::IAM::Role").items()}
+        log = {**self.iam.log(roles, grant_reasons(own.template)), "template": str(self.template_path)}
         text = json.dumps(log, indent=1, sort_keys=True)
         path = self.output_dir / LOG_NAME
         path.write_text(text, encoding="utf-8")
@@ -286,11 +372,11 @@ class LocalCloud:
                 self.write_iam_log()
         iam.deactivate()
         self.functions.role_credentials = None
-        if self.sagemaker_jobs is not None:
+        for runner in self._job_runners.values():
             with contextlib.suppress(Exception):
-                self.sagemaker_jobs.stop()
+                runner.stop()
             with contextlib.suppress(Exception):
-                self.sagemaker_jobs.uninstall()
+                runner.uninstall()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -302,21 +388,40 @@ class LocalCloud:
     def _abort_running_executions(self) -> None:
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-        backend = stepfunctions_parser_backends[self.account][self.region]
-        for machine in backend.state_machines:
-            for execution in list(getattr(machine, "executions", [])):
-                if getattr(execution, "exec_status", None) == "RUNNING":  # a str enum
-                    with contextlib.suppress(Exception):
-                        backend.stop_execution(execution.exec_arn)
+        for account in self.accounts:
+            backend = stepfunctions_parser_backends[account][self.region]
+            for machine in backend.state_machines:
+                for execution in list(getattr(machine, "executions", [])):
+                    if getattr(execution, "exec_status", None) == "RUNNING":  # a str enum
+                        with contextlib.suppress(Exception):
+                            backend.stop_execution(execution.exec_arn)
 
     # -- clients -------------------------------------------------------------------------------
-    def client(self, service: str) -> Any:
-        """A boto3 client on the local cloud (in-process; no retries, so faults show). One per
-        service and thread, made on first use (making one takes tens of milliseconds)."""
-        cache: dict[str, Any] = self._clients.__dict__.setdefault("by_service", {})
-        if service not in cache:
-            cache[service] = boto3.client(service, region_name=self.region, config=_NO_RETRIES)
-        return cache[service]
+    def client(self, service: str, account: str | None = None) -> Any:
+        """A boto3 client on the local cloud (in-process; no retries, so faults show), as the
+        operator of `account` (default: this cloud's own, the host's credentials). One per service,
+        account and thread, made on first use (making one takes tens of milliseconds)."""
+        cache: dict[tuple[str, str | None], Any] = self._clients.__dict__.setdefault("by_service", {})
+        key = (service, None if account == self.account else account)
+        if key not in cache:
+            if key[1] is None:
+                cache[key] = boto3.client(service, region_name=self.region, config=_NO_RETRIES)
+            else:
+                cache[key] = self.session(account).client(service, config=_NO_RETRIES)
+        return cache[key]
+
+    @contextlib.contextmanager
+    def acting_as(self, account: str) -> Iterator[None]:
+        """Code in the block that makes its own boto3 sessions (a command-line tool's code, as
+        `sample.seed`) runs with `account`'s operator credentials, on this thread only."""
+        from localcloud.lambda_runtime import thread_credentials
+
+        with thread_credentials(self.iam.operator_credentials(account).as_environment()):
+            yield
+
+    def _account_of(self, arn: str) -> str:
+        parts = arn.split(":")
+        return parts[4] if arn.startswith("arn:") and len(parts) > 5 and parts[4] else self.account
 
     # -- Lambda --------------------------------------------------------------------------------
     def function_name(self, logical_id_or_name: str) -> str:
@@ -409,21 +514,22 @@ class LocalCloud:
     def _invoke_lambda_arn(self, arn: str, payload: Any) -> tuple[str, bool]:
         from moto.awslambda.models import lambda_backends
 
-        function = lambda_backends[self.account][self.region].get_function(arn)
+        function = lambda_backends[self._account_of(arn)][self.region].get_function(arn)
         result, errored, _logs = function._invoke_lambda(event=payload)
         return result, errored
 
     def _start_execution_arn(self, arn: str, payload: str) -> str:
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-        backend = stepfunctions_parser_backends[self.account][self.region]
+        backend = stepfunctions_parser_backends[self._account_of(arn)][self.region]
         execution = backend.start_execution(arn, name=str(uuid.uuid4()), execution_input=payload)
         return str(execution.exec_arn)
 
     def _publish_sns(self, arn: str, message: str, subject: str | None) -> str:
         from moto.sns.models import sns_backends
 
-        return str(sns_backends[self.account][self.region].publish(message, arn=arn, subject=subject))
+        backend = sns_backends[self._account_of(arn)][self.region]
+        return str(backend.publish(message, arn=arn, subject=subject))
 
     def _send_sqs(self, arn: str, body: str, attributes: dict[str, Any] | None) -> None:
         from moto.sqs.models import sqs_backends
@@ -433,7 +539,7 @@ class LocalCloud:
             key: {"DataType": "String", "StringValue": str(value)}
             for key, value in (attributes or {}).items()
         }
-        sqs_backends[self.account][self.region].send_message(
+        sqs_backends[self._account_of(arn)][self.region].send_message(
             queue_name=queue_name, message_body=body, message_attributes=message_attributes or None
         )
 

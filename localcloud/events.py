@@ -181,7 +181,13 @@ class EventRouter:
 
         with self._lock:
             self.emitted.append(event)
-        if backend is None:
+        if bus and str(bus).startswith("arn:"):
+            # A bus named by ARN is that account's bus, also when another account puts on it
+            # (EventBridge User Guide, eb-event-bus-perms: the APIs accept a bus ARN "to reference
+            # cross-account or cross-Region event buses").
+            parts = str(bus).split(":")
+            backend = events_backends[parts[4]][parts[3]]
+        elif backend is None:
             backend = events_backends[event["account"]][event["region"]]
         bus_name = backend._normalize_event_bus_arn(bus)
         event_bus = backend.describe_event_bus(bus_name)
@@ -201,8 +207,8 @@ class EventRouter:
             try:
                 payload = target_input(target, event, rule)
                 if self.authorizer is not None:
-                    self._authorized(lambda: self.authorizer.rule_target(rule.arn, target))
-                function_error = self._send(arn, payload, target)
+                    self._authorized(lambda: self.authorizer.rule_target(rule.arn, target, event))
+                function_error = self._send(arn, payload, target, event)
             except DeliveryError as failure:
                 error = failure
                 continue
@@ -237,8 +243,17 @@ class EventRouter:
             Delivery(rule.arn, arn, event["id"], event["detail-type"], False, str(error), bool(dead_letter))
         )
 
-    def _send(self, arn: str, payload: Any, target: dict[str, Any]) -> str | None:
+    def _send(self, arn: str, payload: Any, target: dict[str, Any], event: dict[str, Any]) -> str | None:
         service = arn.split(":")[2]
+        if service == "events":
+            # Another event bus (another account's, say): the event goes through that bus's rules
+            # as it is, its envelope unchanged (EventBridge User Guide, eb-cross-account; a bus target
+            # takes no Input, InputPath or InputTransformer).
+            self._maybe_throttle("events", "PutEvents")
+            if payload is not event:
+                raise DeliveryError("InvalidInput", f"an event bus target ({arn}) takes the event as it is")
+            self.route(event, bus=arn)
+            return None
         if service == "lambda":
             self._maybe_throttle("lambda", "Invoke")
             return self.invoke_async(arn, payload)

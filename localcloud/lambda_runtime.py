@@ -15,6 +15,7 @@ the function's own. Libraries from the environment (boto3, msgspec, Powertools, 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -404,6 +405,12 @@ def _role_credentials(credentials: dict[str, str]) -> Iterator[None]:
         yield
     finally:
         _INVOCATION_CREDENTIALS.value = saved
+
+
+def thread_credentials(credentials: dict[str, str]) -> contextlib.AbstractContextManager[None]:
+    """The credentials botocore's environment provider finds on this thread inside the block
+    (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), other threads unaffected."""
+    return _role_credentials(credentials)
 
 
 def _install_env_credentials() -> None:

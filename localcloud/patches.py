@@ -682,6 +682,163 @@ def patch_iam_inline_policy_documents() -> None:
     _once("iam_inline_policy_documents", apply)
 
 
+# (r) -------------------------------------------------------------------------------------------
+def patch_account_from_access_key() -> None:
+    """A request is served from the backends of its caller's account, as in AWS. moto finds the
+    account of an access key among the keys its IAM issued (`moto.iam.models.get_account_id_from`,
+    read by `BaseResponse.get_current_account` at each request; STS AssumeRole of a role ARN in
+    another account issues the key in that account) and falls back to its default account. The
+    local cloud issues its own keys (a role session per function, state machine and job, an operator
+    per account): while one is active, its keys name their principal's account."""
+
+    def apply() -> None:
+        from moto.iam import models as iam_models
+
+        original = iam_models.get_account_id_from
+
+        def get_account_id_from(access_key: str) -> str:
+            active = runtime.current()
+            lookup = active.account_of_key if active is not None else None
+            account = lookup(access_key) if lookup is not None else None
+            return account if account else original(access_key)
+
+        iam_models.get_account_id_from = get_account_id_from
+
+    _once("account_from_access_key", apply)
+
+
+# The SageMaker requests that name a Model Registry resource by ARN, and the parameter naming it.
+# AWS serves such a request from the account in the ARN (SageMaker Developer Guide, "Deploy a Model
+# Version from a Different Account" and "Register a Model Version from a Different Account": the
+# other account calls DescribeModelPackage, ListModelPackages and CreateModelPackage with the ARN);
+# a name resolves in the caller's account.
+SAGEMAKER_ARN_PARAMETERS = {
+    "DescribeModelPackage": "ModelPackageName",
+    "UpdateModelPackage": "ModelPackageArn",
+    "ListModelPackages": "ModelPackageGroupName",
+    "CreateModelPackage": "ModelPackageGroupName",
+    "DescribeModelPackageGroup": "ModelPackageGroupName",
+}
+
+
+def patch_sagemaker_cross_account() -> None:
+    """A Model Registry request naming a group or version by ARN is served by the backend of the
+    ARN's account and region (moto serves every request from the caller's backend, so another
+    account's group "does not exist"); CreateModelPackage and DescribeModelPackageGroup take the
+    group's ARN as well as its name (botocore: ModelPackageGroupName is `ArnOrName`; moto looks the
+    ARN up as a name)."""
+
+    def apply() -> None:
+        from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+        from moto.sagemaker.responses import SageMakerResponse
+
+        def sagemaker_backend(self: Any) -> Any:
+            owner = _arn_owner(self)
+            if owner is not None:
+                return sagemaker_backends[owner[0]][owner[1]]
+            return sagemaker_backends[self.current_account][self.region]
+
+        def _arn_owner(response: Any) -> tuple[str, str] | None:
+            name = SAGEMAKER_ARN_PARAMETERS.get(response._get_action())
+            value = response._get_param(name) if name else None
+            if not isinstance(value, str) or not value.startswith("arn:"):
+                return None
+            parts = value.split(":")
+            if len(parts) < 6 or not parts[4] or not parts[3]:
+                return None
+            return parts[4], parts[3]
+
+        SageMakerResponse.sagemaker_backend = property(sagemaker_backend)  # type: ignore[method-assign,assignment]
+
+        for method, parameter in (
+            ("create_model_package", "model_package_group_name"),
+            ("describe_model_package_group", "model_package_group_name"),
+        ):
+            wrapped = _group_name_from_arn(getattr(SageMakerModelBackend, method), parameter)
+            setattr(SageMakerModelBackend, method, wrapped)
+
+    _once("sagemaker_cross_account", apply)
+
+
+def _group_name_from_arn(original: Callable[..., Any], parameter: str) -> Callable[..., Any]:
+    import functools
+    import inspect
+
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def wrapper(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(backend, *args, **kwargs)
+        value = bound.arguments.get(parameter)
+        if isinstance(value, str) and value.startswith("arn:") and ":model-package-group/" in value:
+            bound.arguments[parameter] = value.rsplit("/", 1)[-1]
+        return original(*bound.args, **bound.kwargs)
+
+    return wrapper
+
+
+def patch_cloudformation_model_package_group() -> None:
+    """`AWS::SageMaker::ModelPackageGroup` in moto's CloudFormation (moto skips the type, so the
+    registry account's template had no group): created in the stack's account and region with its
+    name, description and tags; `Ref` and `GetAtt ModelPackageGroupArn` give its ARN (CloudFormation
+    Template Reference, AWS::SageMaker::ModelPackageGroup, Return values). moto has no group policy
+    (no PutModelPackageGroupPolicy): `ModelPackageGroupPolicy` is read from the template by
+    `localcloud.stack` and held by the local cloud's IAM."""
+
+    def apply() -> None:
+        from moto.cloudformation import parsing
+        from moto.core.common_models import CloudFormationModel
+        from moto.sagemaker.models import sagemaker_backends
+
+        class ModelPackageGroupResource(CloudFormationModel):
+            def __init__(self, arn: str, name: str) -> None:
+                self.arn = arn
+                self.name = name
+
+            @property
+            def physical_resource_id(self) -> str:
+                return self.arn
+
+            @staticmethod
+            def cloudformation_name_type() -> str:
+                return "ModelPackageGroupName"
+
+            @staticmethod
+            def cloudformation_type() -> str:
+                return "AWS::SageMaker::ModelPackageGroup"
+
+            @classmethod
+            def has_cfn_attr(cls, attr: str) -> bool:
+                return attr in ("ModelPackageGroupArn", "ModelPackageGroupName")
+
+            def get_cfn_attribute(self, attribute_name: str) -> Any:
+                return self.arn if attribute_name == "ModelPackageGroupArn" else self.name
+
+            @classmethod
+            def create_from_cloudformation_json(
+                cls,
+                resource_name: str,
+                cloudformation_json: Any,
+                account_id: str,
+                region_name: str,
+                **kwargs: Any,
+            ) -> ModelPackageGroupResource:
+                props = cloudformation_json.get("Properties", {})
+                name = props.get("ModelPackageGroupName") or resource_name
+                backend = sagemaker_backends[account_id][region_name]
+                arn = backend.create_model_package_group(
+                    model_package_group_name=name,
+                    model_package_group_description=props.get("ModelPackageGroupDescription"),
+                    tags=props.get("Tags"),
+                )
+                return cls(str(arn), str(name))
+
+        for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+            cached.cache_clear()  # the model list is read from CloudFormationModel's subclasses
+
+    _once("cloudformation_model_package_group", apply)
+
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     # First: the patches below import moto's backends, and moto.ec2 makes three boto3 Sessions
     # at import (each parsing endpoints.json); shared, that parse happens once.
@@ -702,6 +859,9 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_asl_parse_tree_cache,
     patch_cloudformation_generated_names,
     patch_iam_inline_policy_documents,
+    patch_account_from_access_key,
+    patch_sagemaker_cross_account,
+    patch_cloudformation_model_package_group,
 )
 
 

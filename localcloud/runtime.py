@@ -7,6 +7,7 @@ while a local cloud is active (`activate`/`deactivate`); otherwise moto behaves 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ class Runtime:
         self.faults = faults
         self.router = router
         self.outbox = outbox
+        # access key -> the account its principal belongs to (None: not one of this cloud's keys);
+        # moto then serves the request from that account's backends.
+        self.account_of_key: Callable[[str], str | None] | None = None
 
 
 class AlreadyActiveError(RuntimeError):

@@ -196,6 +196,8 @@ class Clock:
     # The local cloud's IAM (localcloud.iam.deliveries.DeliveryAuthorizer); None: no checks.
     authorizer: Any = None
     firings: list[Firing] = field(default_factory=list)
+    # Further accounts the local cloud hosts: their schedules fire on this clock too.
+    other_accounts: list[str] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -292,8 +294,11 @@ class Clock:
     def _schedules(self) -> list[Any]:
         from moto.scheduler.models import scheduler_backends
 
-        backend = scheduler_backends[self.account][self.region]
-        return [s for group in backend.schedule_groups.values() for s in group.schedules.values()]
+        found: list[Any] = []
+        for account in (self.account, *self.other_accounts):
+            backend = scheduler_backends[account][self.region]
+            found.extend(s for group in backend.schedule_groups.values() for s in group.schedules.values())
+        return found
 
 
 def _utc(moment: datetime) -> datetime:

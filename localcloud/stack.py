@@ -44,6 +44,7 @@ _POST_STACK_TYPES = (
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
     "AWS::IAM::RolePolicy",
+    "AWS::Events::EventBusPolicy",
 )
 
 
@@ -90,6 +91,8 @@ class DeployedStack:
     # bucket name -> its whole policy; moto holds it without conditional denies (below), the local
     # cloud's IAM evaluates it whole.
     bucket_policies: dict[str, str] = field(default_factory=dict)
+    # model package group ARN -> its ModelPackageGroupPolicy (moto holds none; the local cloud's IAM does)
+    group_policies: dict[str, str] = field(default_factory=dict)
 
     def physical_id(self, logical_id: str) -> str:
         """The physical id (name, ARN or URL, as CloudFormation's Ref gives it) of a resource."""
@@ -190,24 +193,29 @@ class _LocalCode:
     definitions: dict[str, tuple[str, Any]] = field(default_factory=dict)
 
 
-def deploy(
+def deploy(  # noqa: PLR0917 - the documented interface takes these positionally
     template_path: Path,
     functions: FunctionRegistry,
     parameters: dict[str, str] | None = None,
     region: str = "us-east-1",
     stack_name: str = "mlops-loop-local",
+    session: Any = None,
 ) -> DeployedStack:
-    """Deploy `template_path` into the active moto mock; returns what was created."""
+    """Deploy `template_path` into the active moto mock; returns what was created.
+
+    session: the boto3 session that deploys (its credentials' account is the stack's account, as
+    `sam deploy` with that account's credentials); None: the host's default credentials."""
     template_path = template_path.resolve()
     if parameters is None:
         parameters = samconfig_parameters(template_path.parent / "samconfig.toml")
+    session = session or boto3.session.Session()
     template = parse_template(template_path.read_text(encoding="utf-8"))
-    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
-    local = _upload_local_code(template, template_path.parent, region, account)
+    account = session.client("sts", region_name=region).get_caller_identity()["Account"]
+    local = _upload_local_code(template, template_path.parent, region, account, session)
     translated = _translate(template, parameters, region)
     post_stack = _close_gaps(translated, local, functions, stack_name)
-    stack = _create_stack(translated, parameters, region, account, stack_name)
-    _apply_post_stack(stack, post_stack)
+    stack = _create_stack(translated, parameters, region, account, stack_name, session)
+    _apply_post_stack(stack, post_stack, session)
     return stack
 
 
@@ -227,10 +235,12 @@ def parse_template(text: str) -> dict[str, Any]:
     return parsed
 
 
-def _upload_local_code(template: dict[str, Any], base: Path, region: str, account: str) -> _LocalCode:
+def _upload_local_code(
+    template: dict[str, Any], base: Path, region: str, account: str, session: Any
+) -> _LocalCode:
     """Zip local CodeUri/ContentUri folders into the deployment bucket; read DefinitionUri files."""
     bucket = f"{DEPLOY_BUCKET_PREFIX}-{account}-{region}"
-    s3 = boto3.client("s3", region_name=region)
+    s3 = session.client("s3", region_name=region)
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
     else:
@@ -373,10 +383,15 @@ def _function_gaps(  # noqa: PLR0917
         }
 
 
-def _create_stack(
-    translated: dict[str, Any], parameters: dict[str, str], region: str, account: str, stack_name: str
+def _create_stack(  # noqa: PLR0917
+    translated: dict[str, Any],
+    parameters: dict[str, str],
+    region: str,
+    account: str,
+    stack_name: str,
+    session: Any,
 ) -> DeployedStack:
-    cfn = boto3.client("cloudformation", region_name=region)
+    cfn = session.client("cloudformation", region_name=region)
     declared = translated.get("Parameters", {})
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
@@ -428,25 +443,35 @@ def _stack_resources(cfn: Any, stack_id: str) -> list[dict[str, Any]]:
     return summaries
 
 
-def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]]) -> None:
+def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]], session: Any) -> None:
     """Create what moto's CloudFormation skips, with boto3, properties resolved by moto."""
     from moto.cloudformation.models import cloudformation_backends
     from moto.cloudformation.parsing import clean_json
 
     moto_stack = cloudformation_backends[stack.account][stack.region].stacks[stack.stack_id]
+    for logical_id, resource in stack.template.get("Resources", {}).items():
+        policy = resource.get("Properties", {}).get("ModelPackageGroupPolicy")
+        is_group = resource.get("Type") == "AWS::SageMaker::ModelPackageGroup"
+        if is_group and policy and logical_id in stack.resources:
+            resolved = clean_json(policy, moto_stack.resource_map)
+            document = resolved if isinstance(resolved, str) else json.dumps(resolved)
+            stack.group_policies[stack.resources[logical_id]] = document
     # Schedule groups before the schedules in them.
     ordered = sorted(post_stack.items(), key=lambda item: item[1]["Type"] != "AWS::Scheduler::ScheduleGroup")
     for logical_id, resource in ordered:
+        condition = resource.get("Condition")
+        if condition and not moto_stack.resource_map.lazy_condition_map[condition]:
+            continue  # CloudFormation does not create a resource whose condition is false
         props = clean_json(resource.get("Properties", {}), moto_stack.resource_map)
         kind = resource["Type"]
         if kind == "AWS::Scheduler::Schedule":
-            stack.schedules.append(_create_schedule(logical_id, props, stack))
+            stack.schedules.append(_create_schedule(logical_id, props, stack, session))
         elif kind in ("LocalCloud::FunctionDeadLetter", "AWS::Lambda::EventInvokeConfig"):
             _record_async_config(kind, props, stack)
         else:
             if kind == "AWS::S3::BucketPolicy":
                 stack.bucket_policies[props["Bucket"]] = json.dumps(props["PolicyDocument"])
-            _apply_resource(kind, props, stack.region)
+            _apply_resource(kind, props, stack.region, session)
 
 
 def local_bucket_policy(document: dict[str, Any]) -> dict[str, Any]:
@@ -462,39 +487,49 @@ def local_bucket_policy(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "Statement": kept}
 
 
-def _apply_resource(kind: str, props: dict[str, Any], region: str) -> None:
+def _apply_resource(kind: str, props: dict[str, Any], region: str, session: Any) -> None:  # noqa: PLR0912 - one branch per resource type
     policy = json.dumps(props.get("PolicyDocument") or props.get("Policy"))
     if kind == "AWS::S3::BucketPolicy":
         document = local_bucket_policy(props["PolicyDocument"])
         if document["Statement"]:
-            boto3.client("s3", region_name=region).put_bucket_policy(
+            session.client("s3", region_name=region).put_bucket_policy(
                 Bucket=props["Bucket"], Policy=json.dumps(document)
             )
     elif kind == "AWS::SNS::TopicPolicy":
         for topic in props["Topics"]:
-            boto3.client("sns", region_name=region).set_topic_attributes(
+            session.client("sns", region_name=region).set_topic_attributes(
                 TopicArn=topic, AttributeName="Policy", AttributeValue=policy
             )
     elif kind == "AWS::SQS::QueuePolicy":
         for queue_url in props["Queues"]:
-            boto3.client("sqs", region_name=region).set_queue_attributes(
+            session.client("sqs", region_name=region).set_queue_attributes(
                 QueueUrl=queue_url, Attributes={"Policy": policy}
             )
     elif kind == "LocalCloud::BucketVersioning":
-        boto3.client("s3", region_name=region).put_bucket_versioning(
+        session.client("s3", region_name=region).put_bucket_versioning(
             Bucket=props["Bucket"], VersioningConfiguration={"Status": props.get("Status", "Enabled")}
         )
     elif kind == "LocalCloud::KeyPolicy":
-        boto3.client("kms", region_name=region).put_key_policy(
+        session.client("kms", region_name=region).put_key_policy(
             KeyId=props["KeyId"], PolicyName="default", Policy=policy
         )
     elif kind == "AWS::IAM::RolePolicy":  # moto's CloudFormation skips it
         for role in props.get("Roles") or [props["RoleName"]]:
-            boto3.client("iam", region_name=region).put_role_policy(
+            session.client("iam", region_name=region).put_role_policy(
                 RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=policy
             )
+    elif kind == "AWS::Events::EventBusPolicy":  # moto's CloudFormation skips it
+        # The Statement form (CloudFormation Template Reference, AWS::Events::EventBusPolicy: "Statement
+        # ... A JSON string that describes the permission policy statement"), its Sid the StatementId.
+        statement = props.get("Statement")
+        if not statement:
+            raise TemplateError("AWS::Events::EventBusPolicy without Statement is not deployed locally")
+        document = {"Version": "2012-10-17", "Statement": [{**statement, "Sid": props["StatementId"]}]}
+        session.client("events", region_name=region).put_permission(
+            EventBusName=props.get("EventBusName", "default"), Policy=json.dumps(document)
+        )
     elif kind == "AWS::Scheduler::ScheduleGroup":
-        boto3.client("scheduler", region_name=region).create_schedule_group(Name=props["Name"])
+        session.client("scheduler", region_name=region).create_schedule_group(Name=props["Name"])
 
 
 def _record_async_config(kind: str, props: dict[str, Any], stack: DeployedStack) -> None:
@@ -510,8 +545,8 @@ def _record_async_config(kind: str, props: dict[str, Any], stack: DeployedStack)
         stack.function_on_failure[name] = on_failure
 
 
-def _create_schedule(logical_id: str, props: dict[str, Any], stack: DeployedStack) -> Schedule:
-    scheduler = boto3.client("scheduler", region_name=stack.region)
+def _create_schedule(logical_id: str, props: dict[str, Any], stack: DeployedStack, session: Any) -> Schedule:
+    scheduler = session.client("scheduler", region_name=stack.region)
     name = props.get("Name") or f"{stack.name}-{logical_id}"[:64]
     request: dict[str, Any] = {
         "Name": name,

@@ -275,6 +275,10 @@ def needs_for(
         return _put_events(params, region, account)
     if (prefix, operation) == ("s3", "CopyObject"):
         return _copy_object(params)
+    if (prefix, operation) in (("sagemaker", "CreateModelPackage"), ("sagemaker", "ListModelPackages")):
+        registry = _group_versions(operation, params, region, account)
+        if registry is not None:
+            return [Need(f"sagemaker:{operation}", registry)]
     privilege = privilege_for(prefix, operation)
     if prefix == "lambda" and params.get("FunctionName"):
         params = {**params, "FunctionName": _lambda_function_arn(params, region, account)}
@@ -305,6 +309,28 @@ def _put_events(params: Mapping[str, Any], region: str, account: str) -> list[Ne
         }
         needs.append(Need("events:PutEvents", str(arn), context))
     return needs
+
+
+def _group_versions(operation: str, params: Mapping[str, Any], region: str, account: str) -> str | None:
+    """CreateModelPackage into a group, and ListModelPackages of a group named by ARN, are authorized
+    on the group's versions, `model-package/GROUP/*`: the version a registration creates is numbered
+    by SageMaker (written "*", as other ids a service assigns), and a list reads them all. This is
+    where the SageMaker Developer Guide's cross-account policies grant both actions ("Register a
+    Model Version from a Different Account", model-registry-version#model-registry-version-xaccount;
+    "Deploy a Model Version from a Different Account", model-registry-deploy-xaccount). A list by
+    group name, in the caller's account, keeps the reference's "*" (ListModelPackages has no
+    required resource type)."""
+    group = str(params.get("ModelPackageGroupName") or "")
+    if not group or params.get("ModelPackageName"):
+        return None
+    if group.startswith("arn:"):
+        parts = group.split(":")
+        if len(parts) < 6 or "/" not in parts[5]:
+            return None
+        region, account, group = parts[3], parts[4], parts[5].split("/", 1)[1]
+    elif operation == "ListModelPackages":
+        return None
+    return f"arn:aws:sagemaker:{region}:{account}:model-package/{group}/*"
 
 
 def _copy_object(params: Mapping[str, Any]) -> list[Need]:

@@ -25,6 +25,7 @@ from typing import Any
 from localcloud.iam.catalog import needs_for
 from localcloud.iam.decision import Decision
 from localcloud.iam.enforcer import Enforcer, Principal
+from localcloud.iam.policy import account_of
 
 LOG = logging.getLogger("localcloud.iam")
 
@@ -47,9 +48,16 @@ def _queue_url(arn: str) -> str:
     return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
 
 
-def _call_for(target_arn: str) -> tuple[str, str, dict[str, Any]]:
+def _call_for(target_arn: str, event: Mapping[str, Any] | None = None) -> tuple[str, str, dict[str, Any]]:
     """(signing name, operation, parameters) of the call a delivery to `target_arn` makes."""
     service = target_arn.split(":")[2]
+    if service == "events":  # another event bus: PutEvents of the event on it
+        entry = {
+            "EventBusName": target_arn,
+            "Source": str((event or {}).get("source", "")),
+            "DetailType": str((event or {}).get("detail-type", "")),
+        }
+        return "events", "PutEvents", {"Entries": [entry]}
     if service == "lambda":
         return "lambda", "Invoke", {"FunctionName": target_arn}
     if service == "states":
@@ -67,26 +75,46 @@ class DeliveryAuthorizer:
     account: str
     function_role: Callable[[str], str | None]  # function name or ARN -> its execution role ARN
 
-    def _check(self, principal: Principal, target_arn: str, source: Mapping[str, str] | None) -> None:
-        signing_name, operation, params = _call_for(target_arn)
-        needs = needs_for(signing_name, operation, params, self.enforcer.region, self.account)
+    def _check(
+        self,
+        principal: Principal,
+        target_arn: str,
+        source: Mapping[str, str] | None,
+        event: Mapping[str, Any] | None = None,
+    ) -> None:
+        signing_name, operation, params = _call_for(target_arn, event)
+        account = principal.account or account_of(target_arn) or self.account
+        needs = needs_for(signing_name, operation, params, self.enforcer.region, account)
         needs.extend(self.enforcer.implied(signing_name, operation, params, principal))
         for need in needs:
             decision = self.enforcer.authorize(principal, need, source=source)
             if not decision.allowed:
                 LOG.error("IAM: delivery denied: %s", decision.message())
+                self.enforcer.note_denial(NO_PERMISSIONS, decision.message())
                 raise DeliveryDeniedError(decision)
 
     def _events(self, rule_arn: str) -> tuple[Principal, dict[str, str]]:
         principal = Principal(EVENTS, "", "service")
-        return principal, {"aws:SourceArn": rule_arn, "aws:SourceAccount": self.account}
+        source_account = account_of(rule_arn) or self.account
+        return principal, {"aws:SourceArn": rule_arn, "aws:SourceAccount": source_account}
 
-    def rule_target(self, rule_arn: str, target: Mapping[str, Any]) -> None:
-        """Raise DeliveryDeniedError unless the rule may deliver to the target."""
+    def rule_target(
+        self, rule_arn: str, target: Mapping[str, Any], event: Mapping[str, Any] | None = None
+    ) -> None:
+        """Raise DeliveryDeniedError unless the rule may deliver to the target. Another account's
+        event bus is put on with the target's role, which the receiving bus's resource policy must
+        admit too (EventBridge User Guide, eb-cross-account: "the sending event bus must have IAM roles
+        attached" and the receiver "edit the permissions on an event bus to allow" the sender)."""
         arn = str(target["Arn"])
         role = target.get("RoleArn")
         if role:
-            self._check(self.enforcer.role_principal(str(role), "events"), arn, None)
+            self._check(self.enforcer.role_principal(str(role), "events"), arn, None, event)
+            return
+        if arn.split(":")[2] == "events" and account_of(arn) != account_of(rule_arn):
+            # Cross-account bus targets without a role: EventBridge's own principal, which only the
+            # receiving bus's policy can admit (the older, role-less form).
+            principal, source = self._events(rule_arn)
+            self._check(principal, arn, source, event)
             return
         if arn.split(":")[2] == "states":  # EventBridge needs a role to start an execution
             self._check(Principal(EVENTS, "", "service"), arn, None)

@@ -106,6 +106,15 @@ class Record:
     expected: bool  # a denial the caller set out to provoke (`Enforcer.expecting_denials`)
 
 
+@dataclass(frozen=True)
+class Denial:
+    """A refused call or delivery as the caller saw it (CloudTrail records these as errorCode and
+    errorMessage): the service's error code and AWS's message naming principal, action and resource."""
+
+    code: str
+    message: str
+
+
 @dataclass
 class Enforcer:
     """The IAM of one local cloud. `enabled=False` lets every call through and says so each time."""
@@ -115,6 +124,10 @@ class Enforcer:
     principals: dict[str, Principal] = field(default_factory=dict)
     records: list[Record] = field(default_factory=list)
     bucket_policies: dict[str, str] = field(default_factory=dict)  # by bucket name: whole, as deployed
+    # Model package group ARN -> its resource policy (ModelPackageGroupPolicy as deployed): moto has
+    # no PutModelPackageGroupPolicy, the local cloud holds the policy and evaluates it.
+    group_policies: dict[str, str] = field(default_factory=dict)
+    denials: list[Denial] = field(default_factory=list)  # every refusal, in order
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _expecting: int = 0
     seconds: float = 0.0  # time spent deciding in-process calls (benchmarks/iam reads it)
@@ -130,12 +143,20 @@ class Enforcer:
 
     # -- identities --------------------------------------------------------------------------
     def credentials_for_role(self, role_arn: str, session: str = "localcloud") -> Credentials:
-        digest = hashlib.sha256(f"{role_arn}/{session}".encode()).digest()
-        key = "ASIA" + base64.b32encode(digest).decode()[:16]
-        secret = base64.b64encode(digest).decode()[:40]
+        """A session of `role_arn` (STS AssumeRole's temporary keys): the principal carries the
+        role's account, which serves its requests, as moto does for AssumeRole of a role ARN in
+        another account (moto.sts.models.STSBackend._create_access_key)."""
+        key = _derived_key(f"{role_arn}/{session}")
+        secret = _derived_secret(f"{role_arn}/{session}")
         with self._lock:
             self.principals[key] = Principal(role_arn, account_of(role_arn), "role", session)
         return Credentials(key, secret, f"localcloud-session-{key}")
+
+    def account_of_key(self, access_key: str) -> str | None:
+        """The account of the principal an access key of this cloud belongs to (moto serves the
+        request from that account's backends, `patches.patch_account_from_access_key`)."""
+        principal = self.principals.get(access_key)
+        return principal.account if principal is not None else None
 
     def role_principal(self, role_arn: str, session: str) -> Principal:
         """The caller when a service acts with a role it was given (a target's or a schedule's)."""
@@ -150,8 +171,17 @@ class Enforcer:
             f"arn:aws:iam::{account}:user/localcloud-operator", account, "operator"
         )
 
+    def operator_credentials(self, account: str) -> Credentials:
+        """The keys of an administrator of `account` (another account's operator: who deploys that
+        account's stack and acts there, as a person with that account's credentials would)."""
+        key = _derived_key(f"operator/{account}")
+        self.register_operator(key, account)
+        return Credentials(key, _derived_secret(f"operator/{account}"), f"localcloud-operator-{account}")
+
     def internal_credentials(self, account: str) -> Credentials:
-        key = "ASIALOCALCLOUDINTERN"
+        """The emulator's own keys in `account` (a service reading its own state: a job runner
+        describing the job it runs); never decided, never reported."""
+        key = _derived_key(f"internal/{account}")
         self.principals[key] = Principal(
             f"arn:aws:iam::{account}:role/localcloud-emulator", account, "internal"
         )
@@ -237,8 +267,13 @@ class Enforcer:
                 continue
             code, status = _ACCESS_DENIED_CODE.get(signing_name, ("AccessDeniedException", 400))
             LOG.error("IAM: denied: %s", decision.message())
+            self.note_denial(code, decision.message())
             return (code, status, decision.message())
         return None
+
+    def note_denial(self, code: str, message: str) -> None:
+        with self._lock:
+            self.denials.append(Denial(code, message))
 
     def _managed_rules_refusal(self, params: Mapping[str, Any]) -> tuple[str, int, str] | None:
         from localcloud.iam import managed_rules
@@ -396,6 +431,11 @@ class Enforcer:
             if bucket in self.bucket_policies:
                 _, owner = _s3_policy(arn, self.region)
                 return _parsed(f"bucket policy of {bucket}", self.bucket_policies[bucket]), owner, False
+        if service == "sagemaker":
+            group = _group_arn_of(arn)
+            document = self.group_policies.get(group) if group else None
+            policy = _parsed(f"model package group policy of {group}", document) if document else None
+            return policy, account_of(arn), False
         lookup = _RESOURCE_POLICY_READERS.get(service)
         if lookup is None:
             return None, account_of(arn), False
@@ -430,6 +470,15 @@ class Enforcer:
             Need(action, key_arn, {"kms:ViaService": via, "kms:CallerAccount": principal.account})
             for action in actions
         ]
+
+
+def _derived_key(seed: str) -> str:
+    """A temporary access key id (ASIA + 16 base32 characters, the form STS issues)."""
+    return "ASIA" + base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode()[:16]
+
+
+def _derived_secret(seed: str) -> str:
+    return base64.b64encode(hashlib.sha256(seed.encode()).digest()).decode()[:40]
 
 
 def transport_is_secure(endpoint_url: str) -> bool:
@@ -554,6 +603,33 @@ def _lambda_policy(arn: str, region: str) -> tuple[str | None, str]:
     return json.dumps({"Statement": cleaned}), account
 
 
+def _events_policy(arn: str, region: str) -> tuple[str | None, str]:
+    """An event bus's resource policy (PutPermission, AWS::Events::EventBusPolicy); rules have none."""
+    from moto.events.models import events_backends
+
+    account = account_of(arn)
+    if ":event-bus/" not in arn:
+        return None, account
+    try:
+        bus = events_backends[account][arn.split(":")[3]].describe_event_bus(arn.rsplit("/", 1)[-1])
+    except Exception:  # noqa: BLE001 - no such bus: no policy
+        return None, account
+    return bus.policy, account
+
+
+def _group_arn_of(arn: str) -> str | None:
+    """The model package group a Model Registry ARN belongs to: the group itself, or its versions
+    (model-package/GROUP/VERSION), whose access the group's policy decides (SageMaker Developer
+    Guide, model-registry-deploy-xaccount: the group policy grants on model-package/GROUP/*)."""
+    prefix, _, rest = arn.partition(":model-package-group/")
+    if rest:
+        return arn
+    prefix, _, rest = arn.partition(":model-package/")
+    if rest and "/" in rest:
+        return f"{prefix}:model-package-group/{rest.split('/', 1)[0]}"
+    return None
+
+
 def _lambda_conditions(statement: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v
@@ -568,6 +644,7 @@ _RESOURCE_POLICY_READERS: Mapping[str, Callable[[str, str], tuple[str | None, st
     "sns": _sns_policy,
     "sqs": _sqs_policy,
     "lambda": _lambda_policy,
+    "events": _events_policy,
 }
 
 

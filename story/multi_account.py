@@ -1,0 +1,417 @@
+"""`python -m story.multi_account` (`make demo-multi-account`): the seed's layout on one machine.
+
+Two accounts on one local cloud, each deployed from its own template by its own operator, as
+`sam deploy` with each account's credentials would:
+
+- the **registry account** (111122223333, as in samconfig.toml's `[prod]`): `registry/template.yaml`
+  with `registry/samconfig.toml`'s parameters, its workload and retraining account being prod: the
+  central model package group and its resource policy, the registry artifacts bucket and its
+  policy, the customer-managed key and its key policy, the rule and role forwarding the group's
+  state changes to prod's default bus;
+- the **prod account** (the local cloud's own): `template.yaml` with samconfig.toml's `[prod]`
+  parameters, the registry ones pointing at the registry stack's outputs (group ARN, bucket, key).
+
+Then the loop, every call decided by IAM across the two accounts (identity policy in the caller's
+account and resource policy in the owner's):
+
+ 1. prod's data arrives in prod's bucket (training data part 1, the batch, the sample batches);
+ 2. the registry account trains v1 and registers it Approved (`sample.seed` as its operator):
+    its artifacts and baseline in the registry bucket, under the registry's key;
+ 3. the approval reaches prod only through the forwarding rule; prod records v1 live (reading the
+    version across accounts, its evaluation from the registry bucket through the key);
+ 4. scheduled runs score with v1's artifacts and monitor against its baseline, both read from the
+    registry account; a shifted batch drifts; retraining registers v2 into the central group
+    (cross-account CreateModelPackage), PendingManualApproval;
+ 5. a person approves v2 in the registry account; the approval reaches prod through the rule;
+ 6. the next run scores with v2.
+
+A step that does not happen is named, with the AccessDenied that stopped it (the error AWS would
+answer, naming principal, action and resource). `play(...)` is the same story for tests
+(tests/integration/test_multi_account.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from localcloud.demo import (
+    ONE_THREAD_ENV,
+    Story,
+    StoryRecord,
+    StoryStepError,
+    Timeline,
+    download_bucket,
+    prepare_output,
+    quiet_moto_warnings,
+    summary,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+REGISTRY_ACCOUNT = "111122223333"
+REGISTRY_STACK = "mlops-loop-registry"
+PROD_STACK = "mlops-loop-prod"
+_STEP_TIMEOUT = 300.0
+
+
+@dataclass
+class Layout:
+    """The two accounts' stacks on one local cloud."""
+
+    cloud: Any
+    registry: Any  # the registry account's DeployedStack
+    prod: Any  # the prod account's DeployedStack
+
+    @property
+    def prod_account(self) -> str:
+        return str(self.prod.account)
+
+    @property
+    def registry_account(self) -> str:
+        return str(self.registry.account)
+
+
+# -- parameters: each account's samconfig.toml, the other account's ids filled in ------------------
+def registry_parameters(registry_template: Path, prod_account: str) -> dict[str, str]:
+    """registry/samconfig.toml's parameters, with prod as the one workload and retraining account."""
+    from localcloud.stack import samconfig_parameters
+
+    parameters = samconfig_parameters(REPO / "registry" / "samconfig.toml")
+    parameters.update({"WorkloadAccountIds": prod_account, "RetrainingAccountId": prod_account})
+    return parameters
+
+
+def prod_parameters(template: Path, registry_outputs: dict[str, str]) -> dict[str, str]:
+    """samconfig.toml's `[prod]` parameters, the registry ones from the registry stack's outputs, and
+    no run on approval (the story shows the next scheduled run picking the approved version up)."""
+    from localcloud.stack import samconfig_parameters
+
+    parameters = samconfig_parameters(template.parent / "samconfig.toml", "prod")
+    parameters.update(
+        {
+            "ModelPackageGroup": registry_outputs["ModelPackageGroupArn"],
+            "RegistryArtifactsBucket": registry_outputs["ArtifactsBucketName"],
+            "RegistryKmsKeyArn": registry_outputs["KmsKeyArn"],
+            "RunOnApproval": "false",
+            "LogLevel": "INFO",
+        }
+    )
+    return parameters
+
+
+@contextlib.contextmanager
+def multi_account_cloud(
+    template: Path = REPO / "template.yaml",
+    registry_template: Path = REPO / "registry" / "template.yaml",
+    output_dir: Path | None = None,
+    region: str = "us-east-1",
+    now: datetime | None = None,
+    *,
+    enforce_iam: bool = True,
+) -> Iterator[Layout]:
+    """A local cloud hosting the registry account and the prod account, both stacks deployed."""
+    from localcloud.cloud import LocalCloud
+
+    start = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with (
+        quiet_moto_warnings(),
+        LocalCloud.start(
+            template=None, region=region, output_dir=output_dir, now=start, enforce_iam=enforce_iam
+        ) as cloud,
+    ):
+        registry = cloud.deploy(
+            registry_template,
+            parameters=registry_parameters(registry_template, cloud.account),
+            stack_name=REGISTRY_STACK,
+            account=REGISTRY_ACCOUNT,
+        )
+        prod = cloud.deploy(
+            template, parameters=prod_parameters(template, registry.outputs), stack_name=PROD_STACK
+        )
+        yield Layout(cloud, registry, prod)
+
+
+# -- the story ---------------------------------------------------------------------------------
+class MultiAccountStory(Story):
+    """The seed's story across the registry account and the prod account (module docstring)."""
+
+    def __init__(self, layout: Layout, timeline: Timeline, step_timeout: float = _STEP_TIMEOUT) -> None:
+        super().__init__(layout.cloud, timeline, self._seed_registry, step_timeout)
+        self.layout = layout
+        outputs = layout.registry.outputs
+        self.registry_bucket = outputs["ArtifactsBucketName"]
+        self.group_arn = outputs["ModelPackageGroupArn"]
+        self.registry_group = self.group_arn.rsplit("/", 1)[-1]
+        self.forwarding_rule = outputs["ForwardingRuleArn"]
+        self.prod_bus = f"arn:aws:events:{layout.cloud.region}:{layout.prod_account}:event-bus/default"
+        # Registering, listing and approving versions happen in the registry account, as its operator.
+        self.sm = layout.cloud.client("sagemaker", account=layout.registry_account)
+        self._denials_seen = 0
+
+    def run(self) -> StoryRecord:
+        self.prod_data_arrives()
+        self.v1_registered_in_registry()
+        self.v1_live_in_prod()
+        self.scheduled_run("clean batch", expect_verdict="clean", expect_version=1)
+        self.shifted_batch_arrives()
+        drift_run = self.scheduled_run("shifted batch", expect_verdict="drift", expect_version=1)
+        self.retraining(drift_run)
+        self.approve_v2()
+        self.clean_batch_returns()
+        self.scheduled_run("clean batch", expect_verdict="clean", expect_version=2)
+        self.settle("the end of the story")
+        return self.record
+
+    # The steps this layout adds or changes -----------------------------------------------------
+    def prod_data_arrives(self) -> None:
+        step = "prod: data arrives"
+        from sample.data import breast_cancer
+
+        files = breast_cancer().files()
+        keys = {
+            "training-data/breast-cancer-part1.csv": "breast-cancer-part1.csv",
+            "batch-input/batch-clean.csv": "batch-clean.csv",
+            **{
+                f"sample-data/{name}": name
+                for name in ("breast-cancer-part2.csv", "batch-clean.csv", "batch-drift.csv")
+            },
+        }
+        for key, name in keys.items():
+            self.s3.put_object(
+                Bucket=self.record.bucket, Key=key, Body=files[name].encode(), ContentType="text/csv"
+            )
+        self.timeline.say(
+            f"prod account {self.layout.prod_account}: training data and the batch in {self.record.bucket}"
+        )
+        self._done(step)
+
+    def v1_registered_in_registry(self) -> None:
+        step = "registry: v1 trained and registered Approved"
+        account = self.layout.registry_account
+        self.timeline.say(
+            f"registry account {account}: training v1 and registering it Approved (sample.seed)"
+        )
+        mark = self._mark()
+        result = self._seed_registry(self.registry_bucket, self.registry_group)
+        arn = result.get("registered")
+        if not arn:
+            raise self._failure(step, f"sample.seed registered nothing: {result.get('note', result)}", mark)
+        self.record.v1_arn = str(arn)
+        self.timeline.say(f"v1 registered in {self.group_arn}", indent=True)
+        self.timeline.say(f"artifacts: {result.get('model')} (SSE-KMS, the registry's key)", indent=True)
+        self._done(step)
+
+    def v1_live_in_prod(self) -> None:
+        step = "prod: v1's approval forwarded and recorded live"
+        mark = self._mark()
+        # Deliveries happen on the job runner's event thread: once the runners are idle, the
+        # state-change event has been forwarded (or refused) and prod's function has run.
+        if not self.cloud.wait_jobs_idle(self.step_timeout):
+            raise self._failure(step, "SageMaker jobs and events still pending", mark)
+        forwarded = [
+            d
+            for d in self.cloud.router.deliveries
+            if d.rule_arn == self.forwarding_rule and d.target_arn == self.prod_bus
+        ]
+        if not any(d.ok for d in forwarded):
+            errors = "; ".join(sorted({str(d.error) for d in forwarded})) or "no delivery attempted"
+            raise self._failure(
+                step, f"the forwarding rule did not put v1's event on prod's bus: {errors}", mark
+            )
+        self.timeline.say("event: Model Package State Change, registry bus -> forwarding rule -> prod bus")
+        if not any(
+            f"Approved, now live: {self.record.group} v1" in (m.subject or "")
+            for m in self.cloud.outbox.messages
+        ):
+            raise self._failure(step, "prod's ModelPackageStateChangeFunction did not record v1 live", mark)
+        self.notes.flush()
+        live = self._live_version(step)
+        if live != 1:
+            raise self._failure(step, f"live-model parameter says v{live}, expected v1", mark)
+        self.timeline.say(f"prod records v1 live ({self.live_parameter})", indent=True)
+        self._done(step)
+
+    def approve_v2(self) -> None:
+        self.timeline.say(f"(approvals happen in the registry account {self.layout.registry_account})")
+        mark = self._mark()
+        try:
+            super().approve_v2()
+        except StoryStepError as error:
+            raise self._failure(error.step, error.message, mark) from None
+
+    def retraining(self, drift_run: Any) -> None:
+        mark = self._mark()
+        try:
+            super().retraining(drift_run)
+        except StoryStepError as error:
+            raise self._failure(error.step, error.message, mark) from None
+        self.timeline.say(f"v2 is in the central group {self.group_arn}", indent=True)
+
+    def scheduled_run(self, what: str, expect_verdict: str, expect_version: int) -> Any:
+        mark = self._mark()
+        try:
+            return super().scheduled_run(what, expect_verdict, expect_version)
+        except StoryStepError as error:
+            raise self._failure(error.step, error.message, mark) from None
+
+    def settle(self, step: str) -> None:
+        if not self.cloud.wait_jobs_idle(self.step_timeout):
+            raise StoryStepError(step, "SageMaker jobs still running")
+        super().settle(step)
+
+    # plumbing -----------------------------------------------------------------------------------
+    def _packages(self) -> list[dict[str, Any]]:
+        pages = self.sm.get_paginator("list_model_packages").paginate(
+            ModelPackageGroupName=self.registry_group
+        )
+        return [p for page in pages for p in page["ModelPackageSummaryList"]]
+
+    def _seed_registry(self, bucket: str, group: str) -> dict[str, Any]:
+        """`python -m sample.seed --bucket B --group G` run by the registry account's operator."""
+        from sample.seed import seed as seed_v1
+
+        with self.cloud.acting_as(self.layout.registry_account):
+            try:
+                return seed_v1(
+                    bucket=bucket, group=group, region=self.cloud.region, endpoint_url=None, image_uri=None
+                )
+            except Exception as error:  # noqa: BLE001 - a refused seeding call stops the step, named
+                return {"registered": None, "note": f"{type(error).__name__}: {error}"}
+
+    def _mark(self) -> int:
+        return len(self.cloud.iam.denials)
+
+    def _failure(self, step: str, message: str, mark: int) -> StoryStepError:
+        """The step's failure, with the first AccessDenied met since the step began."""
+        denials = self.cloud.iam.denials[mark:]
+        if denials:
+            message = f"{message}; stopped by {denials[0].code}: {denials[0].message}"
+        return StoryStepError(step, message)
+
+
+_ORDER = (
+    "prod: data arrives",
+    "registry: v1 trained and registered Approved",
+    "prod: v1's approval forwarded and recorded live",
+    "scheduled run 1 (clean batch)",
+    "shifted batch arrives",
+    "scheduled run 2 (shifted batch)",
+    "drift -> retraining -> v2 awaiting approval",
+    "approve v2",
+    "clean batch returns",
+    "scheduled run 3 (clean batch)",
+)
+
+
+def play(
+    layout: Layout, timeline: Timeline | None = None, step_timeout: float = _STEP_TIMEOUT
+) -> StoryRecord:
+    """Play the story; raises StoryStepError naming the first step that did not happen."""
+    story = MultiAccountStory(layout, timeline or Timeline(quiet=True), step_timeout)
+    try:
+        return story.run()
+    except StoryStepError:
+        raise
+    except Exception as error:
+        remaining = [s for s in _ORDER if s not in story.record.steps]
+        raise StoryStepError(
+            remaining[0] if remaining else "end of the story", f"{type(error).__name__}: {error}"
+        ) from error
+
+
+# -- the command --------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    import os
+
+    parser = argparse.ArgumentParser(
+        prog="python -m story.multi_account", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("-t", "--template", default=str(REPO / "template.yaml"), help="the workload template")
+    parser.add_argument("--registry-template", default=str(REPO / "registry" / "template.yaml"))
+    parser.add_argument("--output", default="demo-output-multi-account", help="where the run's outputs go")
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--quiet", action="store_true", help="print only the outcome")
+    args = parser.parse_args(argv)
+    for key, value in ONE_THREAD_ENV.items():
+        os.environ.setdefault(key, value)
+
+    from localcloud.stack import StackDeployError, TemplateError
+
+    timeline = Timeline(quiet=args.quiet)
+    out = prepare_output(Path(args.output))
+    timeline.plain(
+        "The seed's multi-account layout on the local cloud: a registry account and a prod account"
+    )
+    timeline.plain(
+        f"templates: {args.registry_template} (registry), {args.template} (prod)   outputs: {out}/"
+    )
+    timeline.plain("")
+    record: StoryRecord | None = None
+    failure: StoryStepError | None = None
+    lines: list[str] = []
+    try:
+        with multi_account_cloud(
+            Path(args.template), Path(args.registry_template), out, args.region
+        ) as layout:
+            timeline.clock = layout.cloud.clock.now
+            timeline.say(
+                f"registry account {layout.registry_account}: {REGISTRY_STACK} "
+                f"(group {layout.registry.outputs['ModelPackageGroupArn']})"
+            )
+            timeline.say(
+                f"prod account {layout.prod_account}: {PROD_STACK}, {len(layout.prod.functions)} functions, "
+                f"{len(layout.prod.state_machines)} state machines",
+                indent=True,
+            )
+            story = MultiAccountStory(layout, timeline)
+            try:
+                record = story.run()
+            except StoryStepError as error:
+                failure, record = error, story.record
+            except Exception as error:  # noqa: BLE001 - an unexpected error is a failed step too, named
+                remaining = [s for s in _ORDER if s not in story.record.steps]
+                failure = StoryStepError(
+                    remaining[0] if remaining else "end", f"{type(error).__name__}: {error}"
+                )
+                record = story.record
+            with contextlib.suppress(StoryStepError):
+                story.settle("export")
+            bucket_dir = out / "bucket"
+            download_bucket(layout.cloud, record.bucket, bucket_dir)
+            lines = summary(record, out, bucket_dir, layout.cloud)
+            (out / "layout.json").write_text(
+                json.dumps(
+                    {
+                        "registry": {"account": layout.registry_account, "outputs": layout.registry.outputs},
+                        "prod": {"account": layout.prod_account, "outputs": layout.prod.outputs},
+                    },
+                    indent=1,
+                )
+            )
+    except (StackDeployError, TemplateError) as error:
+        failure = StoryStepError("stacks up", f"{type(error).__name__}: {error}")
+    if failure is not None or record is None:
+        failure = failure or StoryStepError("stacks up", "no story was played")
+        steps = ", ".join(record.steps) if record and record.steps else "none"
+        print(f"\ndemo-multi-account FAILED at step '{failure.step}': {failure.message}", file=sys.stderr)
+        print(f"(steps that happened: {steps}; outputs in {out}/)", file=sys.stderr)
+        return 1
+    timeline.plain("")
+    for line in lines:
+        timeline.plain(line)
+    print(
+        f"demo-multi-account OK: {len(record.steps)} steps in {timeline.elapsed():.0f}s, "
+        "every step as expected."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
