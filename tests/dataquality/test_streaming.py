@@ -274,3 +274,42 @@ def test_the_cli_rejects_a_bad_drift_check_type_as_a_usage_error_before_reading(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "typo_check" in err[0] and "missing.csv" not in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_pyarrows_threaded_readers_are_given_arrow_memory_never_a_python_object(
+    tmp_path: Path, monkeypatch, many_blocks: Path
+):
+    """The cause of the CLI's exit-134 flake (issue 14, about 1 run in 80 aborted after its work,
+    "terminate called without an active exception"): pyarrow's multi-threaded CSV reader can drop
+    its last reference to its input on a pool thread after ``read_csv`` returned. An input wrapping
+    a Python object (``pa.py_buffer`` of a bytearray, a ``BytesIO``) must then take the GIL on that
+    thread; during interpreter shutdown the thread is ended inside a C++ destructor and the process
+    aborts (gdb: ``PyBuffer::~PyBuffer`` -> ``PyGILState_Ensure`` -> ``pthread_exit`` on an Arrow
+    pool thread while the main thread ran ``exit``). Every block reaches the readers as Arrow memory."""
+    # Given pyarrow's readers watched, and Python-object buffers refused outright
+    sources_seen: list[Any] = []
+
+    def no_py_buffer(*_: Any, **__: Any) -> pa.Buffer:
+        raise AssertionError("a Python-object buffer was handed to pyarrow")
+
+    def watching(real: Callable[..., Any]) -> Callable[..., Any]:
+        def read(source: Any, *args: Any, **kwargs: Any) -> Any:
+            sources_seen.append(source)
+            return real(source, *args, **kwargs)
+
+        return read
+
+    monkeypatch.setattr(pa, "py_buffer", no_py_buffer)
+    monkeypatch.setattr(pacsv, "read_csv", watching(pacsv.read_csv))
+    import pyarrow.json as pajson
+
+    monkeypatch.setattr(pajson, "read_json", watching(pajson.read_json))
+    (tmp_path / "d.jsonl").write_text('{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n')
+    # When a CSV of many blocks, a header-only CSV and a JSON Lines file are profiled
+    (tmp_path / "header_only.csv").write_text("a,b\n")
+    assert dq.profile_sources(many_blocks).rows == 30_000
+    assert dq.profile_sources(tmp_path / "header_only.csv").rows == 0
+    assert dq.profile_sources(tmp_path / "d.jsonl").rows == 2
+    # Then each read was given an Arrow BufferReader (over Arrow-allocated memory), never a Python file
+    assert len(sources_seen) >= 60
+    assert all(isinstance(s, pa.BufferReader) for s in sources_seen), {type(s) for s in sources_seen}

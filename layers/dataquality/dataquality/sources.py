@@ -248,7 +248,7 @@ def _first_line_fields(f: DataFile, delimiter: str) -> list[str]:
         raise _invalid_utf8(f, 1, exc) from exc
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(line)),
+            pa.BufferReader(arrow_copy(line)),
             # one line, on this thread: no pool threads started for it
             read_options=pacsv.ReadOptions(use_threads=False, block_size=max(1 << 20, 2 * len(line))),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
@@ -354,30 +354,40 @@ def _convert_options(types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
     )
 
 
-def _line_blocks(f: DataFile, stream: IO[bytes]) -> Iterator[memoryview]:
+def _line_blocks(f: DataFile, stream: IO[bytes]) -> Iterator[pa.Buffer]:
     """Blocks of whole lines (the last one may lack its newline), each in a buffer of its own.
 
-    The bytes are read straight into the block's buffer (``readinto``) and handed to pyarrow as a
-    view: one copy from the stream, where slicing and concatenating bytes made three or four. A line
-    longer than a chunk grows its buffer in place up to MAX_LINE_BYTES (then a named error), and a
-    chunk without any ``\n`` but a ``\r`` is a CR-only file (named).
+    The bytes are read straight into the block's buffer (``readinto``) and handed to pyarrow as
+    that buffer: one copy from the stream, where slicing and concatenating bytes made three or four.
+    A line longer than a chunk grows its buffer in place up to MAX_LINE_BYTES (then a named error),
+    and a chunk without any ``\n`` but a ``\r`` is a CR-only file (named).
+
+    The buffer is Arrow's own memory (``pa.allocate_buffer``), never a Python object: pyarrow's
+    multi-threaded CSV reader may drop its last reference to its input on one of its pool threads
+    after ``read_csv`` has returned. Had that input wrapped a Python object (``pa.py_buffer`` of a
+    bytearray), releasing it takes the GIL from that thread; during interpreter shutdown such a
+    thread is ended inside a C++ destructor and the process aborts ("terminate called without an
+    active exception", exit 134: about 1 CLI run in 80, the flake of issue 14).
     """
     tail = b""
     offset = 0  # of the buffer's first byte in the file
     while True:
-        buf = bytearray(len(tail) + CSV_CHUNK_BYTES)
-        buf[: len(tail)] = tail
+        buf = pa.allocate_buffer(len(tail) + CSV_CHUNK_BYTES, resizable=True)
+        with _bytes_view(buf) as view:
+            view[: len(tail)] = tail
         end = searched = len(tail)
         while True:
             end = _fill(f, stream, buf, end)
-            if end < len(buf):  # end of the stream: whatever is left is the last block
+            if end < buf.size:  # end of the stream: whatever is left is the last block
                 if end:
-                    yield memoryview(buf)[:end]
+                    yield buf.slice(0, end)
                 return
-            cut = buf.rfind(b"\n", searched, end)
+            cut = _rfind(buf, b"\n", searched, end)
             if cut >= 0:
                 break
-            if buf.find(b"\r", searched, end) >= 0:
+            with _bytes_view(buf) as view:
+                cr_only = b"\r" in view[searched:end].tobytes()
+            if cr_only:
                 raise _cr_only(f)
             if end >= MAX_LINE_BYTES:
                 raise UnreadableInput(
@@ -385,17 +395,38 @@ def _line_blocks(f: DataFile, stream: IO[bytes]) -> Iterator[memoryview]:
                     f"{MAX_LINE_BYTES >> 20} MB (the longest line read, to bound memory)"
                 )
             searched = end  # a line longer than the buffer: grow it and read on
-            buf.extend(bytes(CSV_CHUNK_BYTES))
-        tail = bytes(buf[cut + 1 : end])
+            buf.resize(buf.size + CSV_CHUNK_BYTES)  # no view of it is alive here
+        tail = buf.slice(cut + 1, end - cut - 1).to_pybytes()
         offset += cut + 1
-        yield memoryview(buf)[: cut + 1]
+        yield buf.slice(0, cut + 1)
 
 
-def _fill(f: DataFile, stream: IO[bytes], buf: bytearray, end: int) -> int:
+def _bytes_view(buf: pa.Buffer) -> memoryview:
+    """A writable byte view of a mutable Arrow buffer (release it before the buffer is resized)."""
+    return memoryview(buf).cast("B")
+
+
+def _rfind(buf: pa.Buffer, sub: bytes, start: int, end: int) -> int:
+    """The last ``sub`` (one byte) in ``buf[start:end]``, or -1; reads backwards from ``end`` in
+    growing windows, so a chunk of short lines costs one small copy."""
+    window = 1 << 16
+    hi = end
+    with _bytes_view(buf) as view:
+        while hi > start:
+            lo = max(start, hi - window)
+            i = view[lo:hi].tobytes().rfind(sub)
+            if i >= 0:
+                return lo + i
+            hi = lo
+            window = min(window * 4, 1 << 24)
+    return -1
+
+
+def _fill(f: DataFile, stream: IO[bytes], buf: pa.Buffer, end: int) -> int:
     """Read into ``buf[end:]`` until it is full or the stream ends; the new end."""
     try:
-        with memoryview(buf) as view:
-            while end < len(buf):
+        with _bytes_view(buf) as view:
+            while end < len(view):
                 n = stream.readinto(view[end:])  # type: ignore[attr-defined]
                 if not n:
                     break
@@ -405,9 +436,19 @@ def _fill(f: DataFile, stream: IO[bytes], buf: bytearray, end: int) -> int:
     return end
 
 
-def _has_content(block: memoryview) -> bool:
+def _has_content(block: pa.Buffer) -> bool:
     """Anything but whitespace (looking at the block's head first: a full copy only when it is blank)."""
-    return bool(bytes(block[:4096]).strip()) or bool(bytes(block).strip())
+    head = block.slice(0, min(4096, block.size))
+    return bool(head.to_pybytes().strip()) or bool(block.to_pybytes().strip())
+
+
+def arrow_copy(data: bytes | memoryview) -> pa.Buffer:
+    """``data`` copied into Arrow's own memory: what pyarrow's threaded readers are given (see
+    ``_line_blocks``: a buffer wrapping a Python object may be released on a pool thread at exit)."""
+    out = pa.allocate_buffer(len(data))
+    with _bytes_view(out) as view:
+        view[:] = data
+    return out
 
 
 _DONE = object()
@@ -465,7 +506,7 @@ def prefetch(items: Iterator[Any], depth: int = 1) -> Generator[Any, None, None]
 
 def _parse_csv_block(  # noqa: PLR0917
     f: DataFile,
-    block: bytes | memoryview,
+    block: pa.Buffer,
     names: list[str] | None,
     parse_opts: pacsv.ParseOptions,
     convert_opts: pacsv.ConvertOptions,
@@ -476,7 +517,7 @@ def _parse_csv_block(  # noqa: PLR0917
     for attempt in range(2):
         try:
             return pacsv.read_csv(
-                pa.BufferReader(pa.py_buffer(block)),
+                pa.BufferReader(block),  # Arrow's memory: see _line_blocks
                 read_options=read_opts,
                 parse_options=parse_opts,
                 convert_options=convert_opts,
@@ -498,9 +539,9 @@ def _parse_csv_block(  # noqa: PLR0917
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _block_utf8_error(f: DataFile, block: bytes | memoryview, start: int) -> UnreadableInput:
+def _block_utf8_error(f: DataFile, block: pa.Buffer, start: int) -> UnreadableInput:
     """Name the line of the first invalid UTF-8 byte in ``block`` (lines before it counted again)."""
-    data = bytes(block)
+    data = block.to_pybytes()
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -538,12 +579,14 @@ def iter_parquet(f: DataFile) -> Generator[pa.RecordBatch, None, None]:
     tmp = None
     try:
         if f.is_s3:
-            tmp = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally
+            # Parquet needs random access: spooled to a file that Arrow then opens by its path (its
+            # own file, not a Python file object whose release on a pool thread needs the GIL)
+            tmp = tempfile.NamedTemporaryFile(suffix=".parquet")  # noqa: SIM115 - closed in finally
             with open_binary(f) as stream:
                 while chunk := stream.read(_S3_READ_CHUNK):
                     tmp.write(chunk)
-            tmp.seek(0)
-            pf = pq.ParquetFile(tmp)
+            tmp.flush()
+            pf = pq.ParquetFile(tmp.name)
         else:
             pf = pq.ParquetFile(f.uri)
         yield from pf.iter_batches(batch_size=PARQUET_BATCH_ROWS)
@@ -583,7 +626,7 @@ def _jsonl_block(f: DataFile, block: bytes, first_line: int) -> pa.Table:
     import pyarrow.json as pajson
 
     try:
-        table = pajson.read_json(io.BytesIO(block))
+        table = pajson.read_json(pa.BufferReader(arrow_copy(block)))  # Arrow's memory: see _line_blocks
         if not any(pa.types.is_nested(t) for t in table.schema.types):
             return table
     except pa.ArrowInvalid:
