@@ -14,8 +14,8 @@ import pyarrow as pa
 
 from . import formats as fm
 from .distance import categorical_linf, chi_squared_p_value, ks_critical_term, linf_cdf_distance
-from .errors import AllMissingColumn, EmptyBatch, UsageError
-from .profile import DEFAULT_KLL_K, MAX_DOMAIN_SIZE, ColumnProfile, Profile
+from .errors import AllMissingColumn, BaselineFormatError, EmptyBatch, UsageError
+from .profile import DEFAULT_KLL_K, MAX_DOMAIN_SIZE, MAX_HISTOGRAM_DISTINCT, ColumnProfile, Profile
 from .sources import (
     CsvTypeConflict,
     DataFile,
@@ -400,6 +400,52 @@ def _categorical_drift(
     return entry, ""
 
 
+def _parse_baseline(
+    baseline_statistics: Mapping[str, Any], baseline_constraints: Mapping[str, Any]
+) -> tuple[fm.Statistics, fm.Constraints]:
+    """Both baseline files parsed, and every comparison they enable possible (before any data is read)."""
+    stats = fm.parse_statistics(baseline_statistics)
+    cons = fm.parse_constraints(baseline_constraints)
+    _require_distributions(stats, cons)
+    return stats, cons
+
+
+def _require_distributions(stats: fm.Statistics, cons: fm.Constraints) -> None:
+    """A feature whose constraints enable the distribution comparison (``perform_comparison``, global
+    or in its ``monitoringConfigOverrides``) must have a distribution to compare with in
+    statistics.json; otherwise its drift check would silently not run (a 1000x shift read as clean,
+    issue 13). AWS documents ``distribution`` as part of every feature's statistics ("Schema for
+    Statistics") and drift as the distance between the two distributions ("Schema for Violations",
+    baseline_drift_check); it does not document a comparison without one, so this fails closed.
+
+    Exempt, as AWS's own files are: a String feature of more than MAX_HISTOGRAM_DISTINCT distinct
+    values, for which the newer container writes no categorical distribution (nor do we), and a
+    feature with no present value (nothing to sketch); both are then not compared.
+    """
+    cons_by = cons.by_name()
+    for feat in stats.features:
+        c = cons_by.get(feat.name)
+        cfg = c.config if c is not None else cons.config
+        if not cfg.perform_comparison or feat.num_present <= 0:
+            continue
+        if feat.inferred_type in fm.NUMERIC_TYPES and feat.kll_items is None:
+            missing = "numerical distribution (distribution.kll: sketch data or buckets)"
+        elif (
+            feat.inferred_type == fm.STRING
+            and not feat.categorical
+            and (feat.distinct_count is None or feat.distinct_count <= MAX_HISTOGRAM_DISTINCT)
+        ):
+            missing = "categorical distribution (distribution.categorical.buckets)"
+        else:
+            continue
+        raise BaselineFormatError(
+            f"statistics.json feature {feat.name!r}: constraints.json enables its distribution "
+            f"comparison (perform_comparison), but its {feat.inferred_type} statistics have no "
+            f"{missing} to compare with: its drift check cannot run. Make the baseline again, or "
+            f"disable the comparison for it in monitoringConfigOverrides"
+        )
+
+
 def check_profile(
     profile: Profile,
     *,
@@ -408,12 +454,9 @@ def check_profile(
     drift_check_types: Iterable[str] = fm.DEFAULT_DRIFT_CHECK_TYPES,
 ) -> CheckResult:
     """Evaluate a (possibly merged) batch profile against a baseline."""
-    return _check_parsed(
-        profile,
-        fm.parse_statistics(baseline_statistics),
-        fm.parse_constraints(baseline_constraints),
-        _drift_types(drift_check_types),
-    )
+    drift_types = _drift_types(drift_check_types)
+    stats, cons = _parse_baseline(baseline_statistics, baseline_constraints)
+    return _check_parsed(profile, stats, cons, drift_types)
 
 
 def _check_parsed(  # noqa: PLR0912, PLR0915 - the checks read best in one place
@@ -571,8 +614,8 @@ def check(
 ) -> CheckResult:
     """Check a batch against baseline statistics and constraints (Model Monitor's monitoring job)."""
     drift_types = _drift_types(drift_check_types)
-    stats = fm.parse_statistics(baseline_statistics)  # parsed once, before reading: a bad baseline fails fast
-    cons = fm.parse_constraints(baseline_constraints)
+    # parsed once, before reading: a bad baseline fails fast
+    stats, cons = _parse_baseline(baseline_statistics, baseline_constraints)
     profile = profile_sources(
         sources,
         has_header=has_header,
