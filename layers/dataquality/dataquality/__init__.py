@@ -7,6 +7,8 @@ Public API (called by the Lambda functions, the local cloud and the CLI)::
     verdict_from_violations(violations_doc) -> Verdict
     render_report(baseline_statistics, batch_statistics, violations, title=...) -> str
     profile_sources(...) -> Profile; Profile.merge / to_bytes / from_bytes; check_profile(profile, ...)
+    batch_objects(source) -> [DataFile]   # the data objects of a batch (skip rules: skip_reason)
+    member_format(batch_key, object_key, size=...) -> format | None   # the same rule, one object
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .errors import (
     EmptyBatch,
     ProfileFormatError,
     SchemaMismatch,
+    UnknownFormat,
     UnreadableInput,
     UsageError,
 )
@@ -46,7 +49,14 @@ if TYPE_CHECKING:
     from .formats import CHECK_TYPES, DEFAULT_DRIFT_CHECK_TYPES, DEFAULT_MONITORING_CONFIG
     from .profile import DEFAULT_KLL_K, ColumnProfile, Profile
     from .report import render_report
-    from .sources import DataFile, member_format, read_json_doc, resolve_sources
+    from .sources import (
+        DataFile,
+        batch_objects,
+        member_format,
+        read_json_doc,
+        resolve_sources,
+        skip_reason,
+    )
 
 #: Where each public name lives. Modules load on first use (PEP 562): ``python -m dataquality check``
 #: pays only for what checking needs (start-up time is a fair share of a check's wall time).
@@ -60,6 +70,7 @@ _LAZY = {
             "CheckResult",
             "Verdict",
             "baseline_column_names",
+            "batch_objects",
             "check",
             "check_profile",
             "classify",
@@ -74,7 +85,10 @@ _LAZY = {
     **dict.fromkeys(("CHECK_TYPES", "DEFAULT_DRIFT_CHECK_TYPES", "DEFAULT_MONITORING_CONFIG"), "formats"),
     **dict.fromkeys(("DEFAULT_KLL_K", "ColumnProfile", "Profile"), "profile"),
     "render_report": "report",
-    **dict.fromkeys(("DataFile", "member_format", "read_json_doc", "resolve_sources"), "sources"),
+    **dict.fromkeys(
+        ("DataFile", "batch_objects", "member_format", "read_json_doc", "resolve_sources", "skip_reason"),
+        "sources",
+    ),
 }
 
 
@@ -110,10 +124,12 @@ __all__ = [
     "Profile",
     "ProfileFormatError",
     "SchemaMismatch",
+    "UnknownFormat",
     "UnreadableInput",
     "UsageError",
     "Verdict",
     "baseline_column_names",
+    "batch_objects",
     "check",
     "check_profile",
     "classify",
@@ -123,6 +139,7 @@ __all__ = [
     "read_json_doc",
     "render_report",
     "resolve_sources",
+    "skip_reason",
     "suggest_baseline",
     "suggest_from_profile",
     "verdict_from_violations",

@@ -20,7 +20,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .errors import UnreadableInput, UsageError
+from .errors import EmptyBatch, UnknownFormat, UnreadableInput, UsageError
 
 FORMATS = ("csv", "parquet", "jsonl")
 _EXTENSIONS = {
@@ -87,29 +87,145 @@ def format_of(name: str, data_format: str | None = None) -> str | None:
     return None
 
 
-def _skip(name: str) -> bool:
-    base = name.rsplit("/", 1)[-1]
-    return not base or base.startswith((".", "_"))
+def skip_reason(relative_key: str, size: int | None = None) -> str | None:
+    """Why an object under a batch prefix is not data of the batch, or None when it is.
 
+    ``relative_key`` is the object's key (or path) below the prefix, ``size`` its length in bytes
+    when known. The rules, one definition for every engine:
 
-def member_format(batch_key: str, object_key: str, data_format: str | None = None) -> str | None:
-    """The format in which reading the batch `batch_key` (an object, or a prefix) reads `object_key`;
-    None when it does not read it.
+    - a folder marker: the key ends in ``/`` (S3 console folders) or ``_$folder$`` (Hadoop's S3
+      folders);
+    - a hidden or metadata name: any part of the key starts with ``.`` or ``_`` (``_SUCCESS``,
+      ``_committed_*``, ``.DS_Store``, ``.ipynb_checkpoints/``), or the name ends in ``._COPYING_``
+      (a partial upload). This is Spark's rule for the files of a dataset (apache/spark,
+      ``InMemoryFileIndex``/``HadoopFSUtils.shouldFilterOutPathName``), so Model Monitor's
+      Spark-based analyzer, given the same prefix as ``dataset_source``, skips the same objects;
+    - an empty object (size 0): it holds no record for any reader.
 
-    The batch's own object, or under `batch_key/` a data file: not a folder marker, not hidden or
-    `_`-prefixed (`_SUCCESS`, `.manifest`), of a known format. A worker given one object of a
-    listing (a Step Functions Distributed Map over the batch) asks this to read what one pass would.
+    A SageMaker batch transform with ``S3DataType: S3Prefix`` reads *all* objects under the prefix
+    (API reference, TransformS3DataSource); to score exactly this batch, give it the objects that
+    ``batch_objects`` lists (e.g. as a ``ManifestFile``).
     """
+    if relative_key.endswith(("/", "_$folder$")):
+        return "folder marker"
+    parts = [part for part in relative_key.split("/") if part]
+    if any(part.startswith((".", "_")) for part in parts) or relative_key.endswith("._COPYING_"):
+        return "hidden or metadata name"
+    if size == 0:
+        return "empty object"
+    return None
+
+
+def _known_format(where: str, name: str, data_format: str | None) -> str:
+    fmt = format_of(name, data_format)
+    if fmt is None:
+        raise UnknownFormat(
+            f"{where}: unknown format: the name does not end in .csv, .csv.gz, .parquet, .pq, .jsonl, "
+            ".jsonl.gz or .ndjson, and no format was given; every object of a batch is read, none is "
+            "left out (remove it from the batch, rename it, or give the format)"
+        )
+    return fmt
+
+
+def member_format(
+    batch_key: str, object_key: str, data_format: str | None = None, *, size: int | None = None
+) -> str | None:
+    """The format in which the batch ``batch_key`` (an object, or a prefix) reads ``object_key``;
+    None when the object is not data of the batch (outside its prefix, or skipped by
+    ``skip_reason``); ``UnknownFormat`` naming the object when it is data of the batch that cannot
+    be read. ``size`` (bytes, from the listing) lets an empty object be skipped.
+
+    One object of a listing at a time: a worker given one object of the batch (a Step Functions
+    Distributed Map over the prefix) asks this to read what one pass (``batch_objects``) reads.
+    """
+    return _member(batch_key, object_key, data_format, size, object_key)
+
+
+def _member(
+    batch_key: str, object_key: str, data_format: str | None, size: int | None, where: str
+) -> str | None:
     if object_key == batch_key and not object_key.endswith("/"):
-        return format_of(object_key, data_format)
+        return _known_format(where, object_key, data_format)  # named itself: the whole batch
     prefix = batch_key if batch_key.endswith("/") or not batch_key else batch_key + "/"
-    if not object_key.startswith(prefix) or object_key.endswith("/") or _skip(object_key):
+    if not object_key.startswith(prefix) or skip_reason(object_key[len(prefix) :], size):
         return None
-    return format_of(object_key, data_format)
+    return _known_format(where, object_key, data_format)
+
+
+def batch_objects(source: str | os.PathLike[str], data_format: str | None = None) -> list[DataFile]:
+    """The data objects of one batch: what every engine reads and the report counts (issue 13).
+
+    ``source`` is an ``s3://bucket/prefix`` (or one object), a local folder (or one file). Under a
+    prefix or folder, recursively, every object is data of the batch except those ``skip_reason``
+    names; each data object must be of a known format (by its name, or ``data_format``), else
+    ``UnknownFormat`` naming it: never a verdict on part of the batch. Sorted by key.
+
+    Raises ``UnreadableInput`` when nothing is there (no object, no such file or folder, the listing
+    failed), ``EmptyBatch`` when everything there is skipped (only markers or empty objects), and
+    ``UnknownFormat`` for an object of an unknown format.
+    """
+    src = os.fspath(source)
+    if src.startswith("s3://"):
+        return _s3_batch(src, data_format)
+    return _local_batch(src, data_format)
+
+
+def _s3_batch(src: str, data_format: str | None) -> list[DataFile]:
+    bucket, key = split_s3_uri(src)
+    try:
+        paginator = s3_client().get_paginator("list_objects_v2")
+        listed: dict[str, int | None] = {
+            obj["Key"]: obj.get("Size")
+            for page in paginator.paginate(Bucket=bucket, Prefix=key)
+            for obj in page.get("Contents", [])
+        }
+    except Exception as exc:  # botocore errors: NoSuchBucket, AccessDenied, ...
+        raise UnreadableInput(f"{src}: cannot list objects: {exc}") from exc
+    if key in listed and not key.endswith("/"):
+        return [DataFile(src, _known_format(src, key, data_format))]
+    found = [
+        DataFile(f"s3://{bucket}/{k}", fmt)
+        for k in sorted(listed)
+        if (fmt := _member(key, k, data_format, listed[k], f"s3://{bucket}/{k}")) is not None
+    ]
+    if not found:
+        prefix = key if key.endswith("/") or not key else key + "/"
+        _no_data(src, [k for k in listed if k.startswith(prefix)])
+    return found
+
+
+def _local_batch(src: str, data_format: str | None) -> list[DataFile]:
+    path = Path(src)
+    if path.is_file():
+        return [DataFile(str(path), _known_format(src, path.name, data_format))]
+    if not path.is_dir():
+        raise UnreadableInput(f"{src}: no such file or folder")
+    found: list[DataFile] = []
+    seen: list[str] = []
+    for p in sorted(path.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(path).as_posix()
+        seen.append(rel)
+        if skip_reason(rel, p.stat().st_size) is None:
+            found.append(DataFile(str(p), _known_format(str(p), p.name, data_format)))
+    if not found:
+        _no_data(src, seen)
+    return found
+
+
+def _no_data(src: str, listed: list[str]) -> None:
+    if not listed:
+        raise UnreadableInput(f"{src}: no objects under this prefix (no such batch)")
+    raise EmptyBatch(
+        f"{src}: no data objects: all {len(listed)} objects are skipped (folder markers, hidden or "
+        "_-prefixed names, empty objects)"
+    )
 
 
 def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFile]:
-    """Every data file named by ``sources`` (path, folder, list of them, or s3://bucket/prefix), sorted."""
+    """The data objects of every batch named by ``sources`` (a path, folder, s3:// URI or a list of
+    them), each by ``batch_objects``'s rules, in the order given."""
     if isinstance(sources, str | os.PathLike):
         items: Sequence[Any] = [sources]
     elif isinstance(sources, Sequence):
@@ -122,55 +238,8 @@ def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFi
         raise UsageError("no data sources given")
     files: list[DataFile] = []
     for item in items:
-        files.extend(_resolve_one(str(item), data_format))
+        files.extend(batch_objects(str(item), data_format))
     return files
-
-
-def _resolve_one(src: str, data_format: str | None) -> list[DataFile]:  # noqa: PLR0912
-    if src.startswith("s3://"):
-        bucket, key = split_s3_uri(src)
-        client = s3_client()
-        found: list[DataFile] = []
-        try:
-            paginator = client.get_paginator("list_objects_v2")
-            keys = [
-                obj["Key"]
-                for page in paginator.paginate(Bucket=bucket, Prefix=key)
-                for obj in page.get("Contents", [])
-            ]
-        except Exception as exc:  # botocore errors: NoSuchBucket, AccessDenied, ...
-            raise UnreadableInput(f"{src}: cannot list objects: {exc}") from exc
-        if key in keys and not key.endswith("/"):
-            fmt = format_of(key, data_format)
-            if fmt is None:
-                raise UsageError(
-                    f"{src}: unknown file type (use .csv, .parquet or .jsonl, or give the format)"
-                )
-            return [DataFile(src, fmt)]
-        for k in sorted(keys):
-            if (fmt := member_format(key, k, data_format)) is not None:
-                found.append(DataFile(f"s3://{bucket}/{k}", fmt))
-        if not found:
-            raise UnreadableInput(f"{src}: no .csv, .parquet or .jsonl objects under this prefix")
-        return found
-    path = Path(src)
-    if path.is_file():
-        fmt = format_of(path.name, data_format)
-        if fmt is None:
-            raise UsageError(f"{src}: unknown file type (use .csv, .parquet or .jsonl, or give the format)")
-        return [DataFile(str(path), fmt)]
-    if path.is_dir():
-        found = []
-        for p in sorted(path.rglob("*")):
-            rel = p.relative_to(path).as_posix()
-            if p.is_file() and not any(part.startswith((".", "_")) for part in rel.split("/")):
-                fmt = format_of(p.name, data_format)
-                if fmt is not None:
-                    found.append(DataFile(str(p), fmt))
-        if not found:
-            raise UnreadableInput(f"{src}: no .csv, .parquet or .jsonl files in this folder")
-        return found
-    raise UnreadableInput(f"{src}: no such file or folder")
 
 
 # --------------------------------------------------------------------------- byte streams
