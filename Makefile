@@ -125,6 +125,7 @@ image-uris: $(SDK_VENV)/.stamp ## regenerate the image-URI Mappings from the sag
 
 pipeline-definition: $(SDK_VENV)/.stamp ## regenerate pipelines/retraining-pipeline.json with the sagemaker SDK
 	$(SDK_VENV)/bin/python -m pipelines.build_definition --write
+	$(PY) -m pipelines.template_body --write
 
 ci: lint validate test test-sdk sam-local ## everything CI runs
 

@@ -173,13 +173,18 @@ def test_resource_star_only_for_actions_without_resource_level_permissions(cfn: 
 
 
 def test_pass_role_is_limited_to_sagemaker(cfn: dict[str, Any]) -> None:
-    found = 0
+    passing: list[str] = []
     for where, statement in _identity_statements(cfn):
         if "iam:PassRole" in _listify(statement["Action"]):
-            found += 1
+            passing.append(where.split("/")[0])
             condition = statement.get("Condition", {}).get("StringEquals", {})
             assert condition.get("iam:PassedToService") == "sagemaker.amazonaws.com", where
-    assert found == 2, "both state machines pass the SageMaker execution role"
+    # Both state machines and the retraining pipeline pass the SageMaker execution role; nothing else
+    assert sorted(passing) == [
+        "BatchInferenceStateMachineRole",
+        "RetrainingPipelineRole",
+        "RetrainingStateMachineRole",
+    ]
 
 
 def test_sync_integrations_can_manage_their_managed_rules(cfn: dict[str, Any]) -> None:
@@ -254,6 +259,67 @@ def test_pipeline_rule_and_permission_exist_only_with_a_pipeline_target(cfn: dic
     assert cfn["Conditions"]["UsePipelineRetraining"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "RetrainingPipelineName"}, ""]}]
     }
+
+
+def test_the_stack_creates_the_retraining_pipeline_from_the_committed_definition(sam: dict[str, Any]) -> None:
+    from pipelines import template_body
+
+    resources = sam["Resources"]
+    pipeline = resources["RetrainingPipeline"]
+    # Only with a pipeline target whose creation is asked for (CreateRetrainingPipeline=false: yours)
+    assert (
+        pipeline["Condition"]
+        == resources["RetrainingPipelineRole"]["Condition"]
+        == "DeployRetrainingPipeline"
+    )
+    assert sam["Conditions"]["DeployRetrainingPipeline"] == {
+        "Fn::And": [
+            {"Condition": "UsePipelineRetraining"},
+            {"Fn::Equals": [{"Ref": "CreateRetrainingPipeline"}, "true"]},
+        ]
+    }
+    props = pipeline["Properties"]
+    assert props["PipelineName"] == {"Ref": "RetrainingPipelineName"}
+    assert props["RoleArn"] == {"Fn::GetAtt": ["RetrainingPipelineRole", "Arn"]}
+    assert props["ParallelismConfiguration"] == {
+        "MaxParallelExecutionSteps": {"Ref": "RetrainingPipelineMaxParallelSteps"}
+    }
+    # The body is the committed definition, and the !Sub fills exactly its placeholders
+    body, variables = props["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
+    definition = template_body.DEFINITION.read_text()
+    assert json.loads(body) == json.loads(definition)
+    assert set(variables) == template_body.placeholders(definition)
+    # The role: SageMaker assumes it, it invokes exactly the Lambda steps' functions, passes only
+    # the jobs' execution role
+    role = resources["RetrainingPipelineRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "sagemaker.amazonaws.com"
+    }
+    statements = {st["Sid"]: st for st in role["Policies"][0]["PolicyDocument"]["Statement"]}
+    lambda_steps = [
+        step["FunctionArn"]
+        for step in _pipeline_steps(json.loads(definition)["Steps"])
+        if step["Type"] == "Lambda"
+    ]
+    assert statements["LambdaSteps"]["Resource"] == [variables[arn[2:-1]] for arn in lambda_steps]
+    assert statements["PassExecutionRoleToSageMaker"]["Resource"] == variables["SageMakerExecutionRoleArn"]
+
+
+def _pipeline_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for step in steps:
+        found.append(step)
+        if step["Type"] == "Condition":
+            found += _pipeline_steps(step["Arguments"]["IfSteps"]) + _pipeline_steps(
+                step["Arguments"]["ElseSteps"]
+            )
+    return found
+
+
+def test_template_pipeline_body_is_current() -> None:
+    from pipelines import template_body
+
+    assert template_body.main(["--check"]) == 0
 
 
 # --- Tags, logs, encryption ------------------------------------------------------------------

@@ -91,6 +91,8 @@ class StartRetrainingSettings(_RegistryNotifies, kw_only=True, frozen=True):
     drift_event_source: str = "mlops.monitoring"
     # The stack's QualityGateMinAuc: a SageMaker Pipeline target is started with it as a parameter.
     quality_gate_min_auc: Annotated[float, Meta(ge=0, le=1)]
+    # The stack's RetrainingPipelineMaxParallelSteps: each pipeline run's ParallelismConfiguration.
+    retraining_pipeline_max_parallel_steps: Annotated[int, Meta(ge=1, le=256)] = 2
 
 
 class CheckFreshnessSettings(StartRetrainingSettings, kw_only=True, frozen=True):

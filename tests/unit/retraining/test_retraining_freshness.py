@@ -77,6 +77,8 @@ def test_with_a_pipeline_target_the_stale_run_gets_the_stacks_quality_gate(
     given = {p["Name"]: p["Value"] for p in execution.pipeline_parameters}
     assert given["QualityGateMinAuc"] == "0.85"
     assert (given["Reason"], given["BaseModelPackageArn"]) == ("stale", v1)
+    # and the run's parallelism is the stack's RetrainingPipelineMaxParallelSteps (default 2)
+    assert execution.parallelism_configuration == {"MaxParallelExecutionSteps": 2}
     assert policy.executions() == []
 
 

@@ -259,6 +259,7 @@ def test_pipeline_target_starts_the_pipeline_with_the_parameters_and_a_determini
 ) -> None:
     # Given: the stack's quality gate differs from the pipeline's own default (0.9)
     monkeypatch.setenv("QUALITY_GATE_MIN_AUC", "0.73")
+    monkeypatch.setenv("RETRAINING_PIPELINE_MAX_PARALLEL_STEPS", "3")
     _reset_caches()
 
     # When
@@ -279,6 +280,7 @@ def test_pipeline_target_starts_the_pipeline_with_the_parameters_and_a_determini
         "QualityGateMinAuc": "0.73",
     }
     assert execution.client_request_token == names.client_request_token(GROUP, EPISODE)
+    assert execution.parallelism_configuration == {"MaxParallelExecutionSteps": 3}
     assert 32 <= len(execution.client_request_token) <= 128
     assert execution.pipeline_execution_display_name == f"retrain-{EPISODE}"
     assert result["executionArn"] == execution.arn

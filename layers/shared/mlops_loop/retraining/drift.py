@@ -20,6 +20,7 @@ def starter_for(cfg: StartRetrainingSettings) -> RetrainingStarter:
         state_machine_arn=cfg.retraining_state_machine_arn,
         pipeline_name=cfg.retraining_pipeline_name,
         quality_gate_min_auc=cfg.quality_gate_min_auc,
+        pipeline_max_parallel_steps=cfg.retraining_pipeline_max_parallel_steps,
     )
 
 

@@ -115,7 +115,8 @@ class RetrainingStarter:
     """Starts the retraining state machine, or the SageMaker Pipeline when `pipeline_name` is set.
 
     `quality_gate_min_auc` (the stack's QualityGateMinAuc) is passed to a pipeline; the state
-    machine has the gate in its definition.
+    machine has the gate in its definition. `pipeline_max_parallel_steps` is each pipeline run's
+    ParallelismConfiguration (as the seed's ACK PipelineExecution sets it).
     """
 
     def __init__(
@@ -125,6 +126,7 @@ class RetrainingStarter:
         state_machine_arn: str | None = None,
         pipeline_name: str = "",
         quality_gate_min_auc: float | None = None,
+        pipeline_max_parallel_steps: int = 2,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if not pipeline_name and not state_machine_arn:
@@ -136,6 +138,7 @@ class RetrainingStarter:
                 "a SageMaker Pipeline target needs QUALITY_GATE_MIN_AUC (the stack's quality gate)"
             )
         self.quality_gate_min_auc = quality_gate_min_auc
+        self.pipeline_max_parallel_steps = pipeline_max_parallel_steps
         self.table_name = table_name
         self.state_machine_arn = state_machine_arn
         self.pipeline_name = pipeline_name
@@ -336,6 +339,7 @@ class RetrainingStarter:
                     quality_gate_min_auc=self.quality_gate_min_auc
                 ),
                 ClientRequestToken=names.client_request_token(request.group, request.episode_id),
+                ParallelismConfiguration={"MaxParallelExecutionSteps": self.pipeline_max_parallel_steps},
             )
             return str(response["PipelineExecutionArn"]), "started"
         sfn = client("stepfunctions")
