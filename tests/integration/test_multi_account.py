@@ -1,0 +1,247 @@
+"""The seed's multi-account layout on one local cloud (story/multi_account.py, `make demo-multi-account`).
+
+The registry account deploys registry/template.yaml, the prod account template.yaml pointing at it;
+IAM is enforced across the two (identity policy in the caller's account and resource policy in the
+owner's). The whole story passes; with one grant of the registry's side removed it stops at the
+step that needs it, with the AccessDenied AWS would answer, naming principal, action and resource.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localcloud.demo import StoryStepError, Timeline
+from localcloud.stack import parse_template
+from story import multi_account
+from story.multi_account import REGISTRY_ACCOUNT, Layout, MultiAccountStory, multi_account_cloud
+
+REPO = Path(__file__).resolve().parents[2]
+START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+PROD = "123456789012"  # the local cloud's own account
+GROUP = "breast-cancer-classifier"  # registry/samconfig.toml's ModelPackageGroupName
+APPROVAL_STEP = "prod: v1's approval forwarded and recorded live"
+FIRST_RUN_STEP = "scheduled run 1 (clean batch)"
+
+pytestmark = pytest.mark.integration
+
+
+def _registry_template_without(tmp_path: Path, resource: str, sids: set[str] | None = None) -> Path:
+    """registry/template.yaml with statements of one resource's policy removed (all of them: the
+    role's Policies), written as the JSON template CloudFormation would read alike."""
+    template = parse_template((REPO / "registry" / "template.yaml").read_text(encoding="utf-8"))
+    props = template["Resources"][resource]["Properties"]
+    if sids is None:
+        del props["Policies"]
+    else:
+        document = props.get("KeyPolicy") or props.get("PolicyDocument") or props["ModelPackageGroupPolicy"]
+
+        def sid(statement: dict[str, Any]) -> str | None:
+            if "Fn::If" in statement:  # a conditional statement: [condition, statement, NoValue]
+                return str(statement["Fn::If"][1].get("Sid"))
+            return statement.get("Sid")
+
+        kept = [s for s in document["Statement"] if sid(s) not in sids]
+        assert len(kept) == len(document["Statement"]) - len(sids), f"not every Sid of {sids} found"
+        document["Statement"] = kept
+    path = tmp_path / "registry-template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def _played_until_stopped(tmp_path: Path, registry_template: Path, step: str) -> Iterator[tuple[str, Layout]]:
+    """Play the story with this registry template; it must stop at `step`. Yields the step's failure
+    message and the layout, inside the running cloud."""
+    with multi_account_cloud(
+        registry_template=registry_template, output_dir=tmp_path / "out", now=START
+    ) as layout:
+        story = MultiAccountStory(layout, Timeline(quiet=True), step_timeout=120.0)
+        with layout.cloud.iam.expecting_denials(), pytest.raises(StoryStepError) as stopped:
+            story.run()
+        assert stopped.value.step == step, stopped.value
+        assert story.record.steps == list(multi_account._ORDER[: multi_account._ORDER.index(step)])
+        yield stopped.value.message, layout
+
+
+# -- the story as it should go ---------------------------------------------------------------
+@dataclass
+class Played:
+    """What the played story left, read from the cloud before it stopped (one cloud per process)."""
+
+    registry_account: str
+    prod_account: str
+    record: Any
+    registry_outputs: dict[str, str]
+    registry_packages: list[dict[str, Any]]
+    prod_groups: list[dict[str, Any]]
+    records: list[Any]  # the IAM decisions
+    denials: list[Any]
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
+    out = tmp_path_factory.mktemp("multi-account")
+    with multi_account_cloud(output_dir=out, now=START) as layout:
+        record = multi_account.play(layout, step_timeout=240.0)
+        registry = layout.cloud.client("sagemaker", account=REGISTRY_ACCOUNT)
+        return Played(
+            registry_account=layout.registry_account,
+            prod_account=layout.prod_account,
+            record=record,
+            registry_outputs=dict(layout.registry.outputs),
+            registry_packages=registry.list_model_packages(ModelPackageGroupName=GROUP)[
+                "ModelPackageSummaryList"
+            ],
+            prod_groups=layout.cloud.client("sagemaker").list_model_package_groups()[
+                "ModelPackageGroupSummaryList"
+            ],
+            records=list(layout.cloud.iam.records),
+            denials=list(layout.cloud.iam.denials),
+        )
+
+
+def test_the_whole_story_plays_across_the_registry_and_prod_accounts(played: Played):
+    # Given both stacks deployed, each into its own account
+    assert (played.registry_account, played.prod_account) == (REGISTRY_ACCOUNT, PROD)
+
+    # Then every step happened, the runs scored with v1, v1 (drift), then v2
+    record = played.record
+    assert record.steps == list(multi_account._ORDER)
+    assert [(r.model_version, r.verdict) for r in record.runs] == [(1, "clean"), (1, "drift"), (2, "clean")]
+    # and both versions are in the central group of the registry account, v2 approved there
+    versions = {(p["ModelPackageVersion"], p["ModelApprovalStatus"]) for p in played.registry_packages}
+    assert versions == {(1, "Approved"), (2, "Approved")}
+    assert record.v2_arn == f"arn:aws:sagemaker:us-east-1:{REGISTRY_ACCOUNT}:model-package/{GROUP}/2"
+    # and prod holds no group of its own: the registry is only in the registry account
+    assert played.prod_groups == []
+
+
+def test_v1_is_read_from_the_registry_account_under_its_key_and_v2_registered_from_prod(played: Played):
+    # Given the played story
+    registry_key = played.registry_outputs["KmsKeyArn"]
+    bucket = played.registry_outputs["ArtifactsBucketName"]
+
+    # Then the decisions show each cross-account call allowed by both sides, as AWS requires
+    def grants(action: str, resource_prefix: str) -> set[str]:
+        found: set[str] = set()
+        for record in played.records:
+            if record.allowed and record.action == action and record.resource.startswith(resource_prefix):
+                found.update(g.policy.split(" of ")[0] for g in record.grants)
+        return found
+
+    # (v1's model artifacts by the SageMaker role, baselines by MonitorBatch, the evaluation by the
+    # approval handler: the bucket policy and the role's own policy; the key policy with them)
+    assert {"bucket policy", "inline ArtifactsAndInputs"} <= grants("s3:GetObject", f"arn:aws:s3:::{bucket}/")
+    assert {"key policy", "inline ArtifactsAndInputs"} <= grants("kms:Decrypt", registry_key)
+    registry_versions = f"arn:aws:sagemaker:us-east-1:{REGISTRY_ACCOUNT}:model-package/{GROUP}/"
+    assert "model package group policy" in grants("sagemaker:DescribeModelPackage", registry_versions)
+    assert "model package group policy" in grants("sagemaker:CreateModelPackage", registry_versions)
+    assert "events policy" in grants("events:PutEvents", f"arn:aws:events:us-east-1:{PROD}:event-bus/default")
+    # and nothing was denied
+    assert played.denials == []
+    # and v2's registration came from prod's retraining state machine role, into the registry's group
+    creators = {
+        r.principal
+        for r in played.records
+        if r.action == "sagemaker:CreateModelPackage" and r.resource.startswith(registry_versions)
+    }
+    assert len(creators) == 1
+    prefix = f"arn:aws:iam::{PROD}:role/{multi_account.PROD_STACK}-RetrainingStateMachineRole"
+    assert creators.pop().startswith(prefix)
+
+
+# -- one grant of the registry's side removed: the story stops where it is needed ---------------
+def test_without_the_key_policy_grant_prod_cannot_decrypt_registry_artifacts(tmp_path: Path):
+    # Given the registry's key policy no longer admitting prod (both statements naming it)
+    template = _registry_template_without(
+        tmp_path, "RegistryKey", {"WorkloadAccountsDecryptThroughS3", "RetrainingAccountEncryptsThroughS3"}
+    )
+
+    # When the story is played, it stops at the first run: the transform job cannot read v1's model
+    with _played_until_stopped(tmp_path, template, FIRST_RUN_STEP) as (message, layout):
+        # Then S3 refused the SageMaker role's read for want of the registry's key
+        key = re.escape(layout.registry.outputs["KmsKeyArn"])
+        assert re.search(
+            rf"stopped by AccessDenied: User: arn:aws:sts::{PROD}:assumed-role/"
+            r"\S+-SageMakerExecutionRole-\S+/SageMaker "
+            rf"is not authorized to perform: kms:Decrypt on resource: {key} "
+            r"because no resource-based policy allows the kms:Decrypt action$",
+            message,
+        ), message
+
+
+def test_without_the_bucket_policy_grant_prod_cannot_read_registry_artifacts(tmp_path: Path):
+    # Given the registry bucket's policy no longer letting the workload accounts read objects
+    template = _registry_template_without(
+        tmp_path, "ArtifactsBucketPolicy", {"WorkloadAccountsReadArtifacts"}
+    )
+
+    # When the story is played, it stops at the first run: the transform job cannot read v1's model
+    with _played_until_stopped(tmp_path, template, FIRST_RUN_STEP) as (message, layout):
+        # Then S3 refused the SageMaker role's read of the model artifact
+        bucket = layout.registry.outputs["ArtifactsBucketName"]
+        assert re.search(
+            rf"stopped by AccessDenied: User: arn:aws:sts::{PROD}:assumed-role/"
+            r"\S+-SageMakerExecutionRole-\S+/SageMaker "
+            rf'is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::{bucket}/'
+            r'retraining/seed-v1/model/seed-v1/output/model.tar.gz" '
+            r"because no resource-based policy allows the s3:GetObject action$",
+            message,
+        ), message
+
+
+def test_without_the_group_policy_grant_prod_cannot_read_the_central_group(tmp_path: Path):
+    # Given the group's policy no longer letting the workload accounts list and describe versions
+    template = _registry_template_without(
+        tmp_path, "ModelPackageGroup", {"WorkloadAccountsListDescribeAndDeployVersions"}
+    )
+
+    # When the story is played, it stops when prod handles v1's approval
+    with _played_until_stopped(tmp_path, template, APPROVAL_STEP) as (message, layout):
+        # Then SageMaker refused prod's read of the group's versions in the registry account
+        assert re.search(
+            rf"stopped by AccessDeniedException: User: arn:aws:sts::{PROD}:assumed-role/"
+            r"\S+-ModelPackageStateChangeFunctionRole-\S+ "
+            rf"is not authorized to perform: sagemaker:ListModelPackages on resource: "
+            rf"arn:aws:sagemaker:us-east-1:{REGISTRY_ACCOUNT}:model-package/{GROUP}/\* "
+            r"because no resource-based policy allows the sagemaker:ListModelPackages action$",
+            message,
+        ), message
+        assert (
+            layout.cloud.client("ssm").get_parameter(Name=layout.prod.outputs["LiveModelParameterName"])[
+                "Parameter"
+            ]["Value"]
+            == "none"
+        )
+
+
+def test_without_the_forwarding_rules_grant_the_approval_never_reaches_prod(tmp_path: Path):
+    # Given the forwarding rule's role no longer allowed to put events on the workload buses
+    template = _registry_template_without(tmp_path, "ForwardApprovalsRole")
+
+    # When the story is played, it stops when v1's approval should reach prod
+    with _played_until_stopped(tmp_path, template, APPROVAL_STEP) as (message, layout):
+        # Then EventBridge refused the rule's role, and the event went to the registry's DLQ
+        assert re.search(
+            r"the forwarding rule did not put v1's event on prod's bus: .*stopped by NO_PERMISSIONS: "
+            rf"User: arn:aws:sts::{REGISTRY_ACCOUNT}:assumed-role/{multi_account.REGISTRY_STACK}-"
+            r"ForwardApprovalsRole-\S+/events is not authorized to perform: events:PutEvents on resource: "
+            rf"arn:aws:events:us-east-1:{PROD}:event-bus/default "
+            r"because no identity-based policy allows the events:PutEvents action$",
+            message,
+        ), message
+        dead_letters = layout.cloud.client("sqs", account=REGISTRY_ACCOUNT).receive_message(
+            QueueUrl=layout.registry.outputs["DeadLetterQueueUrl"], MessageAttributeNames=["All"]
+        )["Messages"]
+        assert json.loads(dead_letters[0]["Body"])["detail-type"] == "SageMaker Model Package State Change"
+        assert dead_letters[0]["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "NO_PERMISSIONS"
+        assert not any("now live" in (m.subject or "") for m in layout.cloud.outbox.messages)
