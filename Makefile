@@ -109,6 +109,10 @@ bench: setup ## every benchmark, figures side by side
 demo: setup ## play the whole loop on the local cloud (no AWS, no Docker)
 	$(PY) -m localcloud demo
 
+.PHONY: demo-multi-account
+demo-multi-account: setup ## the seed's layout on the local cloud: registry + prod accounts, IAM across both
+	$(PY) -m story.multi_account
+
 sam-local: setup setup-tools ## sam local invoke every function with every event (needs a Docker engine)
 	$(PY) -m tools.sam_local
 
