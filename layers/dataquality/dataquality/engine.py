@@ -366,6 +366,9 @@ def _numeric_drift(
         dist = raw
         how = f"method Simple; n={n:.0f}, m={m:.0f}"
     entry = {"distance": dist, "threshold": cfg.comparison_threshold, "method": cfg.comparison_method}
+    # Strictly above: AWS flags baseline_drift_check when the distance "is more than the threshold
+    # specified in monitoring_config.comparison_threshold" (SageMaker developer guide, "Schema for
+    # Violations"); a distance equal to it is clean (tests/dataquality/test_drift_rules.py)
     if dist > cfg.comparison_threshold:
         return entry, (
             f"Numerical distance: {dist:.6g} exceeds numerical threshold: "
@@ -392,7 +395,7 @@ def _categorical_drift(
         return entry, ""
     dist = categorical_linf(feat.categorical, batch)
     entry = {"distance": dist, "threshold": threshold, "method": fm.LINFINITY}
-    if dist > threshold:
+    if dist > threshold:  # strictly above, as for numbers (see _numeric_drift)
         return entry, (
             f"Categorical distance: {dist:.6g} exceeds categorical threshold: {threshold:g} "
             "(method LInfinity)"
