@@ -243,9 +243,22 @@ def test_model_package_group_by_name_or_by_arn_of_another_account() -> None:
     assert needs("sagemaker", "DescribeModelPackageGroup", ModelPackageGroupName=central) == [
         ("sagemaker:DescribeModelPackageGroup", central)
     ]
+    # Registering into a group (by name or by the central registry's ARN), and listing a group named
+    # by ARN, are authorized on the group's versions, where AWS's documented cross-account group
+    # policies grant them (model-registry-version#model-registry-version-xaccount,
+    # model-registry-deploy-xaccount): the version SageMaker numbers is written "*".
     assert needs(
         "sagemaker", "CreateModelPackage", ModelPackageGroupName=central, ModelApprovalStatus="x"
-    ) == [("sagemaker:CreateModelPackage", central)]
+    ) == [("sagemaker:CreateModelPackage", sm("model-package", "churn/*", B))]
+    assert needs("sagemaker", "CreateModelPackage", ModelPackageGroupName="churn") == [
+        ("sagemaker:CreateModelPackage", sm("model-package", "churn/*"))
+    ]
+    assert needs("sagemaker", "ListModelPackages", ModelPackageGroupName=central) == [
+        ("sagemaker:ListModelPackages", sm("model-package", "churn/*", B))
+    ]
+    assert needs("sagemaker", "ListModelPackages", ModelPackageGroupName="churn") == [
+        ("sagemaker:ListModelPackages", "*")
+    ]
 
 
 def test_model_package_by_arn_or_by_group_and_version() -> None:
