@@ -104,6 +104,20 @@ def test_the_same_baseline_checks_when_the_comparison_is_disabled_for_that_featu
     )
 
 
+def test_a_constraints_feature_with_no_statistics_at_all_is_a_baseline_error_naming_it(csv_file):
+    # Given constraints that enable the comparison for "b", of which statistics.json knows nothing
+    stats = statistics_doc([numeric_stats("a", [1.0, 2.0])])
+    features = [{"name": "a", "inferred_type": "Fractional"}, {"name": "b", "inferred_type": "Fractional"}]
+    batch = csv_file([[1.0, 5000.0], [2.0, 6000.0]])
+    # When checked, then the error names it
+    with pytest.raises(dq.BaselineFormatError, match=r"constraints\.json feature 'b': .*no such feature"):
+        dq.check(batch, baseline_statistics=stats, baseline_constraints=constraints_doc(features))
+    # And with its comparison disabled it is checked (its other constraints still apply)
+    features[1]["monitoringConfigOverrides"] = {"perform_comparison": "Disabled"}
+    result = dq.check(batch, baseline_statistics=stats, baseline_constraints=constraints_doc(features))
+    assert result.verdict == "clean" and "b" not in result.feature_distances
+
+
 def test_a_string_feature_lacks_its_distribution_only_when_it_has_many_values(csv_file):
     # Given a low-cardinality String feature without its categorical buckets: an error
     low = _without_distribution(string_stats("state", {"WA": 60, "OR": 40}))

@@ -421,10 +421,21 @@ def _require_distributions(stats: fm.Statistics, cons: fm.Constraints) -> None:
     Statistics") and drift as the distance between the two distributions ("Schema for Violations",
     baseline_drift_check); it does not document a comparison without one, so this fails closed.
 
-    Exempt, as AWS's own files are: a String feature of more than MAX_HISTOGRAM_DISTINCT distinct
+    A constraints.json feature with the comparison enabled and no statistics.json feature at all
+    lacks its distribution just as much. Exempt, as AWS's own files are: a String feature of more
+    than MAX_HISTOGRAM_DISTINCT distinct
     values, for which the newer container writes no categorical distribution (nor do we), and a
     feature with no present value (nothing to sketch); both are then not compared.
     """
+    stats_names = {feat.name for feat in stats.features}
+    for c in cons.features:
+        if c.config.perform_comparison and c.name not in stats_names:
+            raise BaselineFormatError(
+                f"constraints.json feature {c.name!r}: its distribution comparison is enabled "
+                "(perform_comparison), but statistics.json has no such feature to compare with: "
+                "its drift check cannot run. Make the baseline again, or disable the comparison "
+                "for it in monitoringConfigOverrides"
+            )
     cons_by = cons.by_name()
     for feat in stats.features:
         c = cons_by.get(feat.name)
