@@ -428,10 +428,10 @@ def _require_distributions(stats: fm.Statistics, cons: fm.Constraints) -> None:
     feature with no present value (nothing to sketch); both are then not compared.
     """
     stats_names = {feat.name for feat in stats.features}
-    for c in cons.features:
-        if c.config.perform_comparison and c.name not in stats_names:
+    for constraint in cons.features:
+        if constraint.config.perform_comparison and constraint.name not in stats_names:
             raise BaselineFormatError(
-                f"constraints.json feature {c.name!r}: its distribution comparison is enabled "
+                f"constraints.json feature {constraint.name!r}: its distribution comparison is enabled "
                 "(perform_comparison), but statistics.json has no such feature to compare with: "
                 "its drift check cannot run. Make the baseline again, or disable the comparison "
                 "for it in monitoringConfigOverrides"
