@@ -317,7 +317,7 @@ def _first_line_fields(f: DataFile, delimiter: str) -> list[str]:
         raise _invalid_utf8(f, 1, exc) from exc
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(arrow_copy(line)),
+            pa.BufferReader(_arrow_copy(line)),
             # one line, on this thread: no pool threads started for it
             read_options=pacsv.ReadOptions(use_threads=False, block_size=max(1 << 20, 2 * len(line))),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
@@ -517,7 +517,7 @@ def _has_content(block: pa.Buffer) -> bool:
     return bool(head.to_pybytes().strip()) or bool(block.to_pybytes().strip())
 
 
-def arrow_copy(data: bytes | memoryview) -> pa.Buffer:
+def _arrow_copy(data: bytes | memoryview) -> pa.Buffer:
     """``data`` copied into Arrow's own memory: what pyarrow's threaded readers are given (see
     ``_line_blocks``: a buffer wrapping a Python object may be released on a pool thread at exit)."""
     out = pa.allocate_buffer(len(data))
@@ -701,7 +701,7 @@ def _jsonl_block(f: DataFile, block: bytes, first_line: int) -> pa.Table:
     import pyarrow.json as pajson
 
     try:
-        table = pajson.read_json(pa.BufferReader(arrow_copy(block)))  # Arrow's memory: see _line_blocks
+        table = pajson.read_json(pa.BufferReader(_arrow_copy(block)))  # Arrow's memory: see _line_blocks
         if not any(pa.types.is_nested(t) for t in table.schema.types):
             return table
     except pa.ArrowInvalid:
