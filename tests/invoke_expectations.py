@@ -648,8 +648,10 @@ CASES: tuple[Case, ...] = (
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_detail, variant="malformed"),
     # The batch-inference steps, against the seeded registry (v1 Approved with its baseline).
     Case("ResolveModelFunction", "resolve_model.json", "latest Approved (seeded v1) + baseline",
-         payload={"modelPackageVersion": 1, "modelExists": ANY, "modelName": ANY,
-                  "baselineStatisticsS3Uri": ANY, "baselineConstraintsS3Uri": ANY},
+         payload={"model": {"modelPackageVersion": 1, "modelExists": ANY, "modelName": ANY,
+                            "baselineStatisticsS3Uri": ANY, "baselineConstraintsS3Uri": ANY},
+                  "run": {"runId": "scheduled-20261124T020000Z", "transformJobName": ANY,
+                          "monitoringS3Uri": ANY}},
          effects=_QUIET),
     Case("ResolveModelFunction", "resolve_model.json", "a state-machine input without runId is a named error",
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_run_id, variant="malformed"),

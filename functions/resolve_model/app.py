@@ -1,5 +1,6 @@
 """Batch-inference step ResolveModel: the latest Approved model package version of the group, with
-its baseline, image and artifact, and the deterministic SageMaker Model name (`$.model`).
+its baseline, image and artifact, and the deterministic SageMaker Model name (`model`); and the
+run's places and job names under that version (`run`, run_layout.py).
 
 Named failures (errorType): NoApprovedModel, MissingBaseline, ModelPackageGroupNotFound, InvalidEvent.
 """
@@ -20,5 +21,5 @@ from mlops_loop.settings import ResolveModelSettings, settings
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings(ResolveModelSettings)
-    parse_event(event, ResolveModelRequest)
-    return resolve.resolve(cfg.model_package_group).dump()
+    request = parse_event(event, ResolveModelRequest)
+    return resolve.resolve_run(request, cfg).dump()

@@ -141,9 +141,13 @@ def test_data_quality_failure_fails_without_drift_event_or_retraining(
     assert_monitoring_path(run)
     assert run.path[-1] == "DataQualityFailure"
     assert "PublishDriftEvent" not in run.path
-    assert f"run {run_id} for {GROUP} v1" in run.cause
+    # The cause is MonitorBatch's FailureCause, as JSON the failure notification parses.
+    cause = json.loads(run.cause)
+    assert (cause["step"], cause["error"], cause["runId"]) == ("MonitorBatch", "DataQualityFailure", run_id)
+    assert (cause["modelPackageGroupName"], cause["modelPackageVersion"]) == (GROUP, 1)
     expected_check = {"missing-column": "missing_column_check", "empty-values": "completeness_check"}[case]
-    assert expected_check in run.cause
+    assert expected_check in {v["constraint_check_type"] for v in cause["violations"]}
+    assert f"s3://{stack.bucket}/{MONITORING.format(run=run_id)}report.html" in cause["s3Uris"]
     assert stack.drift_events(run_id) == []
     assert {e["name"] for e in stack.cloud.executions("RetrainingStateMachine")} == before
     # People are told, by the execution-failed notification (NotifyFailureFunction).
@@ -179,8 +183,11 @@ def test_transform_job_failure_is_caught_and_notified(stack: Stack, transform_fa
 def test_transform_job_failure_ends_with_a_clear_error_and_cause(transform_failure: Run) -> None:
     run = transform_failure
     assert run.error == "RunBatchTransformFailed"
-    assert f"RunBatchTransform failed for {GROUP} v1 in run {run.name}" in run.cause
-    assert "ran out of disk" in run.cause
+    cause = json.loads(run.cause)
+    assert (cause["step"], cause["error"]) == ("RunBatchTransform", "States.TaskFailed")
+    assert cause["runId"] == run.name
+    assert (cause["modelPackageGroupName"], cause["modelPackageVersion"]) == (GROUP, 1)
+    assert "ran out of disk" in cause["detail"]
 
 
 def test_throttled_create_transform_job_is_retried_then_succeeds(stack: Stack) -> None:

@@ -5,6 +5,7 @@ above the ~0.999 the retrained model reaches on its held-out split).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -38,8 +39,10 @@ def test_no_approved_model_fails_at_resolve_and_creates_nothing(stack: Stack) ->
     assert run.error == "NoApprovedModel"
     assert run.path == ["ResolveModel", "BatchInferenceFailed"]
     assert run.task_failures() == [("ResolveModel", "NoApprovedModel")]
-    assert f"ResolveModel failed for an unresolved model version in run {run_id}" in run.cause
-    assert GROUP in run.cause
+    cause = json.loads(run.cause)  # FailureCause: no model version was resolved, so none is named
+    assert (cause["step"], cause["error"], cause["runId"]) == ("ResolveModel", "NoApprovedModel", run_id)
+    assert "modelPackageGroupName" not in cause
+    assert GROUP in json.loads(cause["detail"])["errorMessage"]
 
     sagemaker = stack.cloud.client("sagemaker")
     assert [
@@ -50,7 +53,13 @@ def test_no_approved_model_fails_at_resolve_and_creates_nothing(stack: Stack) ->
     ] == []
     assert stack.keys("batch-inference/") == []
     assert stack.drift_events(run_id) == []
-    wait_until(lambda: failed_notification(stack, "batch-inference", run_id), what="the failure notification")
+    [note] = wait_until(
+        lambda: failed_notification(stack, "batch-inference", run_id), what="the failure notification"
+    )
+    # NotifyFailure read the JSON cause and wrote it as a sentence, with the Lambda's own message.
+    sentence = f"ResolveModel failed for an unresolved model version in run {run_id}: NoApprovedModel: "
+    assert sentence in note.message
+    assert f"model package group {GROUP} has no Approved version" in note.message
 
 
 def test_gate_fails_registers_nothing_releases_the_lock_and_notifies(stack: Stack) -> None:

@@ -7,9 +7,11 @@ import json
 
 import boto3
 import dataquality
+import msgspec
 import numpy as np
 import pytest
 from mlops_loop.errors import BaselineObjectNotFound, InvalidEvent
+from mlops_loop.models.drift import DataDriftDetectedDetail
 
 from functions.monitor_batch import app
 from tests.helpers import REGION, emf_metrics, load_event
@@ -106,14 +108,63 @@ def test_shifted_feature_is_drift(baseline, lambda_context, capsys):
     assert [m["value"] for m in metrics if m["name"] == "ConstraintViolations"] == [len(out["violations"])]
 
 
-def test_broken_columns_are_a_data_quality_failure(baseline, lambda_context):
-    rows = _rows(300, seed=4)
-    put_batch(np.column_stack([rows, rows[:, 0]]))  # one column too many
+def test_drift_comes_with_the_event_detail_and_the_mail_the_state_machine_publishes(baseline, lambda_context):
+    # Given a drifting batch
+    put_batch(_rows(800, seed=3, shift=6.0))
+    event = load_event("monitor_batch_analyze")
+
+    # When the workflow monitors it
+    out = app.lambda_handler(event, lambda_context)
+
+    # Then the drift event's detail is the one StartRetraining parses (same model), episode = execution
+    detail = msgspec.convert(out["driftEvent"], DataDriftDetectedDetail)
+    assert detail.drift_episode_id == event["executionArn"].rsplit(":", 1)[-1]
+    assert detail.execution_arn == event["executionArn"]
+    assert detail.drifted_features == out["driftedFeatures"] == ["mean_radius"]
+    assert detail.report_s3_uri == out["reportS3Uri"]
+    assert detail.environment == "dev"
+    assert (detail.model_package_arn, detail.model_package_version) == (
+        event["model"]["modelPackageArn"],
+        event["model"]["modelPackageVersion"],
+    )
+    # and the mail is notifications.drift_detected's: execution, report and predictions named
+    mail = out["notification"]
+    assert mail["subject"] == "[dev] Drift detected: breast-cancer-classifier v1"
+    for named in (event["executionArn"], out["reportS3Uri"], event["predictionsS3Uri"], "mean_radius"):
+        assert named in mail["message"]
+    assert out["failure"] is None
+
+
+def test_clean_batch_asks_for_no_event_no_mail_no_failure(baseline, lambda_context):
+    put_batch(_rows(800, seed=2))
 
     out = app.lambda_handler(load_event("monitor_batch_analyze"), lambda_context)
 
+    assert out["verdict"] == "clean"
+    assert (out["driftEvent"], out["notification"], out["failure"]) == (None, None, None)
+
+
+def test_broken_columns_are_a_data_quality_failure(baseline, lambda_context):
+    rows = _rows(300, seed=4)
+    put_batch(np.column_stack([rows, rows[:, 0]]))  # one column too many
+    event = load_event("monitor_batch_analyze")
+
+    out = app.lambda_handler(event, lambda_context)
+
     assert out["verdict"] == "data_quality_failure"
     assert out["driftedFeatures"] == []
+    # The Fail state's cause is ready-made: which checks failed, in which run, where to look
+    failure = out["failure"]
+    assert (failure["step"], failure["error"], failure["runId"]) == (
+        "MonitorBatch",
+        "DataQualityFailure",
+        event["runId"],
+    )
+    assert {v["constraint_check_type"] for v in failure["violations"]} == {
+        v["constraint_check_type"] for v in out["violations"]
+    }
+    assert failure["s3Uris"] == [out["reportS3Uri"], out["violationsS3Uri"]]
+    assert (out["driftEvent"], out["notification"]) == (None, None)
 
 
 def test_classify_reads_what_model_monitor_wrote(baseline, lambda_context, tmp_path):

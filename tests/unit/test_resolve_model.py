@@ -18,8 +18,13 @@ from tests.helpers import ACCOUNT, GROUP, REGION, load_event, logged
 from tests.unit.registry_seed import IMAGE, create_group, register
 
 
-def invoke(context):
+def invoke_run(context):
     return app.lambda_handler(load_event("resolve_model"), context)
+
+
+def invoke(context):
+    """The resolved version (`model` of the answer)."""
+    return invoke_run(context)["model"]
 
 
 def test_latest_approved_version_with_its_baseline_image_and_artifact(function_env, lambda_context):
@@ -46,6 +51,34 @@ def test_latest_approved_version_with_its_baseline_image_and_artifact(function_e
         "modelPackageArn", "modelPackageGroupName", "modelPackageVersion", "modelName", "modelExists",
         "imageUri", "modelDataUrl", "baselineStatisticsS3Uri", "baselineConstraintsS3Uri", "creationTime",
     }  # fmt: skip
+
+
+def test_the_run_is_laid_out_under_the_resolved_version_once(function_env, lambda_context):
+    # Given v2 is the newest Approved version
+    create_group()
+    register(run="r1")
+    register(run="r2")
+    event = load_event("resolve_model")
+
+    # When the state machine resolves the model for its run
+    run = invoke_run(lambda_context)["run"]
+
+    # Then the run's places and job names lie under v2 (lineage); the state machine builds none of them
+    run_id = event["runId"]
+    prefix = f"s3://{BUCKET}/batch-inference/{GROUP}/v2/{run_id}/"
+    assert run["runId"] == run_id
+    assert run["runS3Uri"] == prefix
+    assert run["predictionsS3Uri"] == prefix + "predictions/"
+    assert run["monitoringS3Uri"] == prefix + "monitoring/"
+    assert run["transformJobName"] == f"bt-v2-{run_id}"
+    assert run["processingJobName"] == f"mm-v2-{run_id}"
+    assert run["batchInputS3Uri"] == event["batchInputS3Uri"]
+    assert (run["batchBucket"], run["batchPrefix"]) == (BUCKET, "batch-input/")
+    # Model Monitor's analyzer reads the baseline files where the processing job mounts them
+    assert run["modelMonitorEnvironment"]["baseline_statistics"] == (
+        "/opt/ml/processing/baseline/statistics/statistics.json"
+    )
+    assert run["modelMonitorEnvironment"]["dataset_source"] == "/opt/ml/processing/input/batch"
 
 
 def test_model_exists_once_created(function_env, lambda_context):

@@ -198,7 +198,8 @@ def test_settings_parse_types_and_defaults():
     assert cfg.batch_input_s3_uri is None  # not set at all: the default
     with pytest.raises(ConfigurationError, match="MODEL_PACKAGE_GROUP"):
         settings.load(
-            settings.ResolveModelSettings, {"ENVIRONMENT_NAME": "dev", "MODEL_PACKAGE_GROUP": "bad name!"}
+            settings.ResolveModelSettings,
+            {"ENVIRONMENT_NAME": "dev", "MODEL_PACKAGE_GROUP": "bad name!", "ARTIFACTS_BUCKET": "bucket"},
         )
 
 

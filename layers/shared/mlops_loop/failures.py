@@ -1,9 +1,13 @@
 """NotifyFailure's logic: one SNS message per failed, timed-out or aborted workflow execution
-(Step Functions) and per failed or stopped SageMaker Pipeline execution; other statuses ignored."""
+(Step Functions) and per failed or stopped SageMaker Pipeline execution; other statuses ignored.
+
+Our state machines fail with a JSON cause (`FailureCause`: step, error, run, model version,
+violations, S3 URIs); the message is built from its fields. A cause that is not ours (a failure
+before our Fail state, an execution stopped by hand) is shown as the text it is.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,6 +17,7 @@ from mlops_loop.models.executions import (
     PipelineExecutionStatusChangeEvent,
     StepFunctionsExecutionStatusChangeEvent,
 )
+from mlops_loop.models.failure import FailureCause
 from mlops_loop.models.parsing import parse_event, reject
 from mlops_loop.models.results import StateChangeResult
 from mlops_loop.observability import logger
@@ -22,7 +27,6 @@ from mlops_loop.settings import NotifyFailureSettings
 SFN_NOTIFIED = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 PIPELINE_NOTIFIED = frozenset({"Failed", "Stopped"})
 DATA_QUALITY_FAILURE = "DataQualityFailure"
-_S3_URI = re.compile(r"s3://[A-Za-z0-9.\-_]{3,63}/[^\s\"',;)]*")
 
 
 FailureEvent = StepFunctionsExecutionStatusChangeEvent | PipelineExecutionStatusChangeEvent
@@ -69,15 +73,20 @@ def _workflow(
     error, cause = d.error, d.cause
     if d.status == "FAILED" and not error:
         error, cause = _error_and_cause(d.execution_arn, event.region)
+    structured = FailureCause.from_cause(cause)
+    if structured is not None:
+        cause = structured.summary()
+        run_id = structured.run_id or run_id
+    group = (structured.model_package_group_name if structured else None) or _group_name(cfg)
     if error == DATA_QUALITY_FAILURE:
         note = notifications.data_quality_failure(
             env=cfg.environment_name,
             execution_arn=d.execution_arn,
             cause=cause,
             run_id=str(run_id),
-            s3_uris=sorted({u.rstrip(".") for u in _S3_URI.findall(cause or "")}),
+            s3_uris=structured.s3_uris if structured else [],
             region=event.region,
-            group=_group_name(cfg),
+            group=group,
         )
     else:
         note = notifications.workflow_failed(
@@ -90,7 +99,7 @@ def _workflow(
             cause=cause,
             run_id=str(run_id),
             region=event.region,
-            group=_group_name(cfg),
+            group=group,
         )
     return StateChangeResult(
         action="notified", message_id=notifications.publish(cfg.notification_topic_arn, note)

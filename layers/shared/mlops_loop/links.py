@@ -7,13 +7,13 @@ from urllib.parse import quote
 from mlops_loop.s3uri import S3Uri
 
 
-def _region_of_arn(arn: str, default: str = "us-east-1") -> str:
+def region_of_arn(arn: str, default: str = "us-east-1") -> str:
     parts = arn.split(":")
     return parts[3] if len(parts) > 3 and parts[3] else default
 
 
 def execution(execution_arn: str) -> str:
-    region = _region_of_arn(execution_arn)
+    region = region_of_arn(execution_arn)
     return (
         f"https://{region}.console.aws.amazon.com/states/home?region={region}"
         f"#/v2/executions/details/{quote(execution_arn, safe=':')}"
@@ -21,7 +21,7 @@ def execution(execution_arn: str) -> str:
 
 
 def state_machine(state_machine_arn: str) -> str:
-    region = _region_of_arn(state_machine_arn)
+    region = region_of_arn(state_machine_arn)
     return (
         f"https://{region}.console.aws.amazon.com/states/home?region={region}"
         f"#/statemachines/view/{quote(state_machine_arn, safe=':')}"

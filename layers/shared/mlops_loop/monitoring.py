@@ -23,9 +23,12 @@ import msgspec
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import ClientError
 
-from mlops_loop import aws
+from mlops_loop import aws, links, notifications, run_layout
 from mlops_loop.errors import BaselineObjectNotFound, InvalidBaseline, InvalidEvent, MonitoringOutputNotFound
+from mlops_loop.models.drift import DataDriftDetectedDetail
+from mlops_loop.models.failure import FailureCause
 from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult, SketchResult
+from mlops_loop.models.notification import Notification
 from mlops_loop.models.payloads import Verdict, Violation
 from mlops_loop.observability import logger, metrics
 from mlops_loop.s3uri import S3Uri
@@ -37,17 +40,14 @@ REPORT = "report.html"
 VERDICT = "verdict.json"
 PARTIALS = "partials"  # under the monitoring prefix: one profile per object of the batch (sketch)
 MAX_FEATURE_METRICS = 100
-
-
-def monitoring_prefix(cfg: MonitorBatchSettings, group: str, version: int, run_id: str) -> S3Uri:
-    return S3Uri(cfg.artifacts_bucket, "").join(cfg.output_prefix, group, f"v{version}", run_id, "monitoring")
+#: A Fail state's cause stays far below Step Functions' 32,768 characters: the first violations.
+MAX_FAILURE_VIOLATIONS = 50
 
 
 def _output_location(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> S3Uri:
     """Where the files go; a given outputS3Uri must sit under the model version's lineage prefix."""
-    lineage = S3Uri(cfg.artifacts_bucket, "").join(
-        cfg.output_prefix, req.model.model_package_group_name, f"v{req.model.model_package_version}"
-    )
+    group, version = req.model.model_package_group_name, req.model.model_package_version
+    lineage = run_layout.version_prefix(cfg.artifacts_bucket, cfg.output_prefix, group, version)
     if req.output_s3_uri:
         out = S3Uri.parse(req.output_s3_uri)
         if out.bucket != lineage.bucket or not (out.key.rstrip("/") + "/").startswith(lineage.key + "/"):
@@ -55,9 +55,7 @@ def _output_location(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> S3U
         return S3Uri(out.bucket, out.key.rstrip("/"))
     if not req.run_id:
         raise InvalidEvent("MonitorBatchRequest: give outputS3Uri or runId")
-    return monitoring_prefix(
-        cfg, req.model.model_package_group_name, req.model.model_package_version, req.run_id
-    )
+    return run_layout.monitoring_prefix(cfg.artifacts_bucket, cfg.output_prefix, group, version, req.run_id)
 
 
 def read_json(uri: str, *, missing: type[Exception], what: str) -> Any:
@@ -101,8 +99,65 @@ def _emit_metrics(group: str, verdict: str, distances: dict[str, float], violati
             metric.add_dimension(name="Feature", value=feature)
 
 
+def _drift_outcome(
+    req: MonitorBatchRequest,
+    cfg: MonitorBatchSettings,
+    violations: list[Violation],
+    drifted: list[str],
+    report_uri: str,
+) -> tuple[DataDriftDetectedDetail, Notification]:
+    """The drift event's detail and the drift mail; the episode is the batch-inference execution."""
+    if not req.execution_arn:
+        raise InvalidEvent(
+            "MonitorBatchRequest: a drift verdict needs executionArn (its event and mail name it)"
+        )
+    model = req.model
+    event = DataDriftDetectedDetail(
+        model_package_group_name=model.model_package_group_name,
+        model_package_arn=model.model_package_arn,
+        model_package_version=model.model_package_version,
+        drift_episode_id=req.execution_arn.rsplit(":", 1)[-1],
+        execution_arn=req.execution_arn,
+        drifted_features=drifted,
+        violations=violations,
+        report_s3_uri=report_uri,
+        environment=cfg.environment_name,
+    )
+    mail = notifications.drift_detected(
+        env=cfg.environment_name,
+        group=model.model_package_group_name,
+        version=model.model_package_version,
+        model_package_arn=model.model_package_arn,
+        execution_arn=req.execution_arn,
+        drifted_features=drifted,
+        report_s3_uri=report_uri,
+        region=links.region_of_arn(req.execution_arn),
+        predictions_s3_uri=req.predictions_s3_uri,
+    )
+    return event, mail
+
+
+def _failure(
+    req: MonitorBatchRequest, out: S3Uri, violations: list[Violation], report_uri: str
+) -> FailureCause:
+    """The DataQualityFailure Fail state's cause: which checks failed and where to look."""
+    return FailureCause(
+        step="MonitorBatch",
+        error="DataQualityFailure",
+        run_id=req.run_id,
+        model_package_group_name=req.model.model_package_group_name,
+        model_package_version=req.model.model_package_version,
+        violations=[
+            Violation(feature_name=v.feature_name, constraint_check_type=v.constraint_check_type)
+            for v in violations[:MAX_FAILURE_VIOLATIONS]
+        ],
+        s3_uris=[report_uri, str(out.join(VIOLATIONS))],
+    )
+
+
 def _finish(
     req: MonitorBatchRequest,
+    cfg: MonitorBatchSettings,
     out: S3Uri,
     *,
     verdict: str,
@@ -131,6 +186,9 @@ def _finish(
     }
     _put(out, VERDICT, json.dumps(verdict_doc, indent=2, sort_keys=True), "application/json")
     _emit_metrics(req.model.model_package_group_name, verdict, distances, len(violations))
+    drift_event, mail = (
+        _drift_outcome(req, cfg, violations, drifted, report_uri) if checked == "drift" else (None, None)
+    )
     result = MonitoringResult(
         verdict=checked,
         drifted_features=drifted,
@@ -139,6 +197,9 @@ def _finish(
         statistics_s3_uri=str(out.join(STATISTICS)),
         violations_s3_uri=str(out.join(VIOLATIONS)),
         report_s3_uri=report_uri,
+        drift_event=drift_event,
+        notification=mail,
+        failure=_failure(req, out, violations, report_uri) if checked == "data_quality_failure" else None,
     )
     logger.info(
         "Monitoring verdict",
@@ -184,11 +245,17 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringRe
         )
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
-    return _finish_check(req, out, result, baseline_statistics, engine="dataquality")
+    return _finish_check(req, cfg, out, result, baseline_statistics, engine="dataquality")
 
 
 def _finish_check(
-    req: MonitorBatchRequest, out: S3Uri, result: Any, baseline_statistics: dict[str, Any], *, engine: str
+    req: MonitorBatchRequest,
+    cfg: MonitorBatchSettings,
+    out: S3Uri,
+    result: Any,
+    baseline_statistics: dict[str, Any],
+    *,
+    engine: str,
 ) -> MonitoringResult:
     """Write a dataquality CheckResult's files, its report and verdict; the state machine's result."""
     import dataquality
@@ -204,6 +271,7 @@ def _finish_check(
     )
     return _finish(
         req,
+        cfg,
         out,
         verdict=summary["verdict"],
         violations=_violations(result.violations),
@@ -281,7 +349,7 @@ def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResu
         )
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
-    return _finish_check(req, out, result, baseline_statistics, engine="dataquality-distributed")
+    return _finish_check(req, cfg, out, result, baseline_statistics, engine="dataquality-distributed")
 
 
 def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult:
@@ -321,6 +389,7 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringR
     )
     return _finish(
         req,
+        cfg,
         out,
         verdict=found.verdict,
         violations=msgspec.convert(found.violations, list[Violation]),

@@ -12,13 +12,13 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from mlops_loop import aws, links
+from mlops_loop.models.notification import Notification
 from mlops_loop.observability import logger, metrics
 from mlops_loop.s3uri import S3Uri
 
@@ -54,12 +54,6 @@ NEXT_STEP_BY_ERROR = {
     "States.Timeout": "A step ran longer than its timeout: check the SageMaker job's logs and "
     "instance quotas.",
 }
-
-
-@dataclass(frozen=True)
-class Notification:
-    subject: str
-    message: str
 
 
 def _subject(env: str, text: str) -> str:
@@ -173,15 +167,17 @@ def drift_detected(
     drifted_features: list[str],
     report_s3_uri: str | None,
     region: str,
+    predictions_s3_uri: str | None = None,
 ) -> Notification:
     return Notification(
-        _subject(env, f"Drift detected: {_version_label(group, version)}"),
-        _body(
+        subject=_subject(env, f"Drift detected: {_version_label(group, version)}"),
+        message=_body(
             f"The scheduled batch scored by {_version_label(group, version)} drifted from the model's "
             f"training baseline on {len(drifted_features)} feature(s): {_listed(drifted_features)}.",
             f"Model package: {model_package_arn}\n"
             f"Execution: {execution_arn}\n{links.execution(execution_arn)}",
             f"Drift report: {report_s3_uri}\n{links.s3(report_s3_uri, region)}" if report_s3_uri else None,
+            f"Predictions: {predictions_s3_uri}" if predictions_s3_uri else None,
             "Next: retraining starts automatically (once per drift episode). Review the report; "
             "approve or reject the new version when it asks for approval.",
         ),
@@ -200,8 +196,8 @@ def data_quality_failure(
 ) -> Notification:
     where = [f"{u}\n    {links.s3(u, region)}" for u in s3_uris]
     return Notification(
-        _subject(env, f"Data-quality failure in batch {run_id or ''}".rstrip()),
-        _body(
+        subject=_subject(env, f"Data-quality failure in batch {run_id or ''}".rstrip()),
+        message=_body(
             "The batch input broke the data contract of the live model (missing/extra columns, wrong "
             "types or incomplete values). Predictions of this run must not be used. No retraining was "
             "started: broken input is not drift.",
@@ -242,8 +238,8 @@ def workflow_failed(
     }.get(status, "Open the execution to see what happened.")
     next_step = NEXT_STEP_BY_ERROR.get(error or "", next_step)
     return Notification(
-        _subject(env, f"Workflow {what}: {workflow} {execution_name}"),
-        _body(
+        subject=_subject(env, f"Workflow {what}: {workflow} {execution_name}"),
+        message=_body(
             f"Step Functions execution {execution_name} of {workflow} {what}.",
             f"Model group: {group}" if group else None,
             f"Run: {run_id}" if run_id else None,
@@ -267,8 +263,8 @@ def pipeline_failed(
 ) -> Notification:
     what = "failed" if status == "Failed" else "was stopped"
     return Notification(
-        _subject(env, f"Retraining pipeline {what}: {pipeline_name}"),
-        _body(
+        subject=_subject(env, f"Retraining pipeline {what}: {pipeline_name}"),
+        message=_body(
             f"SageMaker Pipeline {pipeline_name} execution {display_name or ''} {what}.".replace("  ", " "),
             f"Reason: {_truncate(failure_reason)}" if failure_reason else None,
             f"Pipeline execution: {pipeline_execution_arn}",
@@ -294,8 +290,8 @@ def awaiting_approval(
     region: str,
 ) -> Notification:
     return Notification(
-        _subject(env, f"Approval needed: {_version_label(group, version)}"),
-        _body(
+        subject=_subject(env, f"Approval needed: {_version_label(group, version)}"),
+        message=_body(
             f"A new version {_version_label(group, version)} is registered and waits for approval."
             + (f" It was trained because: {reason}." if reason else ""),
             compare_metrics(candidate_metrics, live_metrics, live_version),
@@ -336,8 +332,8 @@ def approved(
         )
         title = f"Approved (not live): {label}"
     return Notification(
-        _subject(env, title),
-        _body(
+        subject=_subject(env, title),
+        message=_body(
             status,
             f"Previously live: {previous_live or 'none'}",
             f"Model package: {model_package_arn}\nSageMaker Studio: {links.model_registry(region)}",
@@ -371,8 +367,8 @@ def rejected(
     else:
         live_line = f"Live version stays: {live}." if live else "No version is live."
     return Notification(
-        _subject(env, f"Rejected: {label}"),
-        _body(
+        subject=_subject(env, f"Rejected: {label}"),
+        message=_body(
             f"{label} was rejected; batch runs will not use it.",
             f"Reason given: {_truncate(approval_description, 300)}" if approval_description else None,
             live_line,

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from mlops_loop import registry
-from mlops_loop.models.resolved import ResolvedModel
+from mlops_loop import registry, run_layout
+from mlops_loop.models.resolved import ResolvedModel, ResolvedRun, ResolveModelRequest
 from mlops_loop.observability import logger, metrics
+from mlops_loop.settings import ResolveModelSettings
+
+
+def resolve_run(request: ResolveModelRequest, cfg: ResolveModelSettings) -> ResolvedRun:
+    """The version this run uses, and the run's places and job names under that version."""
+    model = resolve(cfg.model_package_group)
+    run = run_layout.plan(
+        bucket=cfg.artifacts_bucket,
+        output_prefix=cfg.output_prefix,
+        group=model.model_package_group_name,
+        version=model.model_package_version,
+        run_id=request.run_id,
+        batch_input_s3_uri=request.batch_input_s3_uri,
+        baseline_statistics_s3_uri=model.baseline_statistics_s3_uri,
+        baseline_constraints_s3_uri=model.baseline_constraints_s3_uri,
+    )
+    return ResolvedRun(model=model, run=run)
 
 
 def resolve(group_setting: str) -> ResolvedModel:

@@ -54,7 +54,8 @@ class StartBatchInferenceSettings(FunctionSettings, kw_only=True, frozen=True):
 
 
 class ResolveModelSettings(_Registry, kw_only=True, frozen=True):
-    pass
+    artifacts_bucket: Annotated[str, Meta(min_length=3)]
+    output_prefix: str = "batch-inference"
 
 
 class MonitorBatchSettings(FunctionSettings, kw_only=True, frozen=True):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from mlops_loop.models.drift import DataDriftDetectedDetail
+from mlops_loop.models.failure import FailureCause
+from mlops_loop.models.notification import Notification
 from mlops_loop.models.payloads import Payload, S3UriStr, Verdict, Violation
 from mlops_loop.models.resolved import ResolvedModel
 
@@ -22,8 +25,11 @@ class MonitorBatchRequest(Payload, kw_only=True):
     baseline_constraints_s3_uri: S3UriStr
     output_s3_uri: S3UriStr | None = None
     processing_output_s3_uri: S3UriStr | None = None
+    predictions_s3_uri: S3UriStr | None = None
     has_header: bool = False
     run_id: str | None = None
+    #: The batch-inference execution: a drift verdict's event and mail name it.
+    execution_arn: str | None = None
     model: ResolvedModel
 
 
@@ -36,7 +42,9 @@ class SketchResult(Payload, kw_only=True):
 
 
 class MonitoringResult(Payload, kw_only=True):
-    """MonitorBatch's output, `$.monitoring` in the batch-inference state machine."""
+    """MonitorBatch's output, `monitoring` in the batch-inference state machine. The state machine
+    switches on `verdict` and passes on what is ready-made for each: the drift event's detail and
+    the drift mail (drift), the Fail state's cause (data_quality_failure)."""
 
     verdict: Verdict
     drifted_features: list[str]
@@ -45,3 +53,6 @@ class MonitoringResult(Payload, kw_only=True):
     statistics_s3_uri: S3UriStr
     violations_s3_uri: S3UriStr
     report_s3_uri: S3UriStr
+    drift_event: DataDriftDetectedDetail | None = None
+    notification: Notification | None = None
+    failure: FailureCause | None = None

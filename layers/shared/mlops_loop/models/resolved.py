@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from msgspec import Meta
 
 from mlops_loop.models.payloads import Payload, S3UriStr
+from mlops_loop.models.run import BatchRun
 
 
 class ResolveModelRequest(Payload, kw_only=True):
-    """What ResolveModel receives: the execution input (only `runId` is read, for the logs)."""
+    """What ResolveModel receives: the run's id and batch (its outputs' places are derived from them)."""
 
     run_id: Annotated[str, Meta(min_length=1)]
+    batch_input_s3_uri: S3UriStr
 
 
 class ResolvedModel(Payload, kw_only=True):
@@ -33,3 +35,13 @@ class ResolvedModel(Payload, kw_only=True):
     def dump(self) -> dict[str, Any]:
         # `datetime.isoformat()` (UTC as +00:00), as this payload has always carried it.
         return super().dump() | {"creationTime": self.creation_time.isoformat()}
+
+
+class ResolvedRun(Payload, kw_only=True):
+    """ResolveModel's output: the version to run (`$model`) and the run's names and places (`$run`)."""
+
+    model: ResolvedModel
+    run: BatchRun
+
+    def dump(self) -> dict[str, Any]:
+        return {"model": self.model.dump(), "run": self.run.dump()}

@@ -1,0 +1,85 @@
+"""The names the state machines switch on and the fields they read are the Python types' own.
+
+The ASL orchestrates: it switches on a few names and passes on values the steps shaped. These tests
+pin both to the types that produce them, so a renamed field or verdict fails here, not in a run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from dataquality import engine
+from mlops_loop.models.failure import FailureCause
+from mlops_loop.models.monitoring import MonitoringResult
+from mlops_loop.models.notification import Notification
+from mlops_loop.models.payloads import Verdict
+from mlops_loop.models.resolved import ResolvedModel, ResolvedRun
+from mlops_loop.models.run import BatchRun
+
+ROOT = Path(__file__).resolve().parents[2]
+BATCH = json.loads((ROOT / "statemachines" / "batch_inference.asl.json").read_text())
+
+
+def _field_names(model: type[msgspec.Struct]) -> set[str]:
+    return {f.encode_name for f in msgspec.structs.fields(model)}
+
+
+def _expressions(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [e for value in node.values() for e in _expressions(value)]
+    if isinstance(node, list):
+        return [e for value in node for e in _expressions(value)]
+    if isinstance(node, str) and node.startswith("{%"):
+        return [node]
+    return []
+
+
+def _read(prefix: str) -> set[str]:
+    """Fields read as `<prefix>.<field>` anywhere in the batch-inference definition."""
+    pattern = re.compile(re.escape(prefix) + r"\.([A-Za-z0-9]+)")
+    return {m for e in _expressions(BATCH) for m in pattern.findall(e)}
+
+
+def test_classify_outcome_switches_on_exactly_the_verdicts_monitor_batch_returns() -> None:
+    conditions = [c["Condition"] for c in BATCH["States"]["ClassifyOutcome"]["Choices"]]
+    condition = re.compile(r"\{% \$states\.input\.monitoring\.verdict = '(\w+)' %\}")
+    switched = [condition.fullmatch(c) for c in conditions]
+    assert all(switched), conditions
+    assert [m.group(1) for m in switched if m] == list(typing.get_args(Verdict))
+    # and the analyzer's verdict names are the same three
+    analyzer = (engine.VERDICT_CLEAN, engine.VERDICT_DRIFT, engine.VERDICT_DATA_QUALITY_FAILURE)
+    assert analyzer == typing.get_args(Verdict)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "model"),
+    [
+        ("$run", BatchRun),
+        ("$model", ResolvedModel),
+        ("$states.result.Payload", ResolvedRun),
+        ("$states.input.monitoring", MonitoringResult),
+        ("$states.input.monitoring.notification", Notification),
+    ],
+)
+def test_every_field_the_state_machine_reads_is_a_field_of_the_step_that_returns_it(
+    prefix: str, model: type[msgspec.Struct]
+) -> None:
+    read = _read(prefix) - {"notification"} if prefix == "$states.input.monitoring" else _read(prefix)
+    assert read, f"the definition reads nothing as {prefix}"
+    assert read <= _field_names(model), sorted(read - _field_names(model))
+
+
+def test_the_fail_state_causes_are_failure_causes() -> None:
+    # BatchInferenceFailed builds its cause from the caught error; its keys are FailureCause's fields
+    cause = BATCH["States"]["BatchInferenceFailed"]["Cause"]
+    keys = set(re.findall(r"'(\w+)':", cause))
+    assert keys <= _field_names(FailureCause), sorted(keys - _field_names(FailureCause))
+    assert {"step", "error", "runId"} <= keys
+    # DataQualityFailure passes on the one MonitorBatch built
+    assert BATCH["States"]["DataQualityFailure"]["Cause"] == "{% $string($states.input.monitoring.failure) %}"
