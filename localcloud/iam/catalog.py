@@ -317,7 +317,11 @@ def _group_versions(operation: str, params: Mapping[str, Any], region: str, acco
     by SageMaker (written "*", as other ids a service assigns), and a list reads them all. This is
     where the SageMaker Developer Guide's cross-account policies grant both actions ("Register a
     Model Version from a Different Account", model-registry-version#model-registry-version-xaccount;
-    "Deploy a Model Version from a Different Account", model-registry-deploy-xaccount). A list by
+    "Deploy a Model Version from a Different Account", model-registry-deploy-xaccount; "Set up
+    discoverability", model-registry-ram-discover, grants ListModelPackages and DescribeModelPackage
+    on model-package/GROUP/* and DescribeModelPackageGroup on the group). The Service Authorization
+    Reference lists both model-package and model-package-group for CreateModelPackage without saying
+    which a registration is checked on; the guides' policies grant it on the versions. A list by
     group name, in the caller's account, keeps the reference's "*" (ListModelPackages has no
     required resource type)."""
     group = str(params.get("ModelPackageGroupName") or "")

@@ -253,6 +253,9 @@ class Enforcer:
     ) -> tuple[str, int, str] | None:
         try:
             needs = needs_for(signing_name, operation, params, self.region, principal.account)
+            unserved = _unserved_cross_account(principal, signing_name, operation, needs)
+            if unserved is not None:
+                raise UnmappedRequestError(unserved)
             needs.extend(self.implied(signing_name, operation, params, principal))
         except (UnmappedRequestError, UnsupportedPolicyError) as error:
             LOG.error("IAM: cannot authorize %s:%s: %s", signing_name, operation, error)
@@ -479,6 +482,32 @@ def _derived_key(seed: str) -> str:
 
 def _derived_secret(seed: str) -> str:
     return base64.b64encode(hashlib.sha256(seed.encode()).digest()).decode()[:40]
+
+
+def _unserved_cross_account(
+    principal: Principal, signing_name: str, operation: str, needs: list[Need]
+) -> str | None:
+    """Why a request naming another account's resource cannot be answered here, or None. moto serves
+    every request from its caller's account; the local cloud serves another account's resource only
+    where it routes the request to the owner (Model Registry ARNs, PutEvents to a bus ARN; S3
+    buckets are global). Anything else would be answered from the wrong account (not found, or a
+    same-named resource of the caller's), so it is refused, loudly, instead of guessed."""
+    from localcloud.patches import SAGEMAKER_ARN_PARAMETERS
+
+    if (signing_name, operation) == ("events", "PutEvents") or (
+        signing_name == "sagemaker" and operation in SAGEMAKER_ARN_PARAMETERS
+    ):
+        return None
+    for need in needs:
+        owner = account_of(need.resource)
+        if need.action.startswith("iam:") or not owner or owner == principal.account:
+            continue
+        return (
+            f"{operation} names {need.resource} of account {owner}: across accounts the local cloud serves "
+            "only S3, the Model Registry's ARNs and PutEvents to a bus ARN, and would answer this one from "
+            f"account {principal.account}"
+        )
+    return None
 
 
 def transport_is_secure(endpoint_url: str) -> bool:

@@ -364,3 +364,30 @@ def test_an_event_bus_policy_of_a_template_is_put_only_when_its_condition_holds(
         }
     ]
     assert "Policy" not in cloud.client("events", account=REGISTRY).describe_event_bus(Name="default")
+
+
+def test_a_request_for_another_accounts_resource_the_cloud_does_not_route_is_refused_loudly(cloud):
+    # Given a queue of the registry account, and a role of the home account allowed to send anywhere
+    queue_url = cloud.client("sqs", account=REGISTRY).create_queue(QueueName="registry-queue")["QueueUrl"]
+    sender = _role(
+        cloud, HOME, "queue-sender", [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]
+    )
+
+    # When the role sends to the registry account's queue (moto would look the name up in the home
+    # account, where a same-named queue could answer in its place)
+    with cloud.iam.expecting_denials(), pytest.raises(ClientError) as refused:
+        sender.client("sqs").send_message(QueueUrl=queue_url, MessageBody="x")
+
+    # Then the local cloud says it cannot answer for that account, instead of answering wrongly
+    assert refused.value.response["Error"]["Message"] == (
+        "localcloud cannot authorize this request: SendMessage names "
+        f"arn:aws:sqs:{REGION}:{REGISTRY}:registry-queue of account {REGISTRY}: across accounts the local "
+        "cloud serves only S3, the Model Registry's ARNs and PutEvents to a bus ARN, and would answer this "
+        f"one from account {HOME}"
+    )
+    assert (
+        cloud.client("sqs", account=REGISTRY).get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]["ApproximateNumberOfMessages"]
+        == "0"
+    )
