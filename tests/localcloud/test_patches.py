@@ -469,7 +469,9 @@ def test_each_asl_preprocessor_has_its_own_query_language_scopes(sfn_mock):
     # and a JSONPath definition still parses and runs while the JSONata scope is open
     arn = sfn_mock.create_state_machine(
         name=f"scopes-{time.monotonic_ns()}",
-        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"x.$": "$.a"}, "End": True}}}),
+        definition=json.dumps(
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"x.$": "$.a"}, "End": True}}}
+        ),
         roleArn="arn:aws:iam::123456789012:role/sfn",
     )["stateMachineArn"]
     execution = sfn_mock.start_execution(stateMachineArn=arn, input='{"a": 1}')
