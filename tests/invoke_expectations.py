@@ -685,6 +685,10 @@ CASES: tuple[Case, ...] = (
     Case("StartBatchInferenceFunction", "schedule_batch_inference.json", "the same tick again starts nothing",
          payload={"started": False, "reason": "duplicate"}, effects=(NOTHING_STARTED,),
          mutate=lambda e: e, variant="duplicate-tick"),
+    Case("StartBatchInferenceFunction", "schedule_default_envelope.json",
+         "AWS's default Scheduled Event envelope of the same tick names the same run: nothing more starts",
+         payload={"started": False, "executionName": "scheduled-20261124T020000Z", "reason": "duplicate"},
+         effects=(NOTHING_STARTED,)),
     Case("StartBatchInferenceFunction", "schedule_batch_inference.json", "a tick without scheduledTime",
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET,
          mutate=lambda e: {k: v for k, v in e.items() if k != "scheduledTime"}, variant="malformed"),
@@ -709,6 +713,9 @@ CASES: tuple[Case, ...] = (
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_run_id, variant="malformed"),
     # Freshness policy: off in the dev configuration (MaxModelAgeDays=0).
     Case("CheckFreshnessFunction", "schedule_freshness.json", "the policy is off in dev: nothing happens",
+         payload={"action": "off"}, effects=_QUIET),
+    Case("CheckFreshnessFunction", "schedule_default_envelope.json",
+         "AWS's default Scheduled Event envelope is a tick too (the policy is off in dev)",
          payload={"action": "off"}, effects=_QUIET),
     # Approval events of the stack's group; another group's and malformed ones change nothing.
     Case("ModelPackageStateChangeFunction", "model_package_pending_approval.json", "approvers are asked",

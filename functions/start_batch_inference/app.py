@@ -2,8 +2,10 @@
 
 Trigger: EventBridge Scheduler (ScheduleV2) with Input
 `{"scheduledTime": "<aws.scheduler.scheduled-time>", "scheduleArn": "<aws.scheduler.schedule-arn>",
-"executionId": "<aws.scheduler.execution-id>"}`. A duplicated tick finds the execution name taken and
-starts nothing (`{"started": false, "reason": "duplicate"}`).
+"executionId": "<aws.scheduler.execution-id>"}`, or AWS's default `Scheduled Event` envelope (a
+schedule without Input, or a classic rule), whose `time` is the tick. A duplicated tick finds the
+execution name taken and starts nothing (`{"started": false, "reason": "duplicate"}`). A malformed
+event raises InvalidEvent.
 """
 
 from __future__ import annotations
@@ -13,17 +15,16 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop import scheduling
-from mlops_loop.models.parsing import parse_event
-from mlops_loop.models.schedule import ScheduledInvocation
+from mlops_loop.models.schedule import parse_tick
 from mlops_loop.observability import logger, metrics
 from mlops_loop.settings import StartBatchInferenceSettings, settings
 
 
-@logger.inject_lambda_context(correlation_id_path="executionId")
+@logger.inject_lambda_context(correlation_id_path="executionId || id")
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings(StartBatchInferenceSettings)
-    tick = parse_event(event, ScheduledInvocation)
+    tick = parse_tick(event)
     result = scheduling.start_batch_run(
         cfg.batch_inference_state_machine_arn,
         scheduling.execution_name("scheduled", tick.scheduled_time),

@@ -20,6 +20,7 @@ from mlops_loop.models import (
     parse_event,
 )
 from mlops_loop.models.eventbridge import EventBridgeEvent
+from mlops_loop.models.schedule import ScheduledEvent
 from mlops_loop.retraining.baseline import BaselineRequest
 from mlops_loop.retraining.evaluate import EvaluateRequest
 from mlops_loop.retraining.prepare import PrepareRequest
@@ -39,6 +40,7 @@ MODEL_FOR_EVENT = {
     "sfn_execution_succeeded": StepFunctionsExecutionStatusChangeEvent,
     "schedule_batch_inference": ScheduledInvocation,
     "schedule_freshness": ScheduledInvocation,
+    "schedule_default_envelope": ScheduledEvent,
     "resolve_model": ResolveModelRequest,
     "monitor_batch_analyze": MonitorBatchRequest,
     "monitor_batch_classify": MonitorBatchRequest,
@@ -74,7 +76,7 @@ def test_eventbridge_samples_use_the_documented_envelope(name):
     }
     assert event["account"] == "123456789012"
     assert event["region"] == "us-east-1"
-    assert json.dumps(event).count(GROUP) >= 1 or name.startswith(("sfn", "pipeline"))
+    assert json.dumps(event).count(GROUP) >= 1 or name.startswith(("sfn", "pipeline", "schedule"))
 
 
 def test_drift_event_carries_the_episode_and_the_violations():

@@ -114,3 +114,62 @@ def test_malformed_tick_is_a_clear_error_and_starts_nothing(state_machine, lambd
     with pytest.raises(InvalidEvent, match=field):
         app.lambda_handler(event, lambda_context)
     assert executions(state_machine) == []
+
+
+# -- AWS's default `Scheduled Event` envelope (a schedule without Input, or a classic rule) ----------
+def classic_rule_tick() -> dict:
+    """What a classic EventBridge rule with a schedule expression sends: source aws.events, detail {}."""
+    event = load_event("schedule_default_envelope")
+    event["source"] = "aws.events"
+    event["resources"] = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/mlops-loop-dev-batch-inference"]
+    event["detail"] = {}
+    return event
+
+
+@pytest.mark.parametrize(
+    "event", [load_event("schedule_default_envelope"), classic_rule_tick()], ids=["scheduler", "classic-rule"]
+)
+def test_default_scheduled_event_envelope_starts_the_run_of_its_time(
+    state_machine, lambda_context, event, capsys
+):
+    # Given a schedule without the template's Input: AWS sends its `Scheduled Event` envelope
+    # When it fires
+    out = app.lambda_handler(event, lambda_context)
+
+    # Then the run is named from the envelope's `time`, as the template's Input would name it
+    assert out["started"] is True
+    assert out["executionName"] == "scheduled-20261124T020000Z"
+    assert [e["name"] for e in executions(state_machine)] == ["scheduled-20261124T020000Z"]
+    assert [m["name"] for m in emf_metrics(capsys.readouterr().out)] == ["BatchRunsStarted"]
+
+
+def test_the_envelope_and_the_templates_input_of_one_tick_start_one_run(state_machine, lambda_context):
+    # Given the tick was delivered with the template's Input, and its run ended
+    app.lambda_handler(load_event("schedule_batch_inference"), lambda_context)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    sfn.stop_execution(executionArn=executions(state_machine)[0]["executionArn"])
+
+    # When the same tick arrives as AWS's default envelope
+    out = app.lambda_handler(load_event("schedule_default_envelope"), lambda_context)
+
+    # Then it names the same run, which exists: nothing else starts
+    assert (out["started"], out["reason"]) == (False, "duplicate")
+    assert out["executionName"] == "scheduled-20261124T020000Z"
+    assert len(executions(state_machine)) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"detail-type": "Data Drift Detected"}, "detail-type"),
+        ({"source": "mlops.monitoring"}, "source"),
+        ({"time": "2026-11-24T02:00:00"}, "time"),
+        ({"resources": []}, "resources"),
+        ({"resources": ["arn:aws:sns:us-east-1:123456789012:topic"]}, "resources"),
+    ],
+)
+def test_malformed_envelope_is_a_clear_error_and_starts_nothing(state_machine, lambda_context, change, field):
+    event = load_event("schedule_default_envelope") | change
+    with pytest.raises(InvalidEvent, match=f"ScheduledEvent: {field}"):
+        app.lambda_handler(event, lambda_context)
+    assert executions(state_machine) == []

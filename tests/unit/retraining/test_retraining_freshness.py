@@ -60,6 +60,33 @@ def test_a_stale_live_model_starts_retraining_with_reason_stale(policy: Retraini
     assert given["episodeId"] == f"stale-v1-{day}"
 
 
+@pytest.mark.parametrize(
+    ("source", "resource", "detail"),
+    [
+        ("aws.scheduler", "arn:aws:scheduler:us-east-1:123456789012:schedule/default/freshness", "{}"),
+        ("aws.events", "arn:aws:events:us-east-1:123456789012:rule/freshness", {}),
+    ],
+    ids=["scheduler", "classic-rule"],
+)
+def test_the_default_scheduled_event_envelope_measures_the_age_at_its_time(
+    policy: Retraining, source: str, resource: str, detail: Any
+) -> None:
+    # Given: v1 approved now; a schedule without the template's Input sends AWS's default envelope
+    register(status="Approved")
+    event = load_event("schedule_default_envelope")
+    event.update(source=source, resources=[resource], detail=detail)
+    event["time"] = in_days(31).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    # When
+    result = invoke(event)
+
+    # Then: the age is measured at the envelope's time, and the day of the episode is that day
+    assert result["action"] == "retraining"
+    assert 30 < result["ageDays"] < 32  # in_days(31) is 06:00 UTC of that day
+    [execution] = policy.executions()
+    assert execution["name"] == f"retrain-stale-v1-{in_days(31):%Y%m%d}"
+
+
 def test_with_a_pipeline_target_the_stale_run_gets_the_stacks_quality_gate(
     policy: Retraining, pipeline: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
