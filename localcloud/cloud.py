@@ -342,13 +342,19 @@ class LocalCloud:
         """This cloud's decisions and its roles' grants, for `python -m localcloud iam-report`."""
         from localcloud.iam.report import LOG_NAME, grant_reasons
 
-        # The report reads the grants of this cloud's own stack (the one whose template holds the
-        # written reasons); the roles of other accounts' stacks are reported by their ARN.
-        own = getattr(self, "stack", None)
-        if own is None:
+        # The grants of every stack's roles (each account's), their kept ones' reasons read from the
+        # stack's own template; roles made outside a stack are reported by their ARN.
+        if not self.stacks:
             return self.output_dir / LOG_NAME
-        roles = {name.rsplit("/", 1)[-1]: logical for logical, name in own.of_type("AWS::IAM::Role").items()}
-        log = {**self.iam.log(roles, grant_reasons(own.template)), "template": str(self.template_path)}
+        roles: dict[str, str] = {}
+        reasons: dict[str, dict[str, str]] = {}
+        for stack in self.stacks:
+            roles.update(
+                {name.rsplit("/", 1)[-1]: lid for lid, name in stack.of_type("AWS::IAM::Role").items()}
+            )
+            for role, written in grant_reasons(stack.template).items():
+                reasons.setdefault(role, {}).update(written)
+        log = {**self.iam.log(roles, reasons), "template": str(self.template_path)}
         text = json.dumps(log, indent=1, sort_keys=True)
         path = self.output_dir / LOG_NAME
         path.write_text(text, encoding="utf-8")
