@@ -335,7 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-t", "--template", default=str(REPO / "template.yaml"), help="the workload template")
     parser.add_argument("--registry-template", default=str(REPO / "registry" / "template.yaml"))
-    parser.add_argument("--output", default="demo-output-multi-account", help="where the run's outputs go")
+    parser.add_argument(
+        "--output",
+        default="build/demo-multi-account",
+        help="where the run's outputs go (default: build/demo-multi-account)",
+    )
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--quiet", action="store_true", help="print only the outcome")
     args = parser.parse_args(argv)
