@@ -2,7 +2,9 @@
 
 `apply_all()` applies them once (idempotent). Each one acts on the local cloud only while one is
 active (`localcloud.runtime`), except where moto's shipped behaviour is simply wrong for every
-use (`$.List[0].Field`, JSONata missing, aws-sdk error names, `GetAtt StateMachine.Arn`) and
+use (`$.List[0].Field`, JSONata missing, aws-sdk error names, `GetAtt StateMachine.Arn`, a
+Model Registry ARN served by another account than its owner's, no ModelPackageGroup in
+CloudFormation) and
 where the same work is only done once instead of many times (a JSON template read as JSON, an
 ASL definition's syntax tree; botocore's data files, while a cloud is active).
 moto's internals are private: `tests/localcloud/test_patches.py` has one test per patch, so an
@@ -777,6 +779,9 @@ def _group_name_from_arn(original: Callable[..., Any], parameter: str) -> Callab
     return wrapper
 
 
+_CLOUDFORMATION_MODELS: list[type] = []
+
+
 def patch_cloudformation_model_package_group() -> None:
     """`AWS::SageMaker::ModelPackageGroup` in moto's CloudFormation (moto skips the type, so the
     registry account's template had no group): created in the stack's account and region with its
@@ -833,6 +838,8 @@ def patch_cloudformation_model_package_group() -> None:
                 )
                 return cls(str(arn), str(name))
 
+        # CloudFormationModel.__subclasses__() holds its subclasses weakly: keep this one alive.
+        _CLOUDFORMATION_MODELS.append(ModelPackageGroupResource)
         for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
             cached.cache_clear()  # the model list is read from CloudFormationModel's subclasses
 
