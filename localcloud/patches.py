@@ -2,13 +2,13 @@
 
 `apply_all()` applies them once (idempotent). Each one acts on the local cloud only while one is
 active (`localcloud.runtime`), except where moto's shipped behaviour is simply wrong for every
-use (`$.List[0].Field`, JSONata missing, aws-sdk error names, `GetAtt StateMachine.Arn`, a
-Model Registry ARN served by another account than its owner's, no ModelPackageGroup in
-CloudFormation) and
-where the same work is only done once instead of many times (a JSON template read as JSON, an
+use (`$.List[0].Field`, JSONata missing, aws-sdk error names, `GetAtt StateMachine.Arn`, a Model
+Registry ARN served by another account than its owner's, no ModelPackageGroup in CloudFormation)
+and where the same work is only done once instead of many times (a JSON template read as JSON, an
 ASL definition's syntax tree; botocore's data files, while a cloud is active).
-moto's internals are private: `tests/localcloud/test_patches.py` has one test per patch, so an
-upgrade that moves one of these points fails loudly there.
+moto's internals are private: `tests/localcloud/test_patches.py` has one test per patch (those
+for several accounts are in `tests/localcloud/test_accounts.py`), so an upgrade that moves one of
+these points fails loudly there.
 """
 
 from __future__ import annotations
