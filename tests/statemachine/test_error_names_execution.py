@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from mlops_loop import run_layout
 from sm_kit import GROUP, REPO, Run, Stack, deployed, wait_until
 
 from localcloud import sfn_errors
@@ -130,17 +131,34 @@ def test_transform_job_quota_error_is_named_with_exception_and_retried(
         retrier.update(IntervalSeconds=1, MaxDelaySeconds=1)
     state["Catch"][0]["Next"] = "Caught"
     state["Next"] = "Done"
+    # The state reads $model and $run, as ResolveModel assigns them in the whole machine.
+    given = {"model": "{% $states.input.model %}", "run": "{% $states.input.run %}"}
     definition = {
         "QueryLanguage": "JSONata",
-        "StartAt": "RunBatchTransform",
-        "States": {"RunBatchTransform": state, "Done": {"Type": "Succeed"}, "Caught": {"Type": "Fail"}},
+        "StartAt": "Given",
+        "States": {
+            "Given": {"Type": "Pass", "Assign": given, "Next": "RunBatchTransform"},
+            "RunBatchTransform": state,
+            "Done": {"Type": "Succeed"},
+            "Caught": {"Type": "Fail"},
+        },
     }
     machine = sfn.create_state_machine(
         name="names-transform-quota", definition=json.dumps(definition), roleArn=deployed_machine["roleArn"]
     )["stateMachineArn"]
     run_id = "sm-names-quota"
     payload = {"runId": run_id, "batchInputS3Uri": stack.put_batch(run_id, stack.data.batch_clean)}
-    payload["model"] = drift.output["model"]
+    model = payload["model"] = drift.output["model"]
+    payload["run"] = run_layout.plan(
+        bucket=stack.bucket,
+        output_prefix="batch-inference",
+        group=model["modelPackageGroupName"],
+        version=model["modelPackageVersion"],
+        run_id=run_id,
+        batch_input_s3_uri=payload["batchInputS3Uri"],
+        baseline_statistics_s3_uri=model["baselineStatisticsS3Uri"],
+        baseline_constraints_s3_uri=model["baselineConstraintsS3Uri"],
+    ).dump()
     stack.cloud.faults.fail_call("sagemaker", "CreateTransformJob", "ResourceLimitExceeded", times=1)
     execution = sfn.start_execution(stateMachineArn=machine, name=run_id, input=json.dumps(payload))
     run = stack.finished(execution["executionArn"])

@@ -16,7 +16,6 @@ from sm_kit import ENVIRONMENT, GROUP, REPO, Run, Stack, deployed, wait_until
 
 HAPPY_PATH = [
     "ReadInput",
-    "ApplyDefaults",
     "PrepareTrainingData",
     "TrainModel",
     "CreateCandidateModel",
@@ -155,10 +154,8 @@ def test_training_failure_registers_nothing_releases_the_lock_and_notifies(
     assert run.status == "FAILED"
     assert run.path == [
         "ReadInput",
-        "ApplyDefaults",
         "PrepareTrainingData",
         "TrainModel",
-        "TrainModelFailed",
         "ReleaseLockAfterError",
         "RetrainingFailed",
     ]
@@ -184,5 +181,7 @@ def test_training_failure_ends_with_the_steps_error_and_cause(
 ) -> None:
     run, _ = training_failure
     assert run.error == "TrainModelFailed"
-    assert f"Retraining step TrainModel failed (run {run.name}, group {GROUP}, reason drift)" in run.cause
-    assert "out of memory" in run.cause
+    cause = json.loads(run.cause)  # FailureCause, for NotifyFailure
+    assert (cause["step"], cause["error"]) == ("TrainModel", "States.TaskFailed")
+    assert (cause["runId"], cause["modelPackageGroupName"], cause["reason"]) == (run.name, GROUP, "drift")
+    assert "out of memory" in cause["detail"]

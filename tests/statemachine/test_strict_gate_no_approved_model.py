@@ -72,7 +72,6 @@ def test_gate_fails_registers_nothing_releases_the_lock_and_notifies(stack: Stac
     assert run.error == "QualityGateFailed"
     assert run.path == [
         "ReadInput",
-        "ApplyDefaults",
         "PrepareTrainingData",
         "TrainModel",
         "CreateCandidateModel",
@@ -83,11 +82,16 @@ def test_gate_fails_registers_nothing_releases_the_lock_and_notifies(stack: Stac
         "QualityGateFailed",
     ]
     assert run.task_failures() == []
-    assert f"below the quality gate {float(STRICT_GATE)}" in run.cause
-    assert "nothing was registered" in run.cause
+    cause = json.loads(run.cause)  # FailureCause: the candidate's AUC against the gate
+    assert (cause["step"], cause["error"], cause["runId"]) == ("QualityGate", "QualityGateFailed", run.name)
+    assert cause["qualityGateMinAuc"] == float(STRICT_GATE)
+    assert 0.8 < cause["auc"] < float(STRICT_GATE)
+    assert cause["rows"] > 0 and cause["trainingJobName"]
     assert [int(p["ModelPackageVersion"]) for p in stack.versions()] == before
     assert stack.state_item(f"retraining-lock#{GROUP}") is None
     notes = wait_until(
         lambda: failed_notification(stack, "retraining", run.name), what="the failure notification"
     )
     assert len(notes) == 1
+    # NotifyFailure wrote the cause's fields as the sentence people read
+    assert f"below the quality gate {float(STRICT_GATE):g}: nothing was registered" in notes[0].message

@@ -20,10 +20,16 @@ from mlops_loop.models.monitoring import MonitoringResult
 from mlops_loop.models.notification import Notification
 from mlops_loop.models.payloads import Verdict
 from mlops_loop.models.resolved import ResolvedModel, ResolvedRun
+from mlops_loop.models.retraining import RetrainingInput
 from mlops_loop.models.run import BatchRun
+from mlops_loop.retraining import names
+from mlops_loop.retraining.baseline import BaselineResult
+from mlops_loop.retraining.evaluate import EvaluationResult
+from mlops_loop.retraining.prepare import PreparedData
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = json.loads((ROOT / "statemachines" / "batch_inference.asl.json").read_text())
+RETRAINING = json.loads((ROOT / "statemachines" / "retraining.asl.json").read_text())
 
 
 def _field_names(model: type[msgspec.Struct]) -> set[str]:
@@ -40,10 +46,18 @@ def _expressions(node: Any) -> list[str]:
     return []
 
 
-def _read(prefix: str) -> set[str]:
-    """Fields read as `<prefix>.<field>` anywhere in the batch-inference definition."""
+def _read(prefix: str, definition: dict[str, Any] = BATCH) -> set[str]:
+    """Fields read as `<prefix>.<field>` anywhere in a definition."""
     pattern = re.compile(re.escape(prefix) + r"\.([A-Za-z0-9]+)")
-    return {m for e in _expressions(BATCH) for m in pattern.findall(e)}
+    return {m for e in _expressions(definition) for m in pattern.findall(e)}
+
+
+def test_both_machines_speak_jsonata() -> None:
+    for definition in (BATCH, RETRAINING):
+        assert definition["QueryLanguage"] == "JSONata"
+        assert all(
+            state.get("QueryLanguage", "JSONata") == "JSONata" for state in definition["States"].values()
+        )
 
 
 def test_classify_outcome_switches_on_exactly_the_verdicts_monitor_batch_returns() -> None:
@@ -83,3 +97,33 @@ def test_the_fail_state_causes_are_failure_causes() -> None:
     assert {"step", "error", "runId"} <= keys
     # DataQualityFailure passes on the one MonitorBatch built
     assert BATCH["States"]["DataQualityFailure"]["Cause"] == "{% $string($states.input.monitoring.failure) %}"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "model"),
+    [
+        ("$args", RetrainingInput),
+        ("$prepared", PreparedData),
+        ("$evaluation", EvaluationResult),
+        ("$baseline", BaselineResult),
+    ],
+)
+def test_every_field_the_retraining_machine_reads_is_a_field_of_its_step(
+    prefix: str, model: type[msgspec.Struct]
+) -> None:
+    read = _read(prefix, RETRAINING)
+    assert read, f"the definition reads nothing as {prefix}"
+    assert read <= _field_names(model), sorted(read - _field_names(model))
+
+
+def test_the_retraining_fail_causes_are_failure_causes_and_the_lock_is_the_starters() -> None:
+    states = RETRAINING["States"]
+    for name in ("RetrainingFailed", "QualityGateFailed"):
+        keys = set(re.findall(r"'(\w+)':", states[name]["Cause"]))
+        assert {"step", "error", "runId"} <= keys <= _field_names(FailureCause), (name, keys)
+    # the lock StartRetraining takes (names.lock_key) is the one every release deletes
+    releases = [s for s in states.values() if s.get("Resource", "").endswith("dynamodb:deleteItem")]
+    assert len(releases) == 3
+    for release in releases:
+        key = release["Arguments"]["Key"]["id"]["S"]
+        assert key == "{% '" + names.LOCK_PREFIX + "' & $args.modelPackageGroupName %}"

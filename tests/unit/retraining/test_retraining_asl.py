@@ -107,14 +107,14 @@ def test_training_and_registration_parameters() -> None:
     states = definition()["States"]
     train = states["TrainModel"]
     assert train["Resource"] == "arn:aws:states:::sagemaker:createTrainingJob.sync"
-    assert train["Parameters"]["HyperParameters"] == XGBOOST_HYPERPARAMETERS
-    assert all(isinstance(v, str) for v in train["Parameters"]["HyperParameters"].values())
-    assert train["Parameters"]["OutputDataConfig"]["KmsKeyId"] == "${KmsKeyArn}"
-    register = states["RegisterModelPackage"]["Parameters"]
+    assert train["Arguments"]["HyperParameters"] == XGBOOST_HYPERPARAMETERS
+    assert all(isinstance(v, str) for v in train["Arguments"]["HyperParameters"].values())
+    assert train["Arguments"]["OutputDataConfig"]["KmsKeyId"] == "${KmsKeyArn}"
+    register = states["RegisterModelPackage"]["Arguments"]
     assert register["ModelApprovalStatus"] == "PendingManualApproval"
     assert set(register["ModelMetrics"]) == {"ModelQuality", "ModelDataQuality"}
     assert set(register["DriftCheckBaselines"]["ModelDataQuality"]) == {"Statistics", "Constraints"}
-    assert {k.removesuffix(".$") for k in register["CustomerMetadataProperties"]} >= {
+    assert set(register["CustomerMetadataProperties"]) >= {
         "reason",
         "episodeId",
         "sourceExecutionArn",
@@ -176,7 +176,7 @@ def run_to_end(holder: str | None) -> tuple[dict[str, Any], dict[str, Any] | Non
 
 @pytest.fixture
 def executing() -> Any:
-    # The final Fail state is JSONata (it picks the error name); moto's interpreter needs it wired.
+    # The definition is JSONata; moto's interpreter needs jsonata-python wired (localcloud.patches).
     from localcloud.patches import patch_jsonata
 
     patch_jsonata()
@@ -190,9 +190,10 @@ def test_a_failed_step_releases_the_lock_and_fails_with_a_cause_naming_the_step(
     assert described["status"] == "FAILED"
     assert lock is None
     assert described.get("error")  # the failed step's own error name
-    cause = described.get("cause", "")
-    assert "Retraining step PrepareTrainingData failed" in cause
-    assert "run retrain-episode-1" in cause and f"group {GROUP}" in cause
+    cause = json.loads(described["cause"])  # FailureCause, as NotifyFailure parses it
+    assert cause["step"] == "PrepareTrainingData"
+    assert (cause["runId"], cause["reason"]) == ("retrain-episode-1", "drift")
+    assert cause["modelPackageGroupName"] == GROUP
 
 
 def test_a_lock_held_by_another_run_is_left_alone(executing: None) -> None:

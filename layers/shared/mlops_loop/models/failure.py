@@ -23,6 +23,11 @@ class FailureCause(Payload, kw_only=True):
     detail: str | None = None
     violations: list[Violation] = msgspec.field(default_factory=list)
     s3_uris: list[str] = msgspec.field(default_factory=list)
+    # QualityGateFailed: the candidate's held-out AUC against the stack's gate.
+    training_job_name: str | None = None
+    auc: float | None = None
+    rows: int | None = None
+    quality_gate_min_auc: float | None = None
 
     @classmethod
     def from_cause(cls, cause: str | None) -> FailureCause | None:
@@ -54,7 +59,15 @@ class FailureCause(Payload, kw_only=True):
         else:
             what = "an unresolved model version"
         run = f" in run {self.run_id}" if self.run_id else ""
+        if self.reason:
+            run += f" (reason {self.reason})"
         message = self.detail_message()
+        if self.auc is not None and self.quality_gate_min_auc is not None:
+            message = (
+                f"the candidate of training job {self.training_job_name} has AUC {self.auc:g} on "
+                f"{self.rows} held-out rows, below the quality gate {self.quality_gate_min_auc:g}: "
+                "nothing was registered"
+            )
         if self.violations:
             listed = ", ".join(f"{v.feature_name} ({v.constraint_check_type})" for v in self.violations)
             message = f"{len(self.violations)} violation(s): {listed}"
