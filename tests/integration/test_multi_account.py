@@ -245,3 +245,18 @@ def test_without_the_forwarding_rules_grant_the_approval_never_reaches_prod(tmp_
         assert json.loads(dead_letters[0]["Body"])["detail-type"] == "SageMaker Model Package State Change"
         assert dead_letters[0]["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "NO_PERMISSIONS"
         assert not any("now live" in (m.subject or "") for m in layout.cloud.outbox.messages)
+
+
+def test_the_command_plays_the_story_and_writes_both_accounts_outputs(tmp_path: Path, capsys):
+    # When `python -m story.multi_account` runs (make demo-multi-account)
+    code = multi_account.main(["--output", str(tmp_path / "demo"), "--quiet"])
+
+    # Then it reports success, and the outputs name both accounts' stacks and prod's predictions
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "demo-multi-account OK: 10 steps" in out
+    layout = json.loads((tmp_path / "demo" / "layout.json").read_text())
+    assert (layout["registry"]["account"], layout["prod"]["account"]) == (REGISTRY_ACCOUNT, PROD)
+    assert layout["prod"]["outputs"]["ModelPackageGroupName"] == GROUP
+    predictions = list((tmp_path / "demo" / "bucket" / "batch-inference" / GROUP).glob("v2/*/predictions/*"))
+    assert predictions, "no v2 predictions downloaded from prod's bucket"
