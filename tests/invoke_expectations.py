@@ -578,11 +578,13 @@ def _find(data: Any, key: str) -> Any:
 
 
 def unknown_version(event: dict[str, Any]) -> dict[str, Any]:
-    """The same model package event for a version the registry does not hold (v99)."""
+    """The same model package event for a version the registry does not hold (v99): another event,
+    so another EventBridge `id` (the handler answers a known `id` with that event's first result)."""
     arn = event["detail"]["ModelPackageArn"]
     other = arn.rsplit("/", 1)[0] + "/99"
     event = json.loads(json.dumps(event).replace(f'"{arn}"', f'"{other}"'))
     event["detail"]["ModelPackageVersion"] = 99
+    event["id"] = "9d1c6e2a-4b7f-4f35-8a0e-5c3b2d1f6e99"
     return event
 
 

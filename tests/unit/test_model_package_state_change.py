@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
+import uuid
 from typing import Any
 
 import boto3
@@ -13,9 +16,10 @@ from mlops_loop.errors import InvalidEvent, ModelPackageNotFound
 from mlops_loop.retraining.evaluate import model_quality_report
 
 from functions.model_package_state_change import app
-from tests.conftest import BUCKET, LIVE_PARAMETER
-from tests.helpers import ACCOUNT, GROUP, REGION, load_event
+from tests.conftest import BUCKET, LIVE_PARAMETER, _reset_caches
+from tests.helpers import ACCOUNT, GROUP, REGION, emf_metrics, load_event, logged
 from tests.unit.registry_seed import create_group, put_evaluation, register, set_status
+from tests.unit.retraining.conftest import TABLE, create_state_table
 
 
 def live_value() -> Any:  # the recorded JSON object, or None
@@ -26,8 +30,19 @@ def live_value() -> Any:  # the recorded JSON object, or None
         return None
 
 
+@pytest.fixture(autouse=True)
+def state_table(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The stack's state table, where each handled event leaves its idempotency record."""
+    create_state_table()
+    monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
+    _reset_caches()
+    return TABLE
+
+
 def event_for(name: str, version: int) -> dict:
+    """The sample event for another version: another event, so another EventBridge `id`."""
     event = load_event(name)
+    event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{version}"))
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/{version}"
     event["detail"]["ModelPackageVersion"] = version
     event["detail"]["ModelPackageArn"] = arn
@@ -75,13 +90,17 @@ def test_approved_version_becomes_live_and_people_are_told(registry, topic, lamb
     assert [json.loads(h["Value"])["modelPackageVersion"] for h in history] == [1, 3]
 
 
-def test_duplicate_approval_event_writes_and_sends_nothing_more(registry, topic, lambda_context):
+def test_a_second_event_of_the_same_approval_writes_and_sends_nothing_more(registry, topic, lambda_context):
+    # Given v3's approval was handled (v3 is live)
     set_status(registry["v3"], "Approved")
     app.lambda_handler(load_event("model_package_approved"), lambda_context)
     topic.messages()
 
-    out = app.lambda_handler(load_event("model_package_approved"), lambda_context)
+    # When SageMaker sends another event (another id) for the same approval
+    again = load_event("model_package_approved") | {"id": "3f0b8c52-6d1e-4a7b-9c2f-8e5d1a0b7c64"}
+    out = app.lambda_handler(again, lambda_context)
 
+    # Then it is recognised as already live: nothing recorded, nobody told
     assert out == {
         "action": "ignored",
         "reason": "already live",
@@ -291,3 +310,90 @@ def test_a_model_without_classification_metrics_shows_its_own_metrics_not_the_bo
     # Then its metrics are listed, and neither the report version nor the dataset size
     assert [line[4:].split(":")[0] for line in text.splitlines()[1:]] == ["mae", "rmse", "r2"]
     assert "mae: 1.5000 (live v4: 2.0000, -0.5000)" in text
+
+
+# -- one mail per event: a redelivery (same EventBridge `id`) tells nobody again -----------------------
+def table_items() -> list[dict[str, Any]]:
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"]
+    return [{k: next(iter(v.values())) for k, v in item.items()} for item in items]
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "subject"),
+    [
+        ("model_package_approved", "Approved", f"[dev] Approved, now live: {GROUP} v3"),
+        ("model_package_rejected", "Rejected", f"[dev] Rejected: {GROUP} v3"),
+        ("model_package_pending_approval", "PendingManualApproval", f"[dev] Approval needed: {GROUP} v3"),
+    ],
+)
+def test_a_redelivered_event_sends_one_mail_and_returns_the_first_result(  # noqa: PLR0917
+    registry, topic, lambda_context, capsys, caplog, name, status, subject
+):
+    # Given v3's state changed and its event was handled once
+    set_status(registry["v3"], status)
+    topic.messages()
+    capsys.readouterr()
+    first = app.lambda_handler(event_for(name, 3), lambda_context)
+
+    # When EventBridge delivers the same event (same id) again
+    second = app.lambda_handler(event_for(name, 3), lambda_context)
+
+    # Then one mail was sent, the redelivery got the first delivery's result and was counted
+    assert [m["Subject"] for m in topic.messages()] == [subject]
+    assert second == first
+    assert first["messageId"] is not None
+    counted = [m["name"] for m in emf_metrics(capsys.readouterr().out)]
+    assert (counted.count("NotificationsSent"), counted.count("DuplicateEventsSkipped")) == (1, 1)
+    assert len(logged(caplog, "Duplicate delivery of an event: the first delivery's result is returned, "
+                              "nothing is done again")) == 1  # fmt: skip
+
+
+def test_the_record_is_keyed_by_the_event_id_in_the_state_table_and_expires_after_a_day(
+    registry, lambda_context
+):
+    # When an event is handled
+    before = int(time.time())
+    event = load_event("model_package_rejected")
+    app.lambda_handler(event, lambda_context)
+
+    # Then its record sits in the state table under the handler's name and the id's hash, with the
+    # table's TTL attribute a day ahead (the retraining lock shares the table, under its own keys)
+    digest = hashlib.md5(json.dumps(event["id"]).encode(), usedforsecurity=False).hexdigest()
+    records = [i for i in table_items() if i["id"] == f"model-package-state-change#{digest}"]
+    assert len(records) == 1
+    assert records[0]["status"] == "COMPLETED"
+    assert before + 86400 <= int(records[0]["expiration"]) <= int(time.time()) + 86400
+
+
+def test_a_delivery_that_failed_leaves_no_record_so_the_retry_does_the_work(registry, topic, lambda_context):
+    # Given a PendingManualApproval event that arrived before its version could be read (v4)
+    topic.messages()
+    event = event_for("model_package_pending_approval", 4)
+    with pytest.raises(ModelPackageNotFound):
+        app.lambda_handler(event, lambda_context)
+
+    # When the version exists and Lambda retries the same event
+    register(run="r4", status="PendingManualApproval")
+    out = app.lambda_handler(event, lambda_context)
+
+    # Then the retry asked the approvers: the failure did not count as "told"
+    assert out["action"] == "asked_approval"
+    assert [m["Subject"] for m in topic.messages()] == [f"[dev] Approval needed: {GROUP} v4"]
+
+
+def test_events_of_another_group_and_malformed_ones_leave_no_record(registry, lambda_context):
+    # Given the records the fixture's approval left
+    before = table_items()
+    other = load_event("model_package_approved")
+    other["detail"]["ModelPackageGroupName"] = "churn-model"
+    other["detail"]["ModelPackageArn"] = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn-model/3"
+    malformed = load_event("model_package_approved")
+    malformed.pop("detail")
+
+    # When another group's event and a malformed one (both with a known id) arrive
+    assert app.lambda_handler(other, lambda_context)["action"] == "ignored"
+    with pytest.raises(InvalidEvent):
+        app.lambda_handler(malformed, lambda_context)
+
+    # Then nothing was recorded for them: their answers are their own, never a cached one
+    assert table_items() == before

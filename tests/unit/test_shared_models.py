@@ -191,6 +191,7 @@ def test_settings_parse_types_and_defaults():
             "MODEL_PACKAGE_GROUP": f"arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/{GROUP}",
             "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t",
             "LIVE_MODEL_PARAMETER_NAME": "/mlops/prod/live",
+            "STATE_TABLE_NAME": "mlops-prod-state",
             "RUN_ON_APPROVAL": "true",
             "BATCH_INFERENCE_STATE_MACHINE_ARN": "",
         },

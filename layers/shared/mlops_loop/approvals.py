@@ -17,16 +17,28 @@ from mlops_loop.observability import logger
 from mlops_loop.settings import ModelPackageStateChangeSettings
 
 
-def handle(event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings) -> StateChangeResult:
+def other_group(
+    event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings
+) -> StateChangeResult | None:
+    """`ignored` for an event of another group (logged), None for this stack's group."""
     detail = event.detail
     group = registry.GroupRef.parse(cfg.model_package_group)
-    if not group.owns(detail.model_package_arn, detail.model_package_group_name):
-        logger.info(
-            "Event of another model package group ignored",
-            extra={"eventGroup": detail.model_package_group_name, "configuredGroup": group.api_name},
-        )
-        return StateChangeResult(action="ignored", reason=f"other group {detail.model_package_group_name}")
-    if detail.model_approval_status == "PendingManualApproval":
+    if group.owns(detail.model_package_arn, detail.model_package_group_name):
+        return None
+    logger.info(
+        "Event of another model package group ignored",
+        extra={"eventGroup": detail.model_package_group_name, "configuredGroup": group.api_name},
+    )
+    return StateChangeResult(action="ignored", reason=f"other group {detail.model_package_group_name}")
+
+
+def handle(event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings) -> StateChangeResult:
+    """Record and tell what the event changed (the caller runs it once per event id)."""
+    ignored = other_group(event, cfg)
+    if ignored is not None:
+        return ignored
+    group = registry.GroupRef.parse(cfg.model_package_group)
+    if event.detail.model_approval_status == "PendingManualApproval":
         return _ask_approval(event, cfg, group)
     return _approval_decided(event, cfg, group)
 

@@ -69,6 +69,8 @@ class ModelPackageStateChangeSettings(_RegistryNotifies, kw_only=True, frozen=Tr
     )
 
     live_model_parameter_name: Annotated[str, Meta(pattern=r"^/?[A-Za-z0-9_.\-/]+$")]
+    # The state table: one record per approval event (mlops_loop.once_per_event), so one mail each.
+    state_table_name: Annotated[str, Meta(min_length=3)]
     run_on_approval: bool = False
     batch_inference_state_machine_arn: ArnStr | None = None
     batch_input_s3_uri: S3UriStr | None = None
