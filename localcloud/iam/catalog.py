@@ -58,7 +58,9 @@ IRREGULAR_ACTIONS: Mapping[tuple[str, str], str] = {
 NO_AUTHORIZATION: frozenset[tuple[str, str]] = frozenset({("sts", "GetCallerIdentity")})
 
 # botocore signing names that differ from the IAM service prefix.
-_PREFIX_OF_SIGNING_NAME = {"states": "states", "execute-api": "execute-api"}
+# botocore's signing name -> IAM's service prefix, where they differ (Service Authorization Reference:
+# the Resource Groups Tagging API signs as "tagging" and its actions are tag:GetResources, ...).
+_PREFIX_OF_SIGNING_NAME = {"states": "states", "execute-api": "execute-api", "tagging": "tag"}
 
 
 @functools.cache

@@ -507,6 +507,44 @@ def test_definition_substitutions_cover_every_placeholder(sam: dict[str, Any]) -
         assert placeholders <= given, f"{name} lacks {sorted(placeholders - given)}"
 
 
+def test_every_sagemaker_model_and_job_the_runs_create_carries_the_cost_tags() -> None:
+    # Instance time is the loop's biggest cost: the stack's Project/Owner/CostCenter/Environment
+    # reach it, and mlops:stack lets tools/stack_leftovers find what a deleted stack left.
+    expected = {
+        "mlops:stack": "${StackName}",
+        "Project": "${ProjectTag}",
+        "Owner": "${OwnerTag}",
+        "CostCenter": "${CostCenterTag}",
+        "Environment": "${EnvironmentName}",
+    }
+    creating = ("createModel", "createTransformJob", "createTrainingJob", "createProcessingJob")
+    seen = 0
+    for path in (ROOT / "statemachines").glob("*.asl.json"):
+        for name, state in _all_states(json.loads(path.read_text())["States"]):
+            resource = state.get("Resource", "")
+            if (
+                ":sagemaker:" not in resource
+                or resource.rsplit(":", 1)[-1].removesuffix(".sync") not in creating
+            ):
+                continue
+            seen += 1
+            tags = {
+                t["Key"]: t["Value"] for t in (state.get("Arguments") or state["Parameters"]).get("Tags", [])
+            }
+            assert tags.items() >= expected.items(), f"{path.name} {name}: {tags}"
+    assert seen == 6  # batch: model, transform, Model Monitor job; retraining: training, model, transform
+
+
+def _all_states(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in states.items():
+        yield name, state
+        for nested in ("Iterator", "ItemProcessor"):
+            if nested in state:
+                yield from _all_states(state[nested]["States"])
+        for branch in state.get("Branches", []):
+            yield from _all_states(branch["States"])
+
+
 def test_asl_holds_no_account_or_region() -> None:
     for path in (ROOT / "statemachines").glob("*.asl.json"):
         text = path.read_text()
