@@ -85,9 +85,11 @@ class NotifyFailureSettings(FunctionSettings, kw_only=True, frozen=True):
 class StartRetrainingSettings(_RegistryNotifies, kw_only=True, frozen=True):
     """For the retraining helper's start_retraining function (env vars per docs/architecture.md)."""
 
-    empty_is_unset = frozenset({"RETRAINING_STATE_MACHINE_ARN"})
+    empty_is_unset = frozenset({"RETRAINING_STATE_MACHINE_ARN", "BATCH_INFERENCE_STATE_MACHINE_ARN"})
 
     retraining_state_machine_arn: ArnStr | None = None
+    # StartRetraining starts only for drift events one of this machine's runs put (required there).
+    batch_inference_state_machine_arn: ArnStr | None = None
     retraining_pipeline_name: str = ""
     training_data_s3_uri: S3UriStr
     state_table_name: Annotated[str, Meta(min_length=3)]

@@ -1,5 +1,7 @@
 """Fixtures of the retraining tests: the state table, a retraining state machine (moto: executions
-stay RUNNING, as a long training run does), the start functions' environment."""
+stay RUNNING, as a long training run does), the start functions' environment, and the batch runs'
+histories StartRetraining reads to verify a drift event (moto's plain Step Functions does not run
+state machines, so their histories are an in-memory fake)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from mlops_loop.retraining import drift
+from mlops_loop.retraining.provenance import Provenance, verify_drift_event
 from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES
 from moto.sagemaker.models import sagemaker_backends
 
@@ -19,6 +24,49 @@ TABLE = "mlops-loop-dev-state"
 STATE_MACHINE = "mlops-loop-dev-retraining"
 PIPELINE = "mlops-loop-dev-retraining-pipeline"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/mlops-loop-dev-retraining"
+BATCH_STATE_MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:mlops-loop-dev-batch-inference"
+
+
+class BatchRunHistories:
+    """GetExecutionHistory of the batch runs: a run that `put` a drift event has, as in Step Functions,
+    a TaskScheduled of the EventBridge integration with the entry it put; an unknown run does not exist
+    (ExecutionDoesNotExist, the error Step Functions answers)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list[dict[str, Any]]] = {}
+        self.calls: list[dict[str, Any]] = []
+
+    def put(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Record `event` as put by the batch run its detail names (as PublishDriftEvent puts it)."""
+        entry = {
+            "EventBusName": "default",
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": event["detail"],
+        }
+        self.entries.setdefault(event["detail"]["executionArn"], []).append(entry)
+        return event
+
+    def get_execution_history(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        arn = kwargs["executionArn"]
+        if arn not in self.entries:
+            raise ClientError(
+                {"Error": {"Code": "ExecutionDoesNotExist", "Message": f"Execution Does Not Exist: '{arn}'"}},
+                "GetExecutionHistory",
+            )
+        events: list[dict[str, Any]] = [{"id": 1, "type": "ExecutionStarted"}]
+        for entry in self.entries[arn]:
+            details = {
+                "resourceType": "events",
+                "resource": "putEvents",
+                "region": REGION,
+                "parameters": json.dumps({"Entries": [entry]}),
+            }
+            events.append(
+                {"id": len(events) + 1, "type": "TaskScheduled", "taskScheduledEventDetails": details}
+            )
+        return {"events": list(reversed(events)) if kwargs.get("reverseOrder") else events}
 
 
 @dataclass
@@ -62,6 +110,7 @@ def retraining(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) ->
     ]
     env = {
         "STATE_TABLE_NAME": TABLE,
+        "BATCH_INFERENCE_STATE_MACHINE_ARN": BATCH_STATE_MACHINE,
         "RETRAINING_STATE_MACHINE_ARN": arn,
         "RETRAINING_PIPELINE_NAME": "",
         "TRAINING_DATA_S3_URI": f"s3://{function_env['ARTIFACTS_BUCKET']}/training-data/",
@@ -95,3 +144,22 @@ def pipeline(retraining: Retraining, monkeypatch: pytest.MonkeyPatch) -> str:
 def pipeline_executions() -> list[Any]:
     backend = sagemaker_backends[ACCOUNT][REGION]
     return list(backend.pipelines[PIPELINE].pipeline_executions.values())
+
+
+@pytest.fixture
+def batch_runs(monkeypatch: pytest.MonkeyPatch) -> BatchRunHistories:
+    """StartRetraining verifies drift events against these histories (the real check, a fake source)."""
+    histories = BatchRunHistories()
+
+    def verify(**kwargs: Any) -> Provenance:
+        return verify_drift_event(**kwargs, sfn=histories)
+
+    monkeypatch.setattr(drift, "verify_drift_event", verify)
+    return histories
+
+
+@pytest.fixture
+def genuine_drift_events(batch_runs: BatchRunHistories, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of what happens after the check: every drift event is one its batch run put
+    (tests/unit/retraining/test_retraining_provenance.py tests the check itself)."""
+    monkeypatch.setattr(drift, "verify_drift_event", lambda **kwargs: Provenance(True))

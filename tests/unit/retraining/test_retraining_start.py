@@ -19,6 +19,12 @@ from tests.unit.retraining.conftest import Retraining, pipeline_executions
 EPISODE = "scheduled-20261124T020000Z"
 
 
+@pytest.fixture(autouse=True)
+def _drift_events_are_genuine(genuine_drift_events: None) -> None:
+    """These tests are about what starts once an event passed the check of its origin
+    (test_retraining_provenance.py tests that check)."""
+
+
 def drift_event(episode: str = EPISODE) -> dict[str, Any]:
     event = load_event("drift_detected")
     event["detail"]["driftEpisodeId"] = episode

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlops_loop import registry
+from mlops_loop.errors import ConfigurationError
 from mlops_loop.observability import logger
 from mlops_loop.retraining import names
+from mlops_loop.retraining.provenance import verify_drift_event
 from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult, TargetKind
 from mlops_loop.settings import StartRetrainingSettings
 
@@ -24,7 +26,10 @@ def starter_for(cfg: StartRetrainingSettings) -> RetrainingStarter:
     )
 
 
-def start_for_drift(event: DataDriftDetectedEvent, cfg: StartRetrainingSettings) -> StartResult:
+def start_for_drift(
+    event: DataDriftDetectedEvent, raw_detail: dict[str, Any], cfg: StartRetrainingSettings
+) -> StartResult:
+    """`raw_detail`: the event's `detail` as delivered, compared with what the batch run put."""
     detail = event.detail
     execution_name = names.execution_name(detail.drift_episode_id)
     target: TargetKind = "pipeline" if cfg.retraining_pipeline_name else "state_machine"
@@ -38,6 +43,28 @@ def start_for_drift(event: DataDriftDetectedEvent, cfg: StartRetrainingSettings)
         logger.warning("Drift event ignored", extra={"why": why, "episode": detail.drift_episode_id})
         return StartResult(
             started=False, outcome="ignored", target=target, execution_name=execution_name, detail=why
+        )
+    if cfg.batch_inference_state_machine_arn is None:
+        raise ConfigurationError(
+            "StartRetraining needs BATCH_INFERENCE_STATE_MACHINE_ARN to verify drift events"
+        )
+    provenance = verify_drift_event(
+        source=event.source,
+        detail_type=event.detail_type,
+        detail=raw_detail,
+        batch_state_machine_arn=cfg.batch_inference_state_machine_arn,
+    )
+    if not provenance.verified:
+        logger.warning(
+            "Drift event not put by this stack's batch runs: nothing started",
+            extra={"why": provenance.why, "eventId": event.id, "executionArn": detail.execution_arn},
+        )
+        return StartResult(
+            started=False,
+            outcome="forged",
+            target=target,
+            execution_name=execution_name,
+            detail=provenance.why,
         )
     request = RetrainingRequest(
         reason="drift",

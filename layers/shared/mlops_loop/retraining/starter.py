@@ -40,7 +40,7 @@ START_GRACE_SECONDS = 900  # a starter may hold the lock this long before it rec
 EPISODE_TTL_SECONDS = 90 * 24 * 3600  # Step Functions keeps closed execution names for 90 days
 
 Reason = Literal["drift", "stale", "manual"]
-Outcome = Literal["started", "duplicate", "in_flight", "already_ran", "ignored"]
+Outcome = Literal["started", "duplicate", "in_flight", "already_ran", "ignored", "forged", "suppressed"]
 TargetKind = Literal["state_machine", "pipeline"]
 
 NONE_VALUE = "none"  # for absent lineage fields (CustomerMetadataProperties and pipeline parameters)
