@@ -3,7 +3,8 @@
 `apply_all()` applies them once (idempotent). Each one acts on the local cloud only while one is
 active (`localcloud.runtime`), except where moto's shipped behaviour is simply wrong for every
 use (`$.List[0].Field`, JSONata missing, aws-sdk error names, `GetAtt StateMachine.Arn`, a Model
-Registry ARN served by another account than its owner's, no ModelPackageGroup in CloudFormation)
+Registry ARN or a KMS key ARN served by another account than its owner's, no ModelPackageGroup in
+CloudFormation)
 and where the same work is only done once instead of many times (a JSON template read as JSON, an
 ASL definition's syntax tree; botocore's data files, while a cloud is active).
 moto's internals are private: `tests/localcloud/test_patches.py` has one test per patch (those
@@ -762,6 +763,29 @@ def patch_sagemaker_cross_account() -> None:
     _once("sagemaker_cross_account", apply)
 
 
+def patch_kms_cross_account() -> None:
+    """A KMS request whose KeyId is a key or alias ARN of another account is served by that
+    account's KMS (KMS Developer Guide, "Allowing users in other accounts to use a KMS key": "specify
+    the key ARN or alias ARN of the KMS key" in the other account); moto looks the key up in the
+    caller's account. A KeyId that is not an ARN names the caller's own key, as in AWS."""
+
+    def apply() -> None:
+        from moto.kms.models import kms_backends
+        from moto.kms.responses import KmsResponse
+
+        def kms_backend(self: Any) -> Any:
+            key_id = self._get_param("KeyId")
+            if isinstance(key_id, str) and key_id.startswith("arn:"):
+                parts = key_id.split(":")
+                if len(parts) > 5 and parts[3] and parts[4]:
+                    return kms_backends[parts[4]][parts[3]]
+            return kms_backends[self.current_account][self.region]
+
+        KmsResponse.kms_backend = property(kms_backend)  # type: ignore[method-assign,assignment]
+
+    _once("kms_cross_account", apply)
+
+
 def _group_name_from_arn(original: Callable[..., Any], parameter: str) -> Callable[..., Any]:
     import functools
     import inspect
@@ -868,6 +892,7 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_iam_inline_policy_documents,
     patch_account_from_access_key,
     patch_sagemaker_cross_account,
+    patch_kms_cross_account,
     patch_cloudformation_model_package_group,
 )
 

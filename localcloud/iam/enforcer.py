@@ -489,13 +489,15 @@ def _unserved_cross_account(
 ) -> str | None:
     """Why a request naming another account's resource cannot be answered here, or None. moto serves
     every request from its caller's account; the local cloud serves another account's resource only
-    where it routes the request to the owner (Model Registry ARNs, PutEvents to a bus ARN; S3
-    buckets are global). Anything else would be answered from the wrong account (not found, or a
+    where it routes the request to the owner (Model Registry ARNs, KMS key ARNs, PutEvents to a bus
+    ARN; S3 buckets are global). Anything else would be answered from the wrong account (not found, or a
     same-named resource of the caller's), so it is refused, loudly, instead of guessed."""
     from localcloud.patches import SAGEMAKER_ARN_PARAMETERS
 
-    if (signing_name, operation) == ("events", "PutEvents") or (
-        signing_name == "sagemaker" and operation in SAGEMAKER_ARN_PARAMETERS
+    if (
+        (signing_name, operation) == ("events", "PutEvents")
+        or (signing_name == "sagemaker" and operation in SAGEMAKER_ARN_PARAMETERS)
+        or signing_name == "kms"  # a key ARN's account serves it (patches.patch_kms_cross_account)
     ):
         return None
     for need in needs:
@@ -504,8 +506,8 @@ def _unserved_cross_account(
             continue
         return (
             f"{operation} names {need.resource} of account {owner}: across accounts the local cloud serves "
-            "only S3, the Model Registry's ARNs and PutEvents to a bus ARN, and would answer this one from "
-            f"account {principal.account}"
+            "only S3, the Model Registry's ARNs, KMS key ARNs and PutEvents to a bus ARN, and would answer "
+            f"this one from account {principal.account}"
         )
     return None
 

@@ -382,12 +382,67 @@ def test_a_request_for_another_accounts_resource_the_cloud_does_not_route_is_ref
     assert refused.value.response["Error"]["Message"] == (
         "localcloud cannot authorize this request: SendMessage names "
         f"arn:aws:sqs:{REGION}:{REGISTRY}:registry-queue of account {REGISTRY}: across accounts the local "
-        "cloud serves only S3, the Model Registry's ARNs and PutEvents to a bus ARN, and would answer this "
-        f"one from account {HOME}"
+        "cloud serves only S3, the Model Registry's ARNs, KMS key ARNs and PutEvents to a bus ARN, and "
+        f"would answer this one from account {HOME}"
     )
     assert (
         cloud.client("sqs", account=REGISTRY).get_queue_attributes(
             QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]["ApproximateNumberOfMessages"]
         == "0"
+    )
+
+
+def test_a_kms_key_arn_of_another_account_is_served_there_when_both_sides_allow(cloud):
+    # Given a key of the registry account whose policy lets the home account use it
+    def key_policy(home_may_use: bool) -> str:
+        statements: list[dict[str, Any]] = [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{REGISTRY}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+        if home_may_use:
+            statements.append(
+                {
+                    "Sid": "HomeUsesTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{HOME}:root"},
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": "*",
+                }
+            )
+        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+    registry_kms = cloud.client("kms", account=REGISTRY)
+    key_arn = registry_kms.create_key(Policy=key_policy(True))["KeyMetadata"]["Arn"]
+    # and a role of the home account allowed to use that key
+    kms = _role(
+        cloud,
+        HOME,
+        "key-user",
+        [{"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn}],
+    ).client("kms")
+
+    # When the role asks for a data key by the key's ARN and decrypts it again
+    data_key = kms.generate_data_key(KeyId=key_arn, KeySpec="AES_256")
+    plain = kms.decrypt(CiphertextBlob=data_key["CiphertextBlob"], KeyId=key_arn)
+
+    # Then the registry account's key served both
+    assert data_key["KeyId"] == plain["KeyId"] == key_arn
+    assert plain["Plaintext"] == data_key["Plaintext"]
+
+    # When the key policy no longer names the home account
+    registry_kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=key_policy(False))
+    with cloud.iam.expecting_denials(), pytest.raises(ClientError) as denied:
+        kms.generate_data_key(KeyId=key_arn, KeySpec="AES_256")
+
+    # Then KMS refuses it: across accounts the key policy must allow as well
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert denied.value.response["Error"]["Message"] == (
+        f"User: arn:aws:sts::{HOME}:assumed-role/key-user/test is not authorized to perform: "
+        f"kms:GenerateDataKey on resource: {key_arn} because no resource-based policy allows the "
+        "kms:GenerateDataKey action"
     )
