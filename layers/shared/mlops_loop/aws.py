@@ -1,12 +1,23 @@
-"""boto3 clients, created once per process with adaptive retries (throttling backs off)."""
+"""boto3 clients, created once per process with adaptive retries (throttling backs off).
+
+The typed accessors (`s3()`, `sns()`, `sagemaker()`) return the client typed with the
+service's mypy-boto3 stubs, so mypy checks every call made through them (operation names,
+parameters, response keys). The stubs are a dev dependency, imported for type checking only:
+the Lambda runtime never loads them.
+"""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sns import SNSClient
 
 _CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, user_agent_extra="mlops-loop")
 
@@ -15,6 +26,21 @@ _CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, user_ag
 def client(service: str, region: str | None = None) -> Any:
     """A cached boto3 client; `region` matters for cross-account/cross-region registries."""
     return boto3.session.Session().client(service, region_name=region, config=_CLIENT_CONFIG)
+
+
+def s3(region: str | None = None) -> S3Client:
+    found: S3Client = client("s3", region)
+    return found
+
+
+def sns(region: str | None = None) -> SNSClient:
+    found: SNSClient = client("sns", region)
+    return found
+
+
+def sagemaker(region: str | None = None) -> SageMakerClient:
+    found: SageMakerClient = client("sagemaker", region)
+    return found
 
 
 def reset_clients() -> None:

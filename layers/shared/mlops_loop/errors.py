@@ -45,5 +45,10 @@ class MonitoringOutputNotFound(MlopsError):
     """`classify` mode: the Model Monitor processing job did not write the expected files."""
 
 
+class MonitoringOutputUnreadable(MlopsError):
+    """`classify` mode: a file the Model Monitor job wrote cannot be read (AccessDenied, 403,
+    NoSuchBucket, KMS): the run fails rather than read the refusal as "no violations"."""
+
+
 class BatchInputNotFound(MlopsError):
     """The batch to monitor has no objects at the given S3 URI."""

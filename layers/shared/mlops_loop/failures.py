@@ -8,7 +8,7 @@ before our Fail state, an execution stopped by hand) is shown as the text it is.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -23,6 +23,9 @@ from mlops_loop.models.results import StateChangeResult
 from mlops_loop.observability import logger
 from mlops_loop.registry import GroupRef
 from mlops_loop.settings import NotifyFailureSettings
+
+if TYPE_CHECKING:
+    from mlops_loop.ports import Notifier
 
 SFN_NOTIFIED = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 PIPELINE_NOTIFIED = frozenset({"Failed", "Stopped"})
@@ -50,10 +53,13 @@ def parse(event: Any) -> FailureEvent:
     return parse_event(event, model)
 
 
-def handle(event: FailureEvent, cfg: NotifyFailureSettings) -> StateChangeResult:
+def handle(
+    event: FailureEvent, cfg: NotifyFailureSettings, notifier: Notifier | None = None
+) -> StateChangeResult:
+    """One message for a failure worth telling (SNS unless a notifier is given)."""
     if isinstance(event, StepFunctionsExecutionStatusChangeEvent):
-        return _workflow(event, cfg)
-    return _pipeline(event, cfg)
+        return _workflow(event, cfg, notifier)
+    return _pipeline(event, cfg, notifier)
 
 
 def _group_name(cfg: NotifyFailureSettings) -> str | None:
@@ -61,7 +67,7 @@ def _group_name(cfg: NotifyFailureSettings) -> str | None:
 
 
 def _workflow(
-    event: StepFunctionsExecutionStatusChangeEvent, cfg: NotifyFailureSettings
+    event: StepFunctionsExecutionStatusChangeEvent, cfg: NotifyFailureSettings, notifier: Notifier | None
 ) -> StateChangeResult:
     d = event.detail
     if d.status not in SFN_NOTIFIED:
@@ -102,7 +108,7 @@ def _workflow(
             group=group,
         )
     return StateChangeResult(
-        action="notified", message_id=notifications.publish(cfg.notification_topic_arn, note)
+        action="notified", message_id=notifications.publish(cfg.notification_topic_arn, note, notifier)
     )
 
 
@@ -129,7 +135,9 @@ def _failure_reason(pipeline_execution_arn: str, region: str) -> str | None:
     return str(reason) if reason else None
 
 
-def _pipeline(event: PipelineExecutionStatusChangeEvent, cfg: NotifyFailureSettings) -> StateChangeResult:
+def _pipeline(
+    event: PipelineExecutionStatusChangeEvent, cfg: NotifyFailureSettings, notifier: Notifier | None
+) -> StateChangeResult:
     d = event.detail
     status = d.current_pipeline_execution_status
     if status not in PIPELINE_NOTIFIED:
@@ -145,5 +153,5 @@ def _pipeline(event: PipelineExecutionStatusChangeEvent, cfg: NotifyFailureSetti
         region=event.region,
     )
     return StateChangeResult(
-        action="notified", message_id=notifications.publish(cfg.notification_topic_arn, note)
+        action="notified", message_id=notifications.publish(cfg.notification_topic_arn, note, notifier)
     )

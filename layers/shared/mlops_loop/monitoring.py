@@ -21,16 +21,22 @@ from typing import Any
 
 import msgspec
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from botocore.exceptions import ClientError
 
-from mlops_loop import aws, links, notifications, run_layout
-from mlops_loop.errors import BaselineObjectNotFound, InvalidBaseline, InvalidEvent, MonitoringOutputNotFound
+from mlops_loop import adapters, links, notifications, run_layout
+from mlops_loop.errors import (
+    BaselineObjectNotFound,
+    InvalidBaseline,
+    InvalidEvent,
+    MonitoringOutputNotFound,
+    MonitoringOutputUnreadable,
+)
 from mlops_loop.models.drift import DataDriftDetectedDetail
 from mlops_loop.models.failure import FailureCause
 from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult, SketchResult
 from mlops_loop.models.notification import Notification
 from mlops_loop.models.payloads import Verdict, Violation
 from mlops_loop.observability import logger, metrics
+from mlops_loop.ports import ArtifactNotFound, ArtifactStore, ArtifactUnreadable
 from mlops_loop.s3uri import S3Uri
 from mlops_loop.settings import MonitorBatchSettings
 
@@ -58,26 +64,31 @@ def _output_location(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> S3U
     return run_layout.monitoring_prefix(cfg.artifacts_bucket, cfg.output_prefix, group, version, req.run_id)
 
 
-def read_json(uri: str, *, missing: type[Exception], what: str) -> Any:
-    loc = S3Uri.parse(uri)
+def read_json(
+    store: ArtifactStore,
+    uri: str,
+    *,
+    missing: type[Exception],
+    what: str,
+    unreadable: type[Exception] | None = None,
+) -> Any:
+    """A JSON document. Absent is `missing`; present but unreadable (a refusal) is `unreadable`,
+    `missing` too unless the caller tells them apart (a baseline is needed either way)."""
     try:
-        body = aws.client("s3").get_object(Bucket=loc.bucket, Key=loc.key)["Body"].read()
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in {"NoSuchKey", "404", "NotFound", "NoSuchBucket", "AccessDenied", "403"}:
-            raise missing(f"{what} not found or not readable at {uri} ({code})") from None
-        raise
+        body = store.read(S3Uri.parse(uri))
+    except ArtifactNotFound as exc:
+        raise missing(f"{what} not found at {uri}: {exc}") from None
+    except ArtifactUnreadable as exc:
+        raise (unreadable or missing)(f"{what} not readable at {uri}: {exc}") from None
     try:
         return json.loads(body)
     except ValueError:
         raise InvalidBaseline(f"{what} at {uri} is not JSON") from None
 
 
-def _put(loc: S3Uri, name: str, body: str, content_type: str) -> str:
+def _put(store: ArtifactStore, loc: S3Uri, name: str, body: str, content_type: str) -> str:
     target = loc.join(name)
-    aws.client("s3").put_object(
-        Bucket=target.bucket, Key=target.key, Body=body.encode("utf-8"), ContentType=content_type
-    )
+    store.write(target, body.encode("utf-8"), content_type)
     return str(target)
 
 
@@ -158,6 +169,7 @@ def _failure(
 def _finish(
     req: MonitorBatchRequest,
     cfg: MonitorBatchSettings,
+    store: ArtifactStore,
     out: S3Uri,
     *,
     verdict: str,
@@ -169,7 +181,7 @@ def _finish(
 ) -> MonitoringResult:
     # ClassifyOutcome in the ASL knows these verdicts only; a Struct built by keyword is not checked.
     checked: Verdict = msgspec.convert(verdict, Verdict)
-    report_uri = _put(out, REPORT, report_html, "text/html; charset=utf-8")
+    report_uri = _put(store, out, REPORT, report_html, "text/html; charset=utf-8")
     verdict_doc = {
         "verdict": verdict,
         "driftedFeatures": drifted,
@@ -184,7 +196,7 @@ def _finish(
         "baselineConstraintsS3Uri": req.baseline_constraints_s3_uri,
         "analyzedAt": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _put(out, VERDICT, json.dumps(verdict_doc, indent=2, sort_keys=True), "application/json")
+    _put(store, out, VERDICT, json.dumps(verdict_doc, indent=2, sort_keys=True), "application/json")
     _emit_metrics(req.model.model_package_group_name, verdict, distances, len(violations))
     drift_event, mail = (
         _drift_outcome(req, cfg, violations, drifted, report_uri) if checked == "drift" else (None, None)
@@ -213,12 +225,12 @@ def _finish(
     return result
 
 
-def _baselines(req: MonitorBatchRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+def _baselines(req: MonitorBatchRequest, store: ArtifactStore) -> tuple[dict[str, Any], dict[str, Any]]:
     statistics = read_json(
-        req.baseline_statistics_s3_uri, missing=BaselineObjectNotFound, what="baseline statistics"
+        store, req.baseline_statistics_s3_uri, missing=BaselineObjectNotFound, what="baseline statistics"
     )
     constraints = read_json(
-        req.baseline_constraints_s3_uri, missing=BaselineObjectNotFound, what="baseline constraints"
+        store, req.baseline_constraints_s3_uri, missing=BaselineObjectNotFound, what="baseline constraints"
     )
     return statistics, constraints
 
@@ -228,14 +240,14 @@ def _title(req: MonitorBatchRequest) -> str:
     return f"Data quality: {req.model.model_package_group_name} v{req.model.model_package_version}{run}"
 
 
-def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult:
+def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> MonitoringResult:
     import dataquality
     from dataquality import errors as dq_errors
 
     if not req.batch_input_s3_uri:
         raise InvalidEvent("MonitorBatchRequest: mode 'analyze' needs batchInputS3Uri")
     out = _output_location(req, cfg)
-    baseline_statistics, baseline_constraints = _baselines(req)
+    baseline_statistics, baseline_constraints = _baselines(req, store)
     try:
         result = dataquality.check(
             req.batch_input_s3_uri,
@@ -245,16 +257,19 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringRe
         )
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
-    return _finish_check(req, cfg, out, result, baseline_statistics, engine="dataquality")
+    return _finish_check(
+        req, cfg, store, out, result, baseline_statistics=baseline_statistics, engine="dataquality"
+    )
 
 
 def _finish_check(
     req: MonitorBatchRequest,
     cfg: MonitorBatchSettings,
+    store: ArtifactStore,
     out: S3Uri,
     result: Any,
-    baseline_statistics: dict[str, Any],
     *,
+    baseline_statistics: dict[str, Any],
     engine: str,
 ) -> MonitoringResult:
     """Write a dataquality CheckResult's files, its report and verdict; the state machine's result."""
@@ -272,6 +287,7 @@ def _finish_check(
     return _finish(
         req,
         cfg,
+        store,
         out,
         verdict=summary["verdict"],
         violations=_violations(result.violations),
@@ -282,7 +298,7 @@ def _finish_check(
     )
 
 
-def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> SketchResult:
+def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> SketchResult:
     """Profile one object of the batch into `partials/<sha256 of its URI>.profile`.
 
     The partial's name depends only on the object, so a retried or redriven child overwrites its
@@ -303,7 +319,7 @@ def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> SketchResult:
         logger.info("Not data of the batch: skipped", extra={"item": req.item_s3_uri})
         metrics.add_metric(name="RowsSketched", unit=MetricUnit.Count, value=0)
         return SketchResult(partial_s3_uri=None, rows=0)
-    baseline_statistics, baseline_constraints = _baselines(req)
+    baseline_statistics, baseline_constraints = _baselines(req, store)
     try:
         names = dataquality.baseline_column_names(baseline_statistics, baseline_constraints)
     except dq_errors.BaselineFormatError as exc:
@@ -313,31 +329,27 @@ def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> SketchResult:
         dataquality.DataFile(req.item_s3_uri, fmt), has_header=req.has_header, column_names=names
     )
     target = out.join(PARTIALS, hashlib.sha256(req.item_s3_uri.encode()).hexdigest() + ".profile")
-    aws.client("s3").put_object(
-        Bucket=target.bucket, Key=target.key, Body=profile.to_bytes(), ContentType="application/octet-stream"
-    )
+    store.write(target, profile.to_bytes(), "application/octet-stream")
     metrics.add_metric(name="RowsSketched", unit=MetricUnit.Count, value=profile.rows)
     return SketchResult(partial_s3_uri=str(target), rows=profile.rows)
 
 
-def _partials(out: S3Uri) -> Iterator[bytes]:
-    s3 = aws.client("s3")
-    prefix = out.join(PARTIALS).key + "/"
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=out.bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            if item["Key"].endswith(".profile"):
-                yield s3.get_object(Bucket=out.bucket, Key=item["Key"])["Body"].read()
+def _partials(store: ArtifactStore, out: S3Uri) -> Iterator[bytes]:
+    folder = out.join(PARTIALS)
+    for item in store.keys(S3Uri(folder.bucket, folder.key + "/")):
+        if item.key.endswith(".profile"):
+            yield store.read(item)
 
 
-def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult:
+def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> MonitoringResult:
     """Merge the run's partial profiles (one at a time: memory stays one profile) and check them."""
     import dataquality
     from dataquality import errors as dq_errors
 
     out = _output_location(req, cfg)
-    baseline_statistics, baseline_constraints = _baselines(req)
+    baseline_statistics, baseline_constraints = _baselines(req, store)
     merged = None
-    for blob in _partials(out):
+    for blob in _partials(store, out):
         part = dataquality.Profile.from_bytes(blob)
         merged = part if merged is None else merged.merge(part)
     if merged is None:
@@ -349,11 +361,24 @@ def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResu
         )
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
-    return _finish_check(req, cfg, out, result, baseline_statistics, engine="dataquality-distributed")
+    return _finish_check(
+        req,
+        cfg,
+        store,
+        out,
+        result,
+        baseline_statistics=baseline_statistics,
+        engine="dataquality-distributed",
+    )
 
 
-def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult:
-    """Read what Model Monitor's analyzer wrote; copy it under the monitoring prefix if elsewhere."""
+def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> MonitoringResult:
+    """Read what Model Monitor's analyzer wrote; copy it under the monitoring prefix if elsewhere.
+
+    It fails closed: the job succeeded (the state machine ran it with .sync), and only an absent
+    constraint_violations.json (Model Monitor writes none when nothing is violated) means "no
+    violations"; a file that cannot be read (AccessDenied, 403, NoSuchBucket, KMS) fails the run
+    with MonitoringOutputUnreadable rather than read as a clean batch."""
     import dataquality
     from dataquality import errors as dq_errors
 
@@ -361,21 +386,28 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringR
     source = S3Uri.parse(req.processing_output_s3_uri) if req.processing_output_s3_uri else out
     source = S3Uri(source.bucket, source.key.rstrip("/"))
     batch_statistics = read_json(
-        str(source.join(STATISTICS)), missing=MonitoringOutputNotFound, what="Model Monitor statistics.json"
+        store,
+        str(source.join(STATISTICS)),
+        missing=MonitoringOutputNotFound,
+        what="Model Monitor statistics.json",
     )
     try:
         violations_doc = read_json(
-            str(source.join(VIOLATIONS)), missing=MonitoringOutputNotFound, what="violations"
+            store,
+            str(source.join(VIOLATIONS)),
+            missing=MonitoringOutputNotFound,
+            unreadable=MonitoringOutputUnreadable,
+            what="Model Monitor constraint_violations.json",
         )
     except MonitoringOutputNotFound:
         logger.info("No constraint_violations.json from the processing job: no violations")
         violations_doc = {"violations": []}
     baseline_statistics = read_json(
-        req.baseline_statistics_s3_uri, missing=BaselineObjectNotFound, what="baseline statistics"
+        store, req.baseline_statistics_s3_uri, missing=BaselineObjectNotFound, what="baseline statistics"
     )
     if source != out:
-        _put(out, STATISTICS, json.dumps(batch_statistics), "application/json")
-        _put(out, VIOLATIONS, json.dumps(violations_doc), "application/json")
+        _put(store, out, STATISTICS, json.dumps(batch_statistics), "application/json")
+        _put(store, out, VIOLATIONS, json.dumps(violations_doc), "application/json")
     try:
         found = dataquality.verdict_from_violations(violations_doc)
     except dq_errors.BaselineFormatError as exc:
@@ -390,6 +422,7 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringR
     return _finish(
         req,
         cfg,
+        store,
         out,
         verdict=found.verdict,
         violations=msgspec.convert(found.violations, list[Violation]),
@@ -400,8 +433,13 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringR
     )
 
 
-def monitor(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> MonitoringResult | SketchResult:
+def monitor(
+    req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore | None = None
+) -> MonitoringResult | SketchResult:
+    """MonitorBatch's one entry: the step `req.mode` names, reading and writing through `store`
+    (S3 by default; unit tests pass an in-memory one)."""
+    store = store or adapters.artifact_store()
     if req.mode == "sketch":
-        return sketch(req, cfg)
+        return sketch(req, cfg, store)
     steps = {"analyze": analyze, "classify": classify, "merge": merge}
-    return steps[req.mode](req, cfg)
+    return steps[req.mode](req, cfg, store)

@@ -12,15 +12,18 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from mlops_loop import aws, links
+from mlops_loop import adapters, aws, links
 from mlops_loop.models.notification import Notification
 from mlops_loop.observability import logger, metrics
 from mlops_loop.s3uri import S3Uri
+
+if TYPE_CHECKING:
+    from mlops_loop.ports import Notifier
 
 SUBJECT_MAX = 99  # SNS: "less than 100 characters", no line breaks or control characters
 CAUSE_MAX = 600
@@ -49,6 +52,8 @@ NEXT_STEP_BY_ERROR = {
     "BaselineObjectNotFound": "The baseline files registered with the live version are gone from S3: restore "
     "them or register a new version with a baseline.",
     "BatchInputNotFound": "No batch arrived at the input prefix for this run: check the upstream export.",
+    "MonitoringOutputUnreadable": "The monitoring function may not read what the Model Monitor job wrote "
+    "(bucket policy, KMS key grant): fix the permission, then run the batch again; nothing was judged clean.",
     "QualityGateFailed": "The retrained candidate scored below the quality gate and was not registered: look "
     "at evaluation.json and the training data before retrying.",
     "States.Timeout": "A step ran longer than its timeout: check the SageMaker job's logs and "
@@ -116,7 +121,7 @@ def read_metrics(s3_uri: str | None, region: str | None = None) -> dict[str, flo
         return {}
     try:
         loc = S3Uri.parse(s3_uri)
-        obj = aws.client("s3", region).get_object(Bucket=loc.bucket, Key=loc.key)
+        obj = aws.s3(region).get_object(Bucket=loc.bucket, Key=loc.key)
         if obj.get("ContentLength", 0) > _EVALUATION_MAX_BYTES:
             logger.warning("Evaluation JSON too large to read", extra={"s3Uri": s3_uri})
             return {}
@@ -379,9 +384,9 @@ def rejected(
     )
 
 
-def publish(topic_arn: str, note: Notification) -> str:
-    """Publish to the topic; returns the SNS MessageId."""
-    response = aws.client("sns").publish(TopicArn=topic_arn, Subject=note.subject, Message=note.message)
-    logger.info("Notification published", extra={"subject": note.subject, "messageId": response["MessageId"]})
+def publish(topic_arn: str, note: Notification, notifier: Notifier | None = None) -> str:
+    """Publish to the topic (SNS unless a notifier is given); returns the message id."""
+    message_id = (notifier or adapters.notifier()).publish(topic_arn, note)
+    logger.info("Notification published", extra={"subject": note.subject, "messageId": message_id})
     metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
-    return str(response["MessageId"])
+    return message_id

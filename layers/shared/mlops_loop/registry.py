@@ -12,18 +12,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from mlops_loop import aws
-from mlops_loop.errors import (
-    MissingBaseline,
-    ModelPackageGroupNotFound,
-    ModelPackageNotFound,
-    NoApprovedModel,
-)
+from mlops_loop import adapters
+from mlops_loop.errors import MissingBaseline, ModelPackageGroupNotFound, NoApprovedModel
 from mlops_loop.observability import logger
+
+if TYPE_CHECKING:
+    from mlops_loop.ports import ModelRegistry
 
 _GROUP_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z\-]*):sagemaker:(?P<region>[a-z0-9\-]+):(?P<account>\d{12}):"
@@ -108,46 +104,23 @@ def model_name(group_name: str, version: int) -> str:
     return f"{head}-{digest}{suffix}"
 
 
-def _client(group: GroupRef) -> Any:
-    return aws.client("sagemaker", group.region)
-
-
-def _group_exists(group: GroupRef) -> bool:
-    try:
-        _client(group).describe_model_package_group(ModelPackageGroupName=group.api_name)
-    except ClientError as exc:
-        message = exc.response.get("Error", {}).get("Message", "")
-        if exc.response.get("Error", {}).get("Code") == "ValidationException" and "not exist" in message:
-            return False
-        raise
-    return True
-
-
-def latest_approved(group: GroupRef) -> dict[str, Any]:
+def latest_approved(group: GroupRef, models: ModelRegistry | None = None) -> dict[str, Any]:
     """The ModelPackageSummary of the newest Approved version (by CreationTime, then version).
 
-    Asks for CreationTime Descending (the API's default is Ascending, which would pick the
-    OLDEST version) and walks every page (100 per page), so the answer does not depend on the
-    page size or on the service honouring the sort order.
+    Walks every page the registry gives, so the answer does not depend on the page size or on
+    the service honouring the sort order (the adapter asks for CreationTime Descending).
     """
-    paginator = _client(group).get_paginator("list_model_packages")
+    models = models or adapters.model_registry()
     best: dict[str, Any] | None = None
     pages = 0
-    for page in paginator.paginate(
-        ModelPackageGroupName=group.api_name,
-        ModelApprovalStatus="Approved",
-        ModelPackageType="Versioned",
-        SortBy="CreationTime",
-        SortOrder="Descending",
-        PaginationConfig={"PageSize": 100},
-    ):
+    for page in models.approved_version_pages(group.api_name, group.region):
         pages += 1
-        for summary in page.get("ModelPackageSummaryList", []):
+        for summary in page:
             key = (summary["CreationTime"], summary.get("ModelPackageVersion", 0))
             if best is None or key > (best["CreationTime"], best.get("ModelPackageVersion", 0)):
                 best = summary
     if best is None:
-        if not _group_exists(group):
+        if not models.group_exists(group.api_name, group.region):
             raise ModelPackageGroupNotFound(
                 f"model package group {group.api_name} does not exist or is not shared"
             )
@@ -164,21 +137,13 @@ def _s3(block: dict[str, Any] | None, key: str) -> str | None:
     return uri or None
 
 
-def describe(model_package_arn: str) -> ModelPackageVersion:
+def describe(model_package_arn: str, models: ModelRegistry | None = None) -> ModelPackageVersion:
     """DescribeModelPackage, in the package's own region, reduced to what the loop needs.
 
-    A package that does not exist (or that this account may not read) is `ModelPackageNotFound`;
-    SageMaker reports it as a ValidationException whose message says so."""
-    client = aws.client("sagemaker", region_of_package(model_package_arn))
-    try:
-        raw = client.describe_model_package(ModelPackageName=model_package_arn)
-    except ClientError as exc:
-        if _is_missing(exc):
-            raise ModelPackageNotFound(
-                f"model package {model_package_arn} does not exist or may not be read: "
-                f"{exc.response.get('Error', {}).get('Message', '')}"
-            ) from None
-        raise
+    A package that does not exist (or that this account may not read) is `ModelPackageNotFound`
+    (the adapter reads SageMaker's ValidationException that says so)."""
+    models = models or adapters.model_registry()
+    raw = models.describe_package(model_package_arn, region_of_package(model_package_arn))
     containers = (raw.get("InferenceSpecification") or {}).get("Containers") or [{}]
     drift_dq = (raw.get("DriftCheckBaselines") or {}).get("ModelDataQuality")
     metrics = raw.get("ModelMetrics") or {}
@@ -203,14 +168,6 @@ def describe(model_package_arn: str) -> ModelPackageVersion:
     )
 
 
-def _is_missing(exc: ClientError) -> bool:
-    error = exc.response.get("Error", {})
-    message = error.get("Message", "").lower()
-    if error.get("Code") == "ResourceNotFound":
-        return True
-    return error.get("Code") == "ValidationException" and ("not exist" in message or "not found" in message)
-
-
 def require_baseline(package: ModelPackageVersion) -> tuple[str, str]:
     if not (package.baseline_statistics_s3_uri and package.baseline_constraints_s3_uri):
         raise MissingBaseline(
@@ -221,13 +178,6 @@ def require_baseline(package: ModelPackageVersion) -> tuple[str, str]:
     return package.baseline_statistics_s3_uri, package.baseline_constraints_s3_uri
 
 
-def model_exists(name: str) -> bool:
+def model_exists(name: str, models: ModelRegistry | None = None) -> bool:
     """Whether a SageMaker Model of that name exists in this account and region."""
-    try:
-        aws.client("sagemaker").describe_model(ModelName=name)
-    except ClientError as exc:
-        err = exc.response.get("Error", {})
-        if err.get("Code") == "ValidationException" and "Could not find model" in err.get("Message", ""):
-            return False
-        raise
-    return True
+    return (models or adapters.model_registry()).model_exists(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.metrics import MetricUnit
 
 from mlops_loop import registry, run_layout
@@ -9,10 +11,15 @@ from mlops_loop.models.resolved import ResolvedModel, ResolvedRun, ResolveModelR
 from mlops_loop.observability import logger, metrics
 from mlops_loop.settings import ResolveModelSettings
 
+if TYPE_CHECKING:
+    from mlops_loop.ports import ModelRegistry
 
-def resolve_run(request: ResolveModelRequest, cfg: ResolveModelSettings) -> ResolvedRun:
+
+def resolve_run(
+    request: ResolveModelRequest, cfg: ResolveModelSettings, models: ModelRegistry | None = None
+) -> ResolvedRun:
     """The version this run uses, and the run's places and job names under that version."""
-    model = resolve(cfg.model_package_group)
+    model = resolve(cfg.model_package_group, models)
     run = run_layout.plan(
         bucket=cfg.artifacts_bucket,
         output_prefix=cfg.output_prefix,
@@ -26,10 +33,10 @@ def resolve_run(request: ResolveModelRequest, cfg: ResolveModelSettings) -> Reso
     return ResolvedRun(model=model, run=run)
 
 
-def resolve(group_setting: str) -> ResolvedModel:
+def resolve(group_setting: str, models: ModelRegistry | None = None) -> ResolvedModel:
     group = registry.GroupRef.parse(group_setting)
-    summary = registry.latest_approved(group)
-    package = registry.describe(summary["ModelPackageArn"])
+    summary = registry.latest_approved(group, models)
+    package = registry.describe(summary["ModelPackageArn"], models)
     statistics, constraints = registry.require_baseline(package)
     name = registry.model_name(package.group_name or group.name, package.version)
     resolved = ResolvedModel(
@@ -37,7 +44,7 @@ def resolve(group_setting: str) -> ResolvedModel:
         model_package_group_name=package.group_name or group.name,
         model_package_version=package.version,
         model_name=name,
-        model_exists=registry.model_exists(name),
+        model_exists=registry.model_exists(name, models),
         image_uri=package.image_uri,
         model_data_url=package.model_data_url,
         baseline_statistics_s3_uri=statistics,

@@ -1,0 +1,184 @@
+"""The monitoring, resolving and failure-notifying logic against in-memory fakes of its ports: no moto,
+no S3; what AWS answers is what the fakes are told to answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dataquality
+import msgspec
+import pytest
+from mlops_loop import failures, monitoring, resolve
+from mlops_loop.errors import (
+    BaselineObjectNotFound,
+    ModelPackageGroupNotFound,
+    MonitoringOutputNotFound,
+    MonitoringOutputUnreadable,
+    NoApprovedModel,
+)
+from mlops_loop.models.failure import FailureCause
+from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult
+from mlops_loop.models.resolved import ResolveModelRequest
+from mlops_loop.settings import MonitorBatchSettings, NotifyFailureSettings, ResolveModelSettings
+
+from tests.helpers import load_event
+from tests.unit.fakes import FakeArtifactStore, FakeNotifier, FakeRegistry
+
+CFG = MonitorBatchSettings(environment_name="dev", artifacts_bucket="mlops-loop-dev-artifacts-123456789012")
+DRIFT = {
+    "feature_name": "mean_texture",
+    "constraint_check_type": "baseline_drift_check",
+    "description": "Baseline drift distance: 0.3127 exceeds threshold: 0.1",
+}
+
+
+@pytest.fixture
+def classify_request() -> MonitorBatchRequest:
+    return msgspec.convert(load_event("monitor_batch_classify"), MonitorBatchRequest)
+
+
+@pytest.fixture
+def store(classify_request: MonitorBatchRequest, tmp_path: Path) -> FakeArtifactStore:
+    """The version's baseline, and the statistics.json a successful Model Monitor job wrote."""
+    train = tmp_path / "train.csv"
+    train.write_text("mean_radius,mean_texture\n" + "\n".join(f"{i % 7}.5,{i % 11}.25" for i in range(200)))
+    made = dataquality.suggest_baseline(str(train), has_header=True)
+    fake = FakeArtifactStore()
+    fake.put_json(classify_request.baseline_statistics_s3_uri, made.statistics)
+    fake.put_json(classify_request.baseline_constraints_s3_uri, made.constraints)
+    fake.put_json(f"{classify_request.output_s3_uri}statistics.json", made.statistics)
+    return fake
+
+
+def classify(req: MonitorBatchRequest, store: FakeArtifactStore) -> MonitoringResult:
+    result = monitoring.monitor(req, CFG, store)
+    assert isinstance(result, MonitoringResult)
+    return result
+
+
+def test_no_violations_file_of_a_successful_job_means_no_violations(classify_request, store) -> None:
+    # Given the job wrote statistics.json and no constraint_violations.json (Model Monitor's "none")
+    # When the files are classified
+    result = classify(classify_request, store)
+    # Then the batch is clean, and the run's folder has its report
+    assert (result.verdict, result.violations) == ("clean", [])
+    assert result.report_s3_uri in store.objects
+
+
+def test_an_unreadable_violations_file_fails_the_run_instead_of_reading_clean(
+    classify_request, store
+) -> None:
+    # Given constraint_violations.json exists but the function may not read it (AccessDenied, a KMS
+    # key it may not use, the bucket gone): before, read_json took that for "not found" -> clean
+    violations = f"{classify_request.output_s3_uri}constraint_violations.json"
+    store.put_json(violations, {"violations": [DRIFT]})
+    store.refused.add(violations)
+    # When the files are classified, Then the run fails with a named error, and writes no verdict
+    with pytest.raises(MonitoringOutputUnreadable, match=r"constraint_violations\.json"):
+        classify(classify_request, store)
+    assert not [uri for uri in store.objects if uri.endswith(("verdict.json", "report.html"))]
+
+
+def test_drift_violations_from_model_monitor_give_the_drift_event_and_mail(classify_request, store) -> None:
+    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"violations": [DRIFT]})
+
+    result = classify(classify_request, store)
+
+    assert (result.verdict, result.drifted_features) == ("drift", ["mean_texture"])
+    assert result.feature_distances == {"mean_texture": 0.3127}
+    assert result.drift_event is not None and result.drift_event.drifted_features == ["mean_texture"]
+    assert result.notification is not None and "mean_texture" in result.notification.message
+
+
+def test_a_missing_statistics_file_or_baseline_is_a_named_failure(classify_request, store) -> None:
+    del store.objects[f"{classify_request.output_s3_uri}statistics.json"]
+    with pytest.raises(MonitoringOutputNotFound, match=r"statistics\.json"):
+        classify(classify_request, store)
+    store.put_json(f"{classify_request.output_s3_uri}statistics.json", {})
+    store.refused.add(classify_request.baseline_statistics_s3_uri)
+    with pytest.raises(BaselineObjectNotFound, match="not readable"):
+        classify(classify_request, store)
+
+
+# -- ResolveModel --------------------------------------------------------------------------------
+RESOLVE_CFG = ResolveModelSettings(
+    environment_name="dev", model_package_group="churn", artifacts_bucket="artifacts"
+)
+
+
+def _summary(version: int, day: int) -> dict[str, object]:
+    arn = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/{version}"
+    return {
+        "ModelPackageArn": arn,
+        "ModelPackageVersion": version,
+        "CreationTime": datetime(2026, 11, day, tzinfo=UTC),
+    }
+
+
+def _package(version: int) -> dict[str, object]:
+    baseline = {
+        "Statistics": {"S3Uri": f"s3://artifacts/retraining/r{version}/baseline/statistics.json"},
+        "Constraints": {"S3Uri": f"s3://artifacts/retraining/r{version}/baseline/constraints.json"},
+    }
+    return {
+        "ModelPackageArn": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/{version}",
+        "ModelPackageGroupName": "churn",
+        "ModelPackageVersion": version,
+        "CreationTime": datetime(2026, 11, version, tzinfo=UTC),
+        "InferenceSpecification": {
+            "Containers": [{"Image": "xgboost", "ModelDataUrl": "s3://artifacts/m.tar.gz"}]
+        },
+        "DriftCheckBaselines": {"ModelDataQuality": baseline},
+    }
+
+
+def test_the_newest_approved_version_on_any_page_is_resolved_with_its_run_layout() -> None:
+    # Given the registry answers in two pages, the newest Approved (v7) on the second
+    registry = FakeRegistry(
+        pages=[[_summary(3, 3), _summary(5, 5)], [_summary(7, 7), _summary(6, 6)]],
+        packages={_summary(7, 7)["ModelPackageArn"]: _package(7)},  # type: ignore[dict-item]
+        models={"churn-v7"},
+    )
+    request = ResolveModelRequest(run_id="r-1", batch_input_s3_uri="s3://artifacts/batch-input/")
+    # When the run is resolved
+    resolved = resolve.resolve_run(request, RESOLVE_CFG, registry)
+    # Then v7, its existing SageMaker Model and the run's places under v7
+    assert (resolved.model.model_package_version, resolved.model.model_exists) == (7, True)
+    assert resolved.run.monitoring_s3_uri == "s3://artifacts/batch-inference/churn/v7/r-1/monitoring/"
+
+
+def test_no_approved_version_and_no_group_are_told_apart() -> None:
+    request = ResolveModelRequest(run_id="r-1", batch_input_s3_uri="s3://artifacts/batch-input/")
+    with pytest.raises(NoApprovedModel):
+        resolve.resolve_run(request, RESOLVE_CFG, FakeRegistry(pages=[[]], groups={"churn"}))
+    with pytest.raises(ModelPackageGroupNotFound):
+        resolve.resolve_run(request, RESOLVE_CFG, FakeRegistry(pages=[[]]))
+
+
+# -- NotifyFailure -------------------------------------------------------------------------------
+def test_a_structured_cause_is_notified_as_its_fields_say() -> None:
+    # Given the batch run failed at RunBatchTransform with the state machine's JSON cause
+    event = failures.parse(load_event("sfn_execution_failed"))
+    cause = FailureCause(
+        step="RunBatchTransform",
+        error="States.TaskFailed",
+        run_id="scheduled-20261124T020000Z",
+        model_package_group_name="churn",
+        model_package_version=4,
+        detail="ClientError: the instance ran out of disk",
+    )
+    event.detail.error, event.detail.cause = "RunBatchTransformFailed", msgspec.json.encode(cause).decode()
+    notifier = FakeNotifier()
+    cfg = NotifyFailureSettings(
+        environment_name="dev", notification_topic_arn="arn:aws:sns:us-east-1:123456789012:t"
+    )
+    # When it is notified
+    failures.handle(event, cfg, notifier)
+    # Then one message says which step failed for which version, in which run, and why
+    [(_, note)] = notifier.published
+    assert (
+        "Cause: RunBatchTransform failed for churn v4 in run scheduled-20261124T020000Z: States.TaskFailed: "
+        "ClientError: the instance ran out of disk" in note.message
+    )
+    assert "Model group: churn" in note.message
