@@ -4,7 +4,8 @@ wrote). Writes statistics.json, constraint_violations.json, report.html and verd
 run's monitoring prefix, emits drift metrics (EMF) and returns `$.monitoring`.
 
 Named failures (errorType): BaselineObjectNotFound, InvalidBaseline, MonitoringOutputNotFound,
-MonitoringOutputUnreadable, InvalidEvent, and the analyzer's own (UnreadableInput, EmptyBatch, SchemaMismatch, ...).
+MonitoringOutputUnreadable, InvalidEvent, and the analyzer's own (UnreadableInput, EmptyBatch,
+SchemaMismatch, ...).
 """
 
 from __future__ import annotations
