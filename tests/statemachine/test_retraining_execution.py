@@ -1,6 +1,7 @@
 """The retraining state machine of the real template.yaml, EXECUTED on the local cloud, started the
 way production starts it: a `Data Drift Detected` event on the bus, routed by the stack's rule to
-StartRetrainingFunction (lock + deterministic execution name). Training really runs XGBoost on
+StartRetrainingFunction (lock + deterministic execution name); the event is a real batch run's
+(StartRetraining starts nothing for an event no batch run of the stack put). Training really runs XGBoost on
 part 1 + part 2 of the sample, scoring and evaluation are real, the baseline is the analyzer's.
 
 One stack (default parameters: QualityGateMinAuc 0.80) for the module; one drift episode per test.
@@ -50,8 +51,8 @@ def _no_faults_left(stack: Stack) -> Iterator[None]:
 
 
 def retrain(stack: Stack, episode: str) -> Run:
-    """Put the drift event, check the lock is held by the run it started, wait for that run."""
-    stack.put_drift_event(episode)  # delivered before put_events returns: lock taken, run started
+    """A batch run finds drift; its event starts the retraining, which holds the lock; wait for it."""
+    stack.drift_run(episode)  # its event was delivered before the run ended: lock taken, run started
     lock = stack.state_item(LOCK)
     arn = stack.retraining_execution(episode)
     assert lock is not None and lock["holder"] == f"retrain-{episode}", lock  # seconds before it ends

@@ -65,8 +65,8 @@ def test_no_approved_model_fails_at_resolve_and_creates_nothing(stack: Stack) ->
 def test_gate_fails_registers_nothing_releases_the_lock_and_notifies(stack: Stack) -> None:
     episode = "sm-strict-gate"
     before = [int(p["ModelPackageVersion"]) for p in stack.versions()]
-    stack.put_drift_event(episode)
-    run = stack.finished(stack.retraining_execution(episode))
+    # No version is approved, so no batch run can find drift: the retraining is started by hand
+    run = stack.finished(stack.start_retraining_by_hand(episode))
 
     assert run.status == "FAILED"
     assert run.error == "QualityGateFailed"
