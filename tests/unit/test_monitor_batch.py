@@ -58,13 +58,13 @@ def baseline(function_env, tmp_path):
     train = tmp_path / "train.csv"
     train.write_bytes(_csv(_rows(2000, seed=1), header=FEATURES))
     made = dataquality.suggest_baseline(str(train), has_header=True)
-    _put(event["baselineStatisticsS3Uri"], json.dumps(made.statistics).encode())
-    _put(event["baselineConstraintsS3Uri"], json.dumps(made.constraints).encode())
+    _put(event["model"]["baselineStatisticsS3Uri"], json.dumps(made.statistics).encode())
+    _put(event["model"]["baselineConstraintsS3Uri"], json.dumps(made.constraints).encode())
     return made
 
 
 def put_batch(rows: np.ndarray) -> None:
-    _put(load_event("monitor_batch_analyze")["batchInputS3Uri"] + "batch.csv", _csv(rows))
+    _put(load_event("monitor_batch_analyze")["run"]["batchInputS3Uri"] + "batch.csv", _csv(rows))
 
 
 def test_clean_batch_writes_the_four_files_under_the_versions_prefix(baseline, lambda_context, capsys):
@@ -79,13 +79,13 @@ def test_clean_batch_writes_the_four_files_under_the_versions_prefix(baseline, l
     assert out["verdict"] == "clean"
     assert out["driftedFeatures"] == []
     assert set(out["featureDistances"]) == set(FEATURES)
-    prefix = event["outputS3Uri"]
+    prefix = event["run"]["monitoringS3Uri"]
     assert _keys(prefix) == ["constraint_violations.json", "report.html", "statistics.json", "verdict.json"]
     assert out["statisticsS3Uri"] == prefix + "statistics.json"
     assert out["violationsS3Uri"] == prefix + "constraint_violations.json"
     assert out["reportS3Uri"] == prefix + "report.html"
     version = event["model"]["modelPackageVersion"]
-    assert f"/v{version}/{event['runId']}/monitoring/" in prefix
+    assert f"/v{version}/{event['run']['runId']}/monitoring/" in prefix
     assert json.loads(_get(prefix + "verdict.json"))["modelPackageVersion"] == version == 1
     assert b"<html" in _get(prefix + "report.html").lower()
     # and the drift distance of every feature is a metric
@@ -130,7 +130,7 @@ def test_drift_comes_with_the_event_detail_and_the_mail_the_state_machine_publis
     # and the mail is notifications.drift_detected's: execution, report and predictions named
     mail = out["notification"]
     assert mail["subject"] == "[dev] Drift detected: breast-cancer-classifier v1"
-    for named in (event["executionArn"], out["reportS3Uri"], event["predictionsS3Uri"], "mean_radius"):
+    for named in (event["executionArn"], out["reportS3Uri"], event["run"]["predictionsS3Uri"], "mean_radius"):
         assert named in mail["message"]
     assert out["failure"] is None
 
@@ -158,7 +158,7 @@ def test_broken_columns_are_a_data_quality_failure(baseline, lambda_context):
     assert (failure["step"], failure["error"], failure["runId"]) == (
         "MonitorBatch",
         "DataQualityFailure",
-        event["runId"],
+        event["run"]["runId"],
     )
     assert {v["constraint_check_type"] for v in failure["violations"]} == {
         v["constraint_check_type"] for v in out["violations"]
@@ -170,7 +170,7 @@ def test_broken_columns_are_a_data_quality_failure(baseline, lambda_context):
 def test_classify_reads_what_model_monitor_wrote(baseline, lambda_context, tmp_path):
     # Given a Model Monitor processing job wrote its files into the monitoring prefix
     event = load_event("monitor_batch_classify")
-    prefix = event["outputS3Uri"]
+    prefix = event["run"]["monitoringS3Uri"]
     local = tmp_path / "batch.csv"
     local.write_bytes(_csv(_rows(500, seed=5)))
     batch = dataquality.check(
@@ -205,21 +205,27 @@ def test_missing_baseline_object_is_a_named_failure(function_env, lambda_context
     event = load_event("monitor_batch_analyze")
     with pytest.raises(BaselineObjectNotFound, match="baseline statistics not found"):
         app.lambda_handler(event, lambda_context)
-    assert _keys(event["outputS3Uri"]) == []
+    assert _keys(event["run"]["monitoringS3Uri"]) == []
+
+
+def _with(key: str, **fields: object):
+    """The request with some fields of its `run` or `model` changed."""
+    return lambda event: event | {key: {**event[key], **fields}}
 
 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"mode": "score"}, "mode"),
-        ({"baselineStatisticsS3Uri": "statistics.json"}, "baselineStatisticsS3Uri"),
-        ({"model": {"modelPackageVersion": 3}}, "model"),
-        ({"outputS3Uri": "s3://mlops-loop-dev-artifacts-123456789012/elsewhere/"}, "lineage"),
+        (lambda event: event | {"mode": "score"}, "mode"),
+        (_with("model", baselineStatisticsS3Uri="statistics.json"), "baselineStatisticsS3Uri"),
+        (lambda event: event | {"model": {"modelPackageVersion": 3}}, "model"),
+        (_with("run", monitoringS3Uri="s3://mlops-loop-dev-artifacts-123456789012/elsewhere/"), "lineage"),
+        (lambda event: {k: v for k, v in event.items() if k != "run"}, "run"),
     ],
 )
 def test_malformed_request_is_a_clear_error_that_writes_nothing(baseline, lambda_context, change, field):
     put_batch(_rows(100, seed=7))
-    event = load_event("monitor_batch_analyze") | change
+    event = change(load_event("monitor_batch_analyze"))
     with pytest.raises(InvalidEvent, match=field):
         app.lambda_handler(event, lambda_context)
     assert _keys("s3://mlops-loop-dev-artifacts-123456789012/batch-inference/") == []
@@ -233,7 +239,7 @@ def _sketch_event(item_uri: str) -> dict:
 def test_sketch_then_merge_gives_the_one_pass_verdict(baseline, lambda_context):
     # Given a drifted batch in two objects, and objects one pass would not read
     event = load_event("monitor_batch_analyze")
-    batch = event["batchInputS3Uri"]
+    batch = event["run"]["batchInputS3Uri"]
     rows = _rows(1200, seed=5, shift=3.0)
     _put(batch + "part-0.csv", _csv(rows[:500]))
     _put(batch + "part-1.csv", _csv(rows[500:]))
@@ -251,7 +257,7 @@ def test_sketch_then_merge_gives_the_one_pass_verdict(baseline, lambda_context):
     assert [s["rows"] for s in sketched] == [500, 700, 700, 0, 0]
     assert sketched[1]["partialS3Uri"] == sketched[2]["partialS3Uri"]
     assert sketched[3]["partialS3Uri"] is None and sketched[4]["partialS3Uri"] is None
-    assert len([k for k in _keys(event["outputS3Uri"]) if k.startswith("partials/")]) == 2
+    assert len([k for k in _keys(event["run"]["monitoringS3Uri"]) if k.startswith("partials/")]) == 2
     # and the merged verdict is the one pass's
     single = app.lambda_handler(event, lambda_context)
     assert merged["verdict"] == single["verdict"] == "drift"
@@ -266,7 +272,7 @@ def test_merge_without_partials_is_an_empty_batch(baseline, lambda_context):
         app.lambda_handler(event, lambda_context)
 
 
-def test_sketch_needs_the_item_and_the_batch(baseline, lambda_context):
+def test_sketch_needs_the_item(baseline, lambda_context):
     event = {**load_event("monitor_batch_analyze"), "mode": "sketch"}
-    with pytest.raises(InvalidEvent, match="itemS3Uri and batchInputS3Uri"):
+    with pytest.raises(InvalidEvent, match="itemS3Uri"):
         app.lambda_handler(event, lambda_context)

@@ -51,17 +51,16 @@ MAX_FAILURE_VIOLATIONS = 50
 
 
 def _output_location(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> S3Uri:
-    """Where the files go; a given outputS3Uri must sit under the model version's lineage prefix."""
+    """The run's monitoring folder; a run laid out by hand must still put it under the model
+    version's prefix (lineage)."""
     group, version = req.model.model_package_group_name, req.model.model_package_version
     lineage = run_layout.version_prefix(cfg.artifacts_bucket, cfg.output_prefix, group, version)
-    if req.output_s3_uri:
-        out = S3Uri.parse(req.output_s3_uri)
-        if out.bucket != lineage.bucket or not (out.key.rstrip("/") + "/").startswith(lineage.key + "/"):
-            raise InvalidEvent(f"outputS3Uri must lie under s3://{lineage.bucket}/{lineage.key}/ (lineage)")
-        return S3Uri(out.bucket, out.key.rstrip("/"))
-    if not req.run_id:
-        raise InvalidEvent("MonitorBatchRequest: give outputS3Uri or runId")
-    return run_layout.monitoring_prefix(cfg.artifacts_bucket, cfg.output_prefix, group, version, req.run_id)
+    out = S3Uri.parse(req.output_s3_uri)
+    if out.bucket != lineage.bucket or not (out.key.rstrip("/") + "/").startswith(lineage.key + "/"):
+        raise InvalidEvent(
+            f"run.monitoringS3Uri must lie under s3://{lineage.bucket}/{lineage.key}/ (lineage)"
+        )
+    return S3Uri(out.bucket, out.key.rstrip("/"))
 
 
 def read_json(
@@ -236,16 +235,14 @@ def _baselines(req: MonitorBatchRequest, store: ArtifactStore) -> tuple[dict[str
 
 
 def _title(req: MonitorBatchRequest) -> str:
-    run = f", run {req.run_id}" if req.run_id else ""
-    return f"Data quality: {req.model.model_package_group_name} v{req.model.model_package_version}{run}"
+    model = req.model
+    return f"Data quality: {model.model_package_group_name} v{model.model_package_version}, run {req.run_id}"
 
 
 def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> MonitoringResult:
     import dataquality
     from dataquality import errors as dq_errors
 
-    if not req.batch_input_s3_uri:
-        raise InvalidEvent("MonitorBatchRequest: mode 'analyze' needs batchInputS3Uri")
     out = _output_location(req, cfg)
     baseline_statistics, baseline_constraints = _baselines(req, store)
     try:
@@ -309,8 +306,8 @@ def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactS
     import dataquality
     from dataquality import errors as dq_errors
 
-    if not req.item_s3_uri or not req.batch_input_s3_uri:
-        raise InvalidEvent("MonitorBatchRequest: mode 'sketch' needs itemS3Uri and batchInputS3Uri")
+    if not req.item_s3_uri:
+        raise InvalidEvent("MonitorBatchRequest: mode 'sketch' needs itemS3Uri")
     out = _output_location(req, cfg)
     batch, item = S3Uri.parse(req.batch_input_s3_uri), S3Uri.parse(req.item_s3_uri)
     metrics.add_dimension(name="ModelPackageGroup", value=req.model.model_package_group_name)

@@ -9,28 +9,51 @@ from mlops_loop.models.failure import FailureCause
 from mlops_loop.models.notification import Notification
 from mlops_loop.models.payloads import Payload, S3UriStr, Verdict, Violation
 from mlops_loop.models.resolved import ResolvedModel
+from mlops_loop.models.run import BatchRun
 
 
 class MonitorBatchRequest(Payload, kw_only=True):
-    """MonitorBatch's input. `analyze` runs the dataquality analyzer here; `classify` reads what a
-    Model Monitor Processing job wrote (to `processingOutputS3Uri`, default `outputS3Uri`).
-    `sketch` and `merge` are the two halves of the distributed engine: `sketch` profiles one object
-    of the batch (`itemS3Uri`, from a Distributed Map's listing of `batchInputS3Uri`) into a partial
-    under the output prefix; `merge` merges the partials and checks the whole, as `analyze` does."""
+    """MonitorBatch's input: the run (ResolveModel's `run`: the batch, the run's monitoring folder)
+    and the model version (its baseline). `analyze` runs the dataquality analyzer here; `classify`
+    reads what a Model Monitor Processing job wrote (to `processingOutputS3Uri`, default the run's
+    monitoring folder). `sketch` and `merge` are the two halves of the distributed engine: `sketch`
+    profiles one object of the batch (`itemS3Uri`, from a Distributed Map's listing of the batch)
+    into a partial under the monitoring folder; `merge` merges the partials and checks the whole,
+    as `analyze` does."""
 
     mode: Literal["analyze", "classify", "sketch", "merge"]
-    batch_input_s3_uri: S3UriStr | None = None
+    run: BatchRun
+    model: ResolvedModel
     item_s3_uri: S3UriStr | None = None
-    baseline_statistics_s3_uri: S3UriStr
-    baseline_constraints_s3_uri: S3UriStr
-    output_s3_uri: S3UriStr | None = None
     processing_output_s3_uri: S3UriStr | None = None
-    predictions_s3_uri: S3UriStr | None = None
     has_header: bool = False
-    run_id: str | None = None
     #: The batch-inference execution: a drift verdict's event and mail name it.
     execution_arn: str | None = None
-    model: ResolvedModel
+
+    # What the steps read, by the names they had when each was given on its own.
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def batch_input_s3_uri(self) -> str:
+        return self.run.batch_input_s3_uri
+
+    @property
+    def output_s3_uri(self) -> str:
+        return self.run.monitoring_s3_uri
+
+    @property
+    def predictions_s3_uri(self) -> str:
+        return self.run.predictions_s3_uri
+
+    @property
+    def baseline_statistics_s3_uri(self) -> str:
+        return self.model.baseline_statistics_s3_uri
+
+    @property
+    def baseline_constraints_s3_uri(self) -> str:
+        return self.model.baseline_constraints_s3_uri
 
 
 class SketchResult(Payload, kw_only=True):
