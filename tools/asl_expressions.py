@@ -59,7 +59,9 @@ def measure(definition: dict[str, Any]) -> Figures:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.asl_expressions", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.asl_expressions", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("definitions", nargs="+", type=Path)
     args = parser.parse_args(argv)
     for path in args.definitions:
