@@ -759,7 +759,7 @@ CASES: tuple[Case, ...] = (
          "a drift event its batch run did not put starts nothing: logged and counted as forged",
          payload={"started": False, "outcome": "forged"},
          logged=("Drift event not put by this stack's batch runs: nothing started", "ForgedDriftEvents"),
-         effects=_QUIET),
+         effects=(NOTHING_STARTED, Notified(0), ItemWritten('"start-retraining#'))),  # the event's record
     Case("StartRetrainingFunction", "drift_detected.json", "another group's drift is ignored",
          payload={"started": False, "outcome": "ignored"}, logged=("Drift event ignored",), effects=_QUIET,
          mutate=other_group, variant="other-group"),

@@ -1,23 +1,26 @@
-"""EventBridge `Data Drift Detected` -> start one retraining run for the drift episode.
+"""EventBridge `Data Drift Detected` -> at most one retraining per drift condition.
 
-At most one run per episode and at most one run in flight per model group (the lock, the episode
-marker and the deterministic run name of mlops_loop.retraining.starter). The target is the
-retraining state machine, or the SageMaker Pipeline named by RETRAINING_PIPELINE_NAME. Only an
-event one of this stack's batch runs put starts anything (mlops_loop.retraining.provenance): any
-other is `forged`, logged and counted (ForgedDriftEvents). Returns `{"started", "outcome":
-"started|duplicate|in_flight|already_ran|ignored|forged", "executionName", ...}`. A malformed event
-raises InvalidEvent and starts nothing.
+Another group's or source's event is `ignored`. An event no batch run of this stack put starts
+nothing (`forged`: logged, counted as ForgedDriftEvents; mlops_loop.retraining.provenance). A drift
+whose condition already has a candidate (awaiting approval, or rejected with no new training data
+and the cool-down not over) starts nothing and says so (`suppressed`, mailed;
+mlops_loop.retraining.conditions). Otherwise one run per episode and one in flight per group
+(`started`, `duplicate`, `in_flight` (mailed), `already_ran`; mlops_loop.retraining.starter), on
+the retraining state machine or the SageMaker Pipeline named by RETRAINING_PIPELINE_NAME. Each
+event (EventBridge `id`) is handled once: a redelivery gets the first result and mails nothing
+(mlops_loop.once_per_event). Returns `{"started", "outcome", "executionName", "detail", ...}`.
+A malformed event raises InvalidEvent and starts nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop.models.drift import DataDriftDetectedEvent
 from mlops_loop.models.parsing import parse_event
 from mlops_loop.observability import logger, metrics
+from mlops_loop.once_per_event import once_per_event
 from mlops_loop.retraining import drift
 from mlops_loop.settings import StartRetrainingSettings, settings
 
@@ -27,11 +30,12 @@ from mlops_loop.settings import StartRetrainingSettings, settings
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings(StartRetrainingSettings)
     parsed = parse_event(event, DataDriftDetectedEvent)
-    result = drift.start_for_drift(parsed, event["detail"], cfg)
-    if result.outcome == "forged":
-        metrics.add_metric(name="ForgedDriftEvents", unit=MetricUnit.Count, value=1)
-    metrics.add_dimension(name="Reason", value="drift")
-    metrics.add_metric(
-        name="RetrainingStarts" if result.started else "RetrainingNotStarted", unit=MetricUnit.Count, value=1
+    if (ignored := drift.ignored(parsed, cfg)) is not None:
+        return ignored.dump()
+    return once_per_event(
+        event,
+        context,
+        lambda: drift.start_for_drift(parsed, event["detail"], cfg).dump(),
+        table_name=cfg.state_table_name,
+        name="start-retraining",
     )
-    return result.dump()

@@ -143,3 +143,76 @@ def test_a_copy_of_a_real_drift_event_with_another_detail_starts_nothing(stack: 
     assert FORGED_LOG in result.logs
     assert "ForgedDriftEvents" in result.logs
     assert len(stack.retrainings()) == before
+
+
+# -- 1. one retraining per drift condition -------------------------------------------------------------
+def versions(stack: Stack) -> dict[int, dict[str, Any]]:
+    sagemaker = stack.cloud.client("sagemaker")
+    summaries = sagemaker.list_model_packages(ModelPackageGroupName=GROUP, MaxResults=100)[
+        "ModelPackageSummaryList"
+    ]
+    return {int(s["ModelPackageVersion"]): s for s in summaries}
+
+
+def mails_since(stack: Stack, count: int) -> list[str]:
+    return [m.subject or "" for m in stack.cloud.outbox.messages[count:]]
+
+
+def decide(stack: Stack, version: int, status: str) -> None:
+    """An approver's decision in the registry (the local cloud emits its state-change event)."""
+    arn = versions(stack)[version]["ModelPackageArn"]
+    stack.cloud.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
+    assert stack.cloud.wait_jobs_idle(RUN_TIMEOUT)  # its state-change event is routed and handled
+
+
+def test_while_v2_awaits_approval_the_next_drifting_run_starts_nothing_and_says_so(stack: Stack) -> None:
+    # Given v2, trained for the drift of run rules-copy, awaits approval
+    assert versions(stack)[2]["ModelApprovalStatus"] == "PendingManualApproval"
+    before, mails = len(stack.retrainings()), len(stack.cloud.outbox.messages)
+
+    # When the next run of v1 drifts as well
+    stack.drift_run("rules-persist")
+
+    # Then no retraining started, and the mails are the run's drift mail and why nothing started
+    # (StartRetraining decides while the run puts its event, before the run's own mail: any order)
+    assert len(stack.retrainings()) == before
+    assert sorted(mails_since(stack, mails)) == [
+        f"[dev] Drift detected: {GROUP} v1",
+        f"[dev] Drift persists: {GROUP} v2 awaits approval",
+    ]
+    [told] = [m.message for m in stack.cloud.outbox.messages[mails:] if "Drift persists" in (m.subject or "")]
+    assert "drift persists since rules-copy; v2 awaits approval since " in told
+
+
+def test_after_v2_is_rejected_the_drift_waits_for_new_training_data(stack: Stack) -> None:
+    # Given v2 was rejected (nothing new under training-data/ since it was trained)
+    decide(stack, 2, "Rejected")
+    before = len(stack.retrainings())
+
+    # When the next run drifts: nothing starts (the cool-down is a week)
+    mails = len(stack.cloud.outbox.messages)
+    stack.drift_run("rules-rejected")
+    assert len(stack.retrainings()) == before
+    assert f"[dev] Drift persists: {GROUP} v1, v2 was rejected" in mails_since(stack, mails)
+
+    # When newly labelled data arrives and the next run drifts: it retrains, and registers v3
+    s3 = stack.cloud.client("s3")
+    source = {"Bucket": stack.bucket, "Key": "training-data/breast-cancer-part2.csv"}
+    s3.copy_object(Bucket=stack.bucket, Key="training-data/breast-cancer-part3.csv", CopySource=source)
+    stack.drift_run("rules-new-data")
+    [run] = [e for e in stack.retrainings() if e["name"] == "retrain-rules-new-data"]
+    assert stack.cloud.wait_for_execution(run["executionArn"], timeout=RUN_TIMEOUT)["status"] == "SUCCEEDED"
+    assert versions(stack)[3]["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+def test_after_v3_is_approved_its_own_drifting_run_retrains(stack: Stack) -> None:
+    # Given v3 was approved: it is live, and the next runs score with it
+    decide(stack, 3, "Approved")
+
+    # When a run of v3 drifts (no candidate was trained from v3 yet)
+    stack.drift_run("rules-v3")
+
+    # Then it retrains, from v3
+    [run] = [e for e in stack.retrainings() if e["name"] == "retrain-rules-v3"]
+    ended = stack.cloud.wait_for_execution(run["executionArn"], timeout=RUN_TIMEOUT)
+    assert json.loads(ended["input"])["baseModelPackageArn"] == versions(stack)[3]["ModelPackageArn"]

@@ -98,6 +98,9 @@ class StartRetrainingSettings(_RegistryNotifies, kw_only=True, frozen=True):
     quality_gate_min_auc: Annotated[float, Meta(ge=0, le=1)]
     # The stack's RetrainingPipelineMaxParallelSteps: each pipeline run's ParallelismConfiguration.
     retraining_pipeline_max_parallel_steps: Annotated[int, Meta(ge=1, le=256)] = 2
+    # The stack's RetrainingCooldownDays: after a rejected candidate, the same drift retrains again
+    # once new training data arrives or this many days after the rejection.
+    retraining_cooldown_days: Annotated[int, Meta(ge=0)] = 7
 
 
 class CheckFreshnessSettings(StartRetrainingSettings, kw_only=True, frozen=True):

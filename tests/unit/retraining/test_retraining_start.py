@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from typing import Any
 
 import boto3
@@ -13,7 +14,7 @@ from mlops_loop.retraining import names
 
 from functions.start_retraining import app
 from tests.conftest import _reset_caches
-from tests.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, load_event
+from tests.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, emf_metrics, load_event
 from tests.unit.retraining.conftest import Retraining, pipeline_executions
 
 EPISODE = "scheduled-20261124T020000Z"
@@ -25,9 +26,12 @@ def _drift_events_are_genuine(genuine_drift_events: None) -> None:
     (test_retraining_provenance.py tests that check)."""
 
 
-def drift_event(episode: str = EPISODE) -> dict[str, Any]:
+def drift_event(episode: str = EPISODE, delivery: int = 0) -> dict[str, Any]:
+    """The drift event of `episode`; another `delivery` is another event (id) with the same detail
+    (the batch run's PutEvents retried), while the same one is EventBridge's redelivery (same id)."""
     event = load_event("drift_detected")
     event["detail"]["driftEpisodeId"] = episode
+    event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{episode}/{delivery}"))
     return event
 
 
@@ -70,9 +74,9 @@ def test_duplicate_deliveries_of_one_episode_start_one_run(retraining: Retrainin
     # Given: the first delivery started the run
     first = invoke(drift_event())
 
-    # When: EventBridge delivers the same event twice more
-    second = invoke(drift_event())
-    third = invoke(drift_event())
+    # When: two more events of the same episode arrive (the run's PutEvents retried: other ids)
+    second = invoke(drift_event(delivery=1))
+    third = invoke(drift_event(delivery=2))
 
     # Then
     assert first["started"] is True
@@ -81,20 +85,35 @@ def test_duplicate_deliveries_of_one_episode_start_one_run(retraining: Retrainin
     assert len(retraining.executions()) == 1
 
 
+def test_a_redelivered_event_gets_the_first_result_and_starts_nothing(retraining: Retraining, capsys) -> None:
+    # Given: the event started the run
+    first = invoke(drift_event())
+    capsys.readouterr()
+
+    # When: EventBridge delivers the same event (same id) again
+    again = invoke(drift_event())
+
+    # Then: the first result, nothing started, nothing counted as a start
+    assert again == first
+    assert len(retraining.executions()) == 1
+    counted = [m["name"] for m in emf_metrics(capsys.readouterr().out)]
+    assert counted == ["DuplicateEventsSkipped"]
+
+
 def test_concurrent_deliveries_of_one_episode_start_exactly_one_run(retraining: Retraining) -> None:
-    # Given: eight concurrent invocations of the same event
+    # Given: eight concurrent events of the same episode
     results: list[dict[str, Any]] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
 
-    def deliver() -> None:
+    def deliver(delivery: int) -> None:
         try:
             barrier.wait()
-            results.append(invoke(drift_event()))
+            results.append(invoke(drift_event(delivery=delivery)))
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(8)]
 
     # When
     for t in threads:
@@ -114,11 +133,11 @@ def test_concurrent_different_episodes_start_exactly_one_run(retraining: Retrain
     results: list[dict[str, Any]] = []
     barrier = threading.Barrier(6)
 
-    def deliver(episode: str) -> None:
+    def deliver(episode: str, delivery: int) -> None:
         barrier.wait()
-        results.append(invoke(drift_event(episode)))
+        results.append(invoke(drift_event(episode, delivery)))
 
-    threads = [threading.Thread(target=deliver, args=(f"episode-{i % 2}",)) for i in range(6)]
+    threads = [threading.Thread(target=deliver, args=(f"episode-{i % 2}", i)) for i in range(6)]
     for t in threads:
         t.start()
     for t in threads:
@@ -175,8 +194,8 @@ def test_a_late_duplicate_after_the_run_ended_starts_nothing(retraining: Retrain
     boto3.client("stepfunctions", region_name=REGION).stop_execution(executionArn=a["executionArn"])
     retraining.release_lock(GROUP)
 
-    # When: a late redelivery of episode A arrives
-    result = invoke(drift_event("episode-a"))
+    # When: a late event of episode A arrives (another id: the same one would get the first result)
+    result = invoke(drift_event("episode-a", delivery=1))
 
     # Then: nothing new, and no lock left behind
     assert (result["started"], result["outcome"]) == (False, "duplicate")
@@ -300,7 +319,7 @@ def test_pipeline_target_a_second_delivery_starts_no_second_pipeline_run(
     first = invoke(drift_event())
 
     # When
-    second = invoke(drift_event())
+    second = invoke(drift_event(delivery=1))
 
     # Then
     assert first["started"] is True

@@ -105,6 +105,8 @@ class StartResult(Payload, kw_only=True):
     execution_arn: str | None = None
     lock_holder: str | None = None
     detail: str = ""
+    suppressed_by: str | None = None  # suppressed: the candidate of the drift condition (its ARN)
+    message_id: str | None = None  # in_flight / suppressed: the mail that said so
 
 
 def _code(exc: ClientError) -> str:
