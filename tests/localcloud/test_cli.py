@@ -173,7 +173,7 @@ def test_invoke_with_seed_resolves_the_seeded_approved_v1_of_the_real_template(t
     captured = capsys.readouterr()
     # Then ResolveModel finds v1 and its baseline, and the seed is reported on standard error
     assert code == 0, captured.err[-2000:]
-    resolved = json.loads(captured.out)
+    resolved = json.loads(captured.out)["model"]  # ResolvedRun: the version (`model`) and the run
     assert resolved["modelPackageVersion"] == 1
     assert resolved["baselineStatisticsS3Uri"].endswith("/baseline/statistics.json")
     assert "seeded: arn:aws:sagemaker:" in captured.err
