@@ -32,6 +32,12 @@ ALLOWED = {
     "TrainingInstanceType",
     "TransformInstanceType",
     "KmsKeyArn",
+    # the stack's cost-attribution tags on every job and model a run creates
+    "EnvironmentName",
+    "ProjectTag",
+    "OwnerTag",
+    "CostCenterTag",
+    "StackName",
 }
 
 
