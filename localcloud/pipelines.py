@@ -10,7 +10,9 @@ the name exists). The values come from the stack: ``PrepareTrainingDataFunctionA
 ``EvaluateModelFunctionArn`` and ``ComputeBaselineFunctionArn`` are the ARNs of those functions;
 ``SageMakerExecutionRoleArn``, ``XGBoostImageUri`` and ``KmsKeyArn`` the stack outputs of those names.
 
-The pipeline's own role (``RoleArn``) is the stack's SageMaker execution role unless given. The
+The pipeline's own role (``RoleArn``) is the stack's ``RetrainingPipelineRole`` unless given (a stack
+deployed with ``CreateRetrainingPipeline=true`` has created the pipeline itself, as CloudFormation
+does; this upserts it again or copies it). The
 name is the stack parameter ``RetrainingPipelineName`` unless given. A placeholder the stack cannot
 fill, or a definition that is not JSON, is a ``PipelineDefinitionError`` naming it; nothing is
 created then.
@@ -79,6 +81,12 @@ def fill(definition: str, values: dict[str, str]) -> str:
     return json.dumps(filled, sort_keys=True)
 
 
+def _pipeline_role(stack: Any) -> str | None:
+    """The ARN of the stack's RetrainingPipelineRole, the role its steps' calls are signed as."""
+    name = stack.resources.get("RetrainingPipelineRole")
+    return f"arn:aws:iam::{stack.account}:role/{name}" if name else None
+
+
 def upsert_retraining_pipeline(
     cloud: Any,
     *,
@@ -98,9 +106,12 @@ def upsert_retraining_pipeline(
     if not path.is_file():
         raise PipelineDefinitionError(f"no pipeline definition at {path}")
     body = fill(path.read_text(encoding="utf-8"), stack_values(stack))
-    role = role_arn or stack.outputs.get("SageMakerExecutionRoleArn")
+    role = role_arn or _pipeline_role(stack)
     if not role:
-        raise PipelineDefinitionError("no role for the pipeline: give role_arn")
+        raise PipelineDefinitionError(
+            "no role for the pipeline: give role_arn (the stack has a RetrainingPipelineRole only with "
+            "RetrainingPipelineName set and CreateRetrainingPipeline=true)"
+        )
     sagemaker = cloud.client("sagemaker")
     existing = {
         summary["PipelineName"]

@@ -45,6 +45,7 @@ _POST_STACK_TYPES = (
     "AWS::SQS::QueuePolicy",
     "AWS::IAM::RolePolicy",
     "AWS::Events::EventBusPolicy",
+    "AWS::SageMaker::Pipeline",
 )
 
 
@@ -468,6 +469,9 @@ def _apply_post_stack(stack: DeployedStack, post_stack: dict[str, dict[str, Any]
             stack.schedules.append(_create_schedule(logical_id, props, stack, session))
         elif kind in ("LocalCloud::FunctionDeadLetter", "AWS::Lambda::EventInvokeConfig"):
             _record_async_config(kind, props, stack)
+        elif kind == "AWS::SageMaker::Pipeline":  # moto's CloudFormation has no model for it
+            stack.resources[logical_id] = _create_pipeline(props, stack.region, session)
+            stack.resource_types[logical_id] = kind
         else:
             if kind == "AWS::S3::BucketPolicy":
                 stack.bucket_policies[props["Bucket"]] = json.dumps(props["PolicyDocument"])
@@ -530,6 +534,27 @@ def _apply_resource(kind: str, props: dict[str, Any], region: str, session: Any)
         )
     elif kind == "AWS::Scheduler::ScheduleGroup":
         session.client("scheduler", region_name=region).create_schedule_group(Name=props["Name"])
+
+
+def _create_pipeline(props: dict[str, Any], region: str, session: Any) -> str:
+    """CreatePipeline from the resource's properties (CloudFormation Template Reference,
+    AWS::SageMaker::Pipeline); returns its name, the resource's Ref."""
+    definition = props["PipelineDefinition"]
+    if "PipelineDefinitionBody" not in definition:
+        raise TemplateError("AWS::SageMaker::Pipeline: only PipelineDefinitionBody is deployed locally")
+    request: dict[str, Any] = {
+        "PipelineName": props["PipelineName"],
+        "PipelineDefinition": definition["PipelineDefinitionBody"],
+        "RoleArn": props["RoleArn"],
+    }
+    for key in ("PipelineDisplayName", "PipelineDescription", "Tags"):
+        if props.get(key):
+            request[key] = props[key]
+    parallelism = props.get("ParallelismConfiguration", {}).get("MaxParallelExecutionSteps")
+    if parallelism is not None:
+        request["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": int(parallelism)}
+    session.client("sagemaker", region_name=region).create_pipeline(**request)
+    return str(props["PipelineName"])
 
 
 def _record_async_config(kind: str, props: dict[str, Any], stack: DeployedStack) -> None:

@@ -8,6 +8,10 @@ reference), creating the steps' jobs through the SageMaker API, so the job runne
 emits their events; the execution ends ``Succeeded`` or ``Failed`` (with a FailureReason that
 names the step) and emits the closing event.
 
+Every call a step makes (creating jobs and models, registering, invoking Lambda steps, reading a
+``JsonGet`` file) is signed as the pipeline's ``RoleArn``, and the jobs and models it creates carry
+Pipelines' ``sagemaker:pipeline-execution-arn`` and ``sagemaker:pipeline-step-name`` tags.
+
 Steps run: ``Training``, ``Processing``, ``Transform`` (jobs named
 ``pipelines-<execution id>-<step>-<suffix>``), ``Model`` (CreateModel), ``RegisterModel``
 (CreateModelPackage), ``Lambda`` (below), ``Condition`` (Equals, GreaterThan[OrEqualTo],
@@ -214,6 +218,18 @@ class _Execution:
         if not self.steps:
             raise PipelineFailedError("The pipeline definition has no steps")
 
+    def _client(self, service: str) -> Any:
+        """The steps' calls are the pipeline's: signed as its RoleArn (SageMaker Developer Guide,
+        "IAM Access Management" for Pipelines), as the jobs' own reads and writes are their role's."""
+        return self.runner.client_as(self.pipeline.role_arn, service)
+
+    def _step_tags(self, step: str) -> list[dict[str, str]]:
+        # What Pipelines puts on the jobs and models its steps create.
+        return [
+            {"Key": "sagemaker:pipeline-execution-arn", "Value": self.execution.arn},
+            {"Key": "sagemaker:pipeline-step-name", "Value": step},
+        ]
+
     # ------------------------------------------------------------ definition
     def _parameters(self, declared: list[dict[str, Any]]) -> dict[str, Any]:
         kinds = {p["Name"]: p.get("Type", "String") for p in declared}
@@ -330,7 +346,7 @@ class _Execution:
             raise PipelineFailedError(f"{where}: step {step_name} has no output {declared.get('OutputName')}")
         location = S3Location.parse(output["S3Output"]["S3Uri"]).child(declared.get("FilePath", ""))
         try:
-            document = json.loads(S3(self.runner.client("s3")).read(location))
+            document = json.loads(S3(self._client("s3")).read(location))
         except json.JSONDecodeError as exc:
             raise PipelineFailedError(f"{where}: property file {location.uri} is not JSON") from exc
         return _walk_path(document, str(self.resolve(spec.get("Path", ""), where)), where)
@@ -379,7 +395,7 @@ class _Execution:
     def _run_step(self, name: str, step: dict[str, Any]) -> None:
         kind = step.get("Type")
         where = f"Step {name} ({kind})"
-        sagemaker = self.runner.client("sagemaker")
+        sagemaker = self._client("sagemaker")
         if kind == "Condition":
             conditions = (step.get("Arguments") or {}).get("Conditions") or []
             self.properties[name] = {"Outcome": all(self._condition(c, where) for c in conditions)}
@@ -393,7 +409,8 @@ class _Execution:
                 self.properties[name] = self._run_job(kind, name, arguments, where)
             elif kind == "Model":
                 model_name = _job_name(self.execution_id, name)
-                sagemaker.create_model(ModelName=model_name, **arguments)
+                tags = [*arguments.pop("Tags", []), *self._step_tags(name)]
+                sagemaker.create_model(ModelName=model_name, **arguments, Tags=tags)
                 self.properties[name] = sagemaker.describe_model(ModelName=model_name)
             elif kind == "RegisterModel":
                 arn = sagemaker.create_model_package(**arguments)["ModelPackageArn"]
@@ -414,7 +431,7 @@ class _Execution:
     ) -> dict[str, Any]:
         if not isinstance(function_arn, str) or not function_arn:
             raise PipelineFailedError(f"{where}: FunctionArn must be a function ARN, got {function_arn!r}")
-        response = self.runner.client("lambda").invoke(
+        response = self._client("lambda").invoke(
             FunctionName=function_arn, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
         )
         raw = response["Payload"].read().decode("utf-8", errors="replace")
@@ -449,9 +466,11 @@ class _Execution:
 
     def _run_job(self, kind: str, name: str, arguments: dict[str, Any], where: str) -> dict[str, Any]:
         job_kind, name_key = JOB_STEPS[kind]
-        sagemaker = self.runner.client("sagemaker")
+        sagemaker = self._client("sagemaker")
         job_name = _job_name(self.execution_id, name)
-        getattr(sagemaker, f"create_{job_kind}_job")(**{name_key: job_name, **arguments})
+        getattr(sagemaker, f"create_{job_kind}_job")(
+            **{name_key: job_name, **arguments, "Tags": [*arguments.get("Tags", []), *self._step_tags(name)]}
+        )
         status_key = f"{job_kind.capitalize()}JobStatus"
         while True:
             described: dict[str, Any] = getattr(sagemaker, f"describe_{job_kind}_job")(**{name_key: job_name})

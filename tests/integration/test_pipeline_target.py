@@ -2,8 +2,9 @@
 
 One stack for the module: the real template with `RetrainingPipelineName` set, seeded with the
 sample's v1 (Approved, with its baseline) and the newly labelled part 2 of the training data; the
-committed `pipelines/retraining-pipeline.json` upserted with its placeholders filled from the
-stack, as a deploy fills them. Then: a drift event -> StartRetrainingFunction ->
+committed `pipelines/retraining-pipeline.json` created by the deploy (template.yaml's
+RetrainingPipeline) with its placeholders filled from the stack, its steps run as its own role.
+Then: a drift event -> StartRetrainingFunction ->
 StartPipelineExecution (the episode's deterministic token) -> the pipeline's Lambda steps run our
 real handlers, training and transform run as jobs, the AUC gate passes -> v2 PendingManualApproval
 with its metrics and DriftCheckBaselines -> approvers notified. Other deliveries of the episode and
@@ -45,8 +46,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     out = tmp_path_factory.mktemp("pipeline-target")
     with deployed(out, with_part2=True, RetrainingPipelineName=PIPELINE) as seeded:
         assert seeded.cloud.sagemaker_jobs.wait_idle(TIMEOUT)  # v1's approval is told before we start
-        upsert_retraining_pipeline(seeded.cloud)
         yield seeded
+
+
+def test_the_stack_created_the_pipeline_from_the_committed_definition_with_its_role(stack: Stack) -> None:
+    from localcloud.pipelines import DEFINITION, fill, stack_values
+
+    described = stack.cloud.client("sagemaker").describe_pipeline(PipelineName=PIPELINE)
+    role = stack.cloud.stack.resources["RetrainingPipelineRole"]
+    assert described["RoleArn"] == f"arn:aws:iam::{stack.cloud.account}:role/{role}"
+    assert json.loads(described["PipelineDefinition"]) == json.loads(
+        fill(DEFINITION.read_text(), stack_values(stack.cloud.stack))
+    )
+    assert described["ParallelismConfiguration"] == {"MaxParallelExecutionSteps": 2}
 
 
 def drift_run(stack: Stack, episode: str) -> dict[str, Any]:
