@@ -1,8 +1,10 @@
-"""The retraining state machine of the real template.yaml, EXECUTED on the local cloud, started the
-way production starts it: a `Data Drift Detected` event on the bus, routed by the stack's rule to
-StartRetrainingFunction (lock + deterministic execution name); the event is a real batch run's
-(StartRetraining starts nothing for an event no batch run of the stack put). Training really runs XGBoost on
-part 1 + part 2 of the sample, scoring and evaluation are real, the baseline is the analyzer's.
+"""The retraining state machine of the real template.yaml, EXECUTED on the local cloud. The first run
+starts the way production starts it: a batch run finds drift, its `Data Drift Detected` event is
+routed by the stack's rule to StartRetrainingFunction (lock + deterministic execution name). Its
+candidate then awaits approval, so later drifts of v1 start nothing (one retraining per drift
+condition); the retry and failure tests start their runs as StartRetraining does (lock, then the
+run with its input), by hand. Training really runs XGBoost on part 1 + part 2 of the sample,
+scoring and evaluation are real, the baseline is the analyzer's.
 
 One stack (default parameters: QualityGateMinAuc 0.80) for the module; one drift episode per test.
 """
@@ -50,11 +52,15 @@ def _no_faults_left(stack: Stack) -> Iterator[None]:
     stack.cloud.faults.clear()
 
 
-def retrain(stack: Stack, episode: str) -> Run:
-    """A batch run finds drift; its event starts the retraining, which holds the lock; wait for it."""
-    stack.drift_run(episode)  # its event was delivered before the run ended: lock taken, run started
+def retrain(stack: Stack, episode: str, *, by_hand: bool = False) -> Run:
+    """A batch run finds drift and its event starts the retraining (or the run is started as
+    StartRetraining starts it, by hand); the run holds the group's lock; wait for it."""
+    if by_hand:
+        arn = stack.start_retraining_by_hand(episode)
+    else:
+        stack.drift_run(episode)  # its event was delivered before the run ended: lock taken, run started
+        arn = stack.retraining_execution(episode)
     lock = stack.state_item(LOCK)
-    arn = stack.retraining_execution(episode)
     assert lock is not None and lock["holder"] == f"retrain-{episode}", lock  # seconds before it ends
     return stack.finished(arn)
 
@@ -123,7 +129,7 @@ def test_gate_passes_registers_a_version_pending_approval_with_metrics_and_basel
 def test_throttled_create_training_job_is_retried_then_registers(stack: Stack) -> None:
     episode = "sm-retrain-throttled"
     stack.cloud.faults.throttle("sagemaker", "CreateTrainingJob", times=2)
-    run = retrain(stack, episode)
+    run = retrain(stack, episode, by_hand=True)
 
     assert stack.cloud.faults.throttled_count("sagemaker", "CreateTrainingJob") == 2
     assert run.status == "SUCCEEDED", (run.error, run.cause)
@@ -143,7 +149,7 @@ def training_failure(stack: Stack) -> tuple[Run, list[int]]:
     before = [int(p["ModelPackageVersion"]) for p in stack.versions()]
     stack.cloud.faults.fail_job(f"{GROUP}-retrain-{episode}", "AlgorithmError: injected: out of memory")
     try:
-        return retrain(stack, episode), before
+        return retrain(stack, episode, by_hand=True), before
     finally:
         stack.cloud.faults.clear()
 
