@@ -3,6 +3,10 @@ which S3 answers mean "absent" and which mean "refused"."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
+from pathlib import Path
+
 import pytest
 from botocore.stub import Stubber
 from mlops_loop import adapters, aws
@@ -46,3 +50,12 @@ def test_the_notifier_publishes_subject_and_message(function_env, topic) -> None
     [sent] = topic.messages()
     assert (sent["Subject"], sent["Message"]) == ("[dev] s", "m")
     assert message_id
+
+
+def test_the_stubs_the_typed_accessors_name_are_installed() -> None:
+    # mypy runs with ignore_missing_imports: a stub module missing or misnamed would silently type
+    # the client as Any and check nothing
+    source = Path(aws.__file__).read_text()
+    modules = re.findall(r"^\s+from (mypy_boto3_\w+) import \w+Client$", source, flags=re.MULTILINE)
+    assert len(modules) == 4, modules
+    assert [m for m in modules if importlib.util.find_spec(m) is None] == []

@@ -1,6 +1,6 @@
 """boto3 clients, created once per process with adaptive retries (throttling backs off).
 
-The typed accessors (`s3()`, `sns()`, `sagemaker()`) return the client typed with the
+The typed accessors (`s3()`, `sns()`, `sagemaker()`, `stepfunctions()`) return the client typed with the
 service's mypy-boto3 stubs, so mypy checks every call made through them (operation names,
 parameters, response keys). The stubs are a dev dependency, imported for type checking only:
 the Lambda runtime never loads them.
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 _CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, user_agent_extra="mlops-loop")
 
@@ -40,6 +41,11 @@ def sns(region: str | None = None) -> SNSClient:
 
 def sagemaker(region: str | None = None) -> SageMakerClient:
     found: SageMakerClient = client("sagemaker", region)
+    return found
+
+
+def stepfunctions(region: str | None = None) -> SFNClient:
+    found: SFNClient = client("stepfunctions", region)
     return found
 
 

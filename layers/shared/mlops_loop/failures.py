@@ -115,7 +115,7 @@ def _workflow(
 def _error_and_cause(execution_arn: str, region: str) -> tuple[str | None, str | None]:
     """Best effort, for events that carry no error/cause: DescribeExecution has them."""
     try:
-        described = aws.client("stepfunctions", region).describe_execution(executionArn=execution_arn)
+        described = aws.stepfunctions(region).describe_execution(executionArn=execution_arn)
     except ClientError as exc:
         logger.warning("Could not describe execution", extra={"error": str(exc)})
         return None, None
@@ -125,7 +125,7 @@ def _error_and_cause(execution_arn: str, region: str) -> tuple[str | None, str |
 def _failure_reason(pipeline_execution_arn: str, region: str) -> str | None:
     """Best effort: the event has no reason; DescribePipelineExecution does."""
     try:
-        described = aws.client("sagemaker", region).describe_pipeline_execution(
+        described = aws.sagemaker(region).describe_pipeline_execution(
             PipelineExecutionArn=pipeline_execution_arn
         )
     except ClientError as exc:
