@@ -358,9 +358,43 @@ def _error_payload(error_type: str, message: str, error: BaseException) -> str:
     return json.dumps({"errorType": error_type, "errorMessage": message, "stackTrace": stack})
 
 
+# os.environ is the process's: switching it for an invocation (update, then clear and restore)
+# while another thread iterates it raises KeyError there. botocore iterates it whenever a client
+# is created (its proxy lookup, urllib's getproxies_environment), and clients are created on many
+# threads (executions, job and pipeline runners, other invocations): both hold this lock.
+ENVIRON_LOCK = threading.RLock()
+
+
+def _install_environ_guard() -> None:
+    import botocore.endpoint
+
+    original = botocore.endpoint.get_environ_proxies
+    if getattr(original, "_localcloud", False):
+        return
+
+    def get_environ_proxies(url: str) -> Any:
+        with ENVIRON_LOCK:
+            return original(url)
+
+    get_environ_proxies._localcloud = True  # type: ignore[attr-defined]
+    botocore.endpoint.get_environ_proxies = get_environ_proxies
+
+
 @contextmanager
 def _lambda_environment(function: Any, code: FunctionCode) -> Iterator[None]:
-    saved = dict(os.environ)
+    _install_environ_guard()
+    with ENVIRON_LOCK:
+        saved = dict(os.environ)
+        _switch_to_function(function, code)
+    try:
+        yield
+    finally:
+        with ENVIRON_LOCK:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def _switch_to_function(function: Any, code: FunctionCode) -> None:
     region = function.region
     os.environ.update(
         {
@@ -378,11 +412,6 @@ def _lambda_environment(function: Any, code: FunctionCode) -> Iterator[None]:
         }
     )
     os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 _INVOCATION_CREDENTIALS = threading.local()

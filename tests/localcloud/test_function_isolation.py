@@ -140,3 +140,33 @@ def test_a_function_first_loaded_after_stdout_was_replaced_is_still_captured(sta
     assert [r.get("marker") for r in _records(first) if r.get("message") == "observed"] == ["init"]
     assert [r.get("marker") for r in _records(second) if r.get("message") == "observed"] == ["warm"]
     assert '"marker"' not in replaced.getvalue()
+
+
+def test_clients_are_not_created_while_an_invocation_switches_the_process_environment(start):
+    # botocore iterates os.environ to find proxies whenever a client is created; an invocation on
+    # another thread clearing and restoring it made that iteration raise KeyError (a pipeline step
+    # failed with "KeyError: 'AWS_EXECUTION_ENV'"). The switch and the lookup share one lock.
+    import threading
+
+    import boto3
+    import botocore.endpoint
+
+    from localcloud import lambda_runtime
+
+    with start() as cloud:
+        assert cloud.invoke("AlphaFunction", {"marker": "a"}).ok  # the guard is in place once a function ran
+        created = threading.Event()
+
+        def create_client() -> None:
+            boto3.session.Session(region_name="us-east-1").client("s3")
+            created.set()
+
+        # Given an environment switch in progress on another thread (the lock held)
+        with lambda_runtime.ENVIRON_LOCK:
+            worker = threading.Thread(target=create_client)
+            worker.start()
+            # Then a client being created waits for it to end
+            assert not created.wait(0.5)
+        assert created.wait(10)
+        worker.join()
+        assert getattr(botocore.endpoint.get_environ_proxies, "_localcloud", False)
