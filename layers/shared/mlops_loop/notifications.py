@@ -183,8 +183,10 @@ def drift_detected(
             f"Execution: {execution_arn}\n{links.execution(execution_arn)}",
             f"Drift report: {report_s3_uri}\n{links.s3(report_s3_uri, region)}" if report_s3_uri else None,
             f"Predictions: {predictions_s3_uri}" if predictions_s3_uri else None,
-            "Next: retraining starts automatically (once per drift episode). Review the report; "
-            "approve or reject the new version when it asks for approval.",
+            "Next: a retraining starts unless one for this drift is already running or a version "
+            "trained for it awaits approval or was rejected lately (docs/retraining.md); you get a "
+            "message when none starts. Review the report; approve or reject the new version when it "
+            "asks for approval.",
         ),
     )
 
