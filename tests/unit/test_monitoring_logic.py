@@ -171,7 +171,9 @@ def test_a_structured_cause_is_notified_as_its_fields_say() -> None:
     event.detail.error, event.detail.cause = "RunBatchTransformFailed", msgspec.json.encode(cause).decode()
     notifier = FakeNotifier()
     cfg = NotifyFailureSettings(
-        environment_name="dev", notification_topic_arn="arn:aws:sns:us-east-1:123456789012:t"
+        environment_name="dev",
+        notification_topic_arn="arn:aws:sns:us-east-1:123456789012:t",
+        state_table_name="mlops-loop-dev-state",
     )
     # When it is notified
     failures.handle(event, cfg, notifier)

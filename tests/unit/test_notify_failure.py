@@ -6,9 +6,46 @@ import pytest
 from mlops_loop.errors import InvalidEvent
 
 from functions.notify_failure import app
+from tests.conftest import _reset_caches
 from tests.helpers import GROUP, load_event
+from tests.unit.retraining.conftest import TABLE, create_state_table
 
 CONSOLE = "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/"
+
+
+@pytest.fixture(autouse=True)
+def state_table(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The stack's state table, where each handled event leaves its idempotency record."""
+    create_state_table()
+    monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
+    _reset_caches()
+    return TABLE
+
+
+def test_a_redelivered_failure_event_sends_one_mail_and_returns_the_first_result(topic, lambda_context):
+    # Given a failed execution's event handled once
+    event = load_event("sfn_execution_failed")
+    first = app.lambda_handler(event, lambda_context)
+    # When EventBridge (or Lambda's async retry) delivers the same event again
+    second = app.lambda_handler(load_event("sfn_execution_failed"), lambda_context)
+    # Then one mail, and the redelivery gets the first result; another event is told on its own
+    assert len(topic.messages()) == 1
+    assert second == first
+    app.lambda_handler(load_event("sfn_execution_timed_out"), lambda_context)
+    assert len(topic.messages()) == 1
+
+
+def test_every_sample_event_has_its_own_id() -> None:
+    names = [
+        "sfn_execution_failed",
+        "sfn_execution_timed_out",
+        "sfn_execution_aborted",
+        "sfn_execution_succeeded",
+        "sfn_execution_data_quality_failure",
+        "pipeline_execution_failed",
+    ]
+    ids = [load_event(name)["id"] for name in names]
+    assert len(set(ids)) == len(ids)
 
 
 def test_failed_execution_names_the_error_the_execution_and_what_to_do(function_env, topic, lambda_context):

@@ -53,6 +53,23 @@ def parse(event: Any) -> FailureEvent:
     return parse_event(event, model)
 
 
+def not_notified(event: FailureEvent) -> StateChangeResult | None:
+    """The answer for a status nobody is told about (a success, a run still going), else None."""
+    if isinstance(event, StepFunctionsExecutionStatusChangeEvent):
+        d = event.detail
+        if d.status in SFN_NOTIFIED:
+            return None
+        logger.info(
+            "Execution status not notified", extra={"status": d.status, "executionArn": d.execution_arn}
+        )
+        return StateChangeResult(action="ignored", reason=f"status {d.status}")
+    status = event.detail.current_pipeline_execution_status
+    if status in PIPELINE_NOTIFIED:
+        return None
+    logger.info("Pipeline status not notified", extra={"status": status})
+    return StateChangeResult(action="ignored", reason=f"status {status}")
+
+
 def handle(
     event: FailureEvent, cfg: NotifyFailureSettings, notifier: Notifier | None = None
 ) -> StateChangeResult:
@@ -69,12 +86,9 @@ def _group_name(cfg: NotifyFailureSettings) -> str | None:
 def _workflow(
     event: StepFunctionsExecutionStatusChangeEvent, cfg: NotifyFailureSettings, notifier: Notifier | None
 ) -> StateChangeResult:
+    if (ignored := not_notified(event)) is not None:
+        return ignored
     d = event.detail
-    if d.status not in SFN_NOTIFIED:
-        logger.info(
-            "Execution status not notified", extra={"status": d.status, "executionArn": d.execution_arn}
-        )
-        return StateChangeResult(action="ignored", reason=f"status {d.status}")
     run_id = d.input_json().get("runId") or d.name
     error, cause = d.error, d.cause
     if d.status == "FAILED" and not error:
@@ -138,11 +152,10 @@ def _failure_reason(pipeline_execution_arn: str, region: str) -> str | None:
 def _pipeline(
     event: PipelineExecutionStatusChangeEvent, cfg: NotifyFailureSettings, notifier: Notifier | None
 ) -> StateChangeResult:
+    if (ignored := not_notified(event)) is not None:
+        return ignored
     d = event.detail
     status = d.current_pipeline_execution_status
-    if status not in PIPELINE_NOTIFIED:
-        logger.info("Pipeline status not notified", extra={"status": status})
-        return StateChangeResult(action="ignored", reason=f"status {status}")
     note = notifications.pipeline_failed(
         env=cfg.environment_name,
         status=status,

@@ -79,6 +79,7 @@ class ModelPackageStateChangeSettings(_RegistryNotifies, kw_only=True, frozen=Tr
 
 class NotifyFailureSettings(FunctionSettings, kw_only=True, frozen=True):
     notification_topic_arn: ArnStr
+    state_table_name: Annotated[str, Meta(min_length=3)]  # one mail per event (once_per_event)
     model_package_group: GroupStr | None = None
 
 
