@@ -870,6 +870,28 @@ def patch_cloudformation_model_package_group() -> None:
     _once("cloudformation_model_package_group", apply)
 
 
+def patch_dynamodb_atomic_writes() -> None:
+    """A conditional write to one DynamoDB item is atomic in AWS (Developer Guide, "Condition
+    expressions": the condition is checked and the write made as one operation, so concurrent
+    writers cannot both pass `attribute_not_exists`). moto checks and then writes with no lock: two
+    threads taking the retraining lock at once both got it. moto's item writes are serialized."""
+
+    def apply() -> None:
+        from moto.dynamodb.models import DynamoDBBackend
+
+        writes_lock = threading.RLock()
+        for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+            original = getattr(DynamoDBBackend, name)
+
+            def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                with writes_lock:
+                    return _original(self, *args, **kwargs)
+
+            setattr(DynamoDBBackend, name, locked)
+
+    _once("dynamodb_atomic_writes", apply)
+
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     # First: the patches below import moto's backends, and moto.ec2 makes three boto3 Sessions
     # at import (each parsing endpoints.json); shared, that parse happens once.
@@ -894,6 +916,7 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_sagemaker_cross_account,
     patch_kms_cross_account,
     patch_cloudformation_model_package_group,
+    patch_dynamodb_atomic_writes,
 )
 
 

@@ -43,6 +43,12 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from localcloud.patches import patch_dynamodb_atomic_writes  # noqa: E402
+
+# AWS makes a conditional write to one item atomic; moto does not (the retraining lock's tests
+# race otherwise). The one moto fidelity fix unit tests need from the local cloud's patches.
+patch_dynamodb_atomic_writes()
+
 from tests.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, sns_messages  # noqa: E402
 
 BUCKET = f"mlops-loop-dev-artifacts-{ACCOUNT}"

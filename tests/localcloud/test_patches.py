@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -476,3 +477,50 @@ def test_each_asl_preprocessor_has_its_own_query_language_scopes(sfn_mock):
     )["stateMachineArn"]
     execution = sfn_mock.start_execution(stateMachineArn=arn, input='{"a": 1}')
     assert json.loads(wait_execution(sfn_mock, execution["executionArn"])["output"]) == {"x": 1}
+
+
+def test_two_conditional_puts_of_one_item_at_once_let_exactly_one_through(monkeypatch):
+    # DynamoDB checks a condition and writes as one operation; moto checked, then wrote, unlocked:
+    # two deliveries taking the retraining lock at once both got it.
+    from moto import mock_aws
+    from moto.dynamodb.models import table as moto_table
+
+    patches.patch_dynamodb_atomic_writes()
+    both_checking = threading.Barrier(2)
+    original = moto_table.get_filter_expression
+
+    def slow_check(*args: Any, **kwargs: Any) -> Any:
+        # Without the patch both writers meet here, between the read and the write; with it, the
+        # second writer waits for the first to finish instead (the barrier times out).
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_checking.wait(timeout=0.5)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(moto_table, "get_filter_expression", slow_check)
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        ddb.create_table(
+            TableName="state",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        outcomes: list[str] = []
+
+        def take_lock(holder: str) -> None:
+            try:
+                ddb.put_item(
+                    TableName="state",
+                    Item={"id": {"S": "lock"}, "holder": {"S": holder}},
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+                outcomes.append("took")
+            except ClientError as exc:
+                outcomes.append(exc.response["Error"]["Code"])
+
+        writers = [threading.Thread(target=take_lock, args=(name,)) for name in ("a", "b")]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+        assert sorted(outcomes) == ["ConditionalCheckFailedException", "took"]
