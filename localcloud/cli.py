@@ -163,9 +163,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  e.g. aws --endpoint-url {endpoint} --region {cloud.region} s3 ls")
         if cloud.iam.enabled and cloud.iam.operator_keys:
             print(
-                f"  IAM enforced: sign as the operator with AWS_ACCESS_KEY_ID={cloud.iam.operator_keys[0]} "
-                "(any secret); other keys are refused (--no-iam to debug)"
+                "  IAM enforced: sign as an account's operator (any secret); other keys are refused "
+                "(--no-iam to debug)"
             )
+            for key in cloud.iam.operator_keys:
+                print(f"    account {cloud.iam.principals[key].account}: AWS_ACCESS_KEY_ID={key}")
         print(f"  notifications: {cloud.outbox.path}")
         print("resources:")
         for logical_id, physical in sorted(cloud.stack.resources.items()):

@@ -294,6 +294,25 @@ def needs_for(
                 needs.append(Need("iam:PassRole", value, {"iam:PassedToService": passed_to}))
     if f"{prefix}:AddTags" in privilege.dependent_actions and params.get("Tags"):
         needs.extend(Need(f"{prefix}:AddTags", n.resource) for n in needs if n.action == privilege.action)
+    if (prefix, operation) == ("sagemaker", "CreateModel"):
+        needs.extend(_foreign_model_packages(params, account))
+    return needs
+
+
+def _foreign_model_packages(params: Mapping[str, Any], account: str) -> list[Need]:
+    """CreateModel from another account's model version. The reference lists only `model` as its
+    resource, but the SageMaker Developer Guide's cross-account deploy policy
+    (model-registry-deploy-xaccount) grants `sagemaker:CreateModel` on the owner's
+    `model-package/GROUP/*`, so the version is checked too. Whether AWS also asks the caller's own
+    policy for it is not documented: the local cloud asks both sides (the strict reading), so a
+    template green here cannot lack the grant in AWS."""
+    containers = [params.get("PrimaryContainer") or {}, *(params.get("Containers") or [])]
+    needs = []
+    for container in containers:
+        package = str(container.get("ModelPackageName") or "")
+        parts = package.split(":")
+        if package.startswith("arn:") and len(parts) > 5 and parts[4] and parts[4] != account:
+            needs.append(Need("sagemaker:CreateModel", package))
     return needs
 
 

@@ -217,10 +217,13 @@ class Enforcer:
         *,
         secure: bool,
         validate: Callable[[str], type[ClientError]] | None,
+        client_validation: bool = True,
     ) -> tuple[str, int, str] | None:
         """(error code, HTTP status, message) AWS would answer this request with, or None to let it
         through. Shared by in-process calls and requests to the `serve` endpoint. `validate`: check the
-        request's constraints too, raising that error class (the client's own, in-process)."""
+        request's constraints too, raising that error class (the client's own, in-process).
+        `client_validation`: a request botocore's own validator refuses raises its ParamValidationError
+        (in-process: a real client never sends it); over `serve` the wire's request is judged as sent."""
         signing_name = service_model.signing_name or service_model.endpoint_prefix
         principal = self.principals.get(access_key or "")
         if principal is None:
@@ -238,7 +241,13 @@ class Enforcer:
         if validate is not None:
             # The service checks the request's constraints (botocore's client skips max/pattern/enum).
             filled = _with_tokens(service_model, operation, params)
-            check_request(service_model, operation, filled, error_class_for=validate)
+            check_request(
+                service_model,
+                operation,
+                filled,
+                client_validation=client_validation,
+                error_class_for=validate,
+            )
         refused = self._authorization_refusal(principal, signing_name, operation, params, secure)
         if (
             refused is None
@@ -504,6 +513,8 @@ def _unserved_cross_account(
         owner = account_of(need.resource)
         if need.action.startswith("iam:") or not owner or owner == principal.account:
             continue
+        if operation == "CreateModel" and ":model-package/" in need.resource:
+            continue  # decided on the version's group policy; nothing is read from the other account
         return (
             f"{operation} names {need.resource} of account {owner}: across accounts the local cloud serves "
             "only S3, the Model Registry's ARNs, KMS key ARNs and PutEvents to a bus ARN, and would answer "

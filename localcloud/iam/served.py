@@ -8,8 +8,12 @@ operation and its parameters are parsed from the request with moto's own protoco
 models); S3's are the operation moto routed to and the bucket and key. A refusal is the service's
 error in its protocol's shape (JSON `__type`, query/XML `<Error>`, S3 `<Error>` with 403).
 Requests made in-process pass `BaseClient._make_api_call` first, are decided there, and are not
-decided twice (`enforcer.in_process()`). Request constraints are validated for in-process calls
-only (moto's parser types values its own way). One test in tests/localcloud/test_iam_wiring.py.
+decided twice (`enforcer.in_process()`). Request constraints are validated here too, on the
+parameters moto's parsers read from the wire (typed by botocore's shapes, as the service reads them):
+a violation is the service's `ValidationException` in the protocol's shape, and a violation whose AWS
+answer the local cloud does not know is a loud `InternalFailure` naming it, never a pass. S3 requests
+are checked for IAM only (S3's constraint answers are not modelled: `SERVICE_POLICIES`).
+Tests in tests/localcloud/test_iam_wiring.py.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from botocore.exceptions import ClientError
+
 from localcloud.iam import enforcer
+from localcloud.request_validation import UnmodelledRejection, UntranslatablePattern
 
 LOG = logging.getLogger("localcloud.iam")
 
@@ -82,9 +89,30 @@ def _check(response: Any, s3_params: dict[str, Any] | None) -> None:
         params = _parsed_parameters(response, service_model, operation)
     key = access_key_of(response.headers, response.querystring)
     # Every request here came through the local cloud's endpoint, the stand-in for AWS's HTTPS ones.
-    refused = active.refusal(key, service_model, operation, params, secure=True, validate=None)
+    try:
+        refused = active.refusal(
+            key,
+            service_model,
+            operation,
+            params,
+            secure=True,
+            validate=None if s3_params is not None else _validation_error,
+            client_validation=False,
+        )
+    except ClientError as invalid:
+        error = invalid.response["Error"]
+        LOG.info("refused %s:%s over serve: %s", service_model.service_name, operation, error["Message"])
+        raise _error(service_model, error["Code"], 400, error["Message"]) from None
+    except (UnmodelledRejection, UntranslatablePattern) as unknown:
+        # The local cloud cannot know AWS's answer: refuse loudly rather than let the request through.
+        LOG.error("cannot decide %s:%s over serve: %s", service_model.service_name, operation, unknown)
+        raise _error(service_model, "InternalFailure", 500, f"local cloud cannot decide: {unknown}") from None
     if refused is not None:
         raise _error(service_model, *refused)
+
+
+def _validation_error(code: str) -> type[ClientError]:
+    return ClientError
 
 
 def _s3_operation(response: Any, service_model: Any) -> str:

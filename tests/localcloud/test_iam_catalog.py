@@ -298,6 +298,25 @@ def test_create_model_passes_the_role_to_sagemaker_and_tags() -> None:
     ]
 
 
+def test_create_model_from_another_accounts_version_is_checked_on_that_version() -> None:
+    # SageMaker Developer Guide, model-registry-deploy-xaccount: the owner's group policy grants
+    # sagemaker:CreateModel on model-package/GROUP/*; a version of the caller's own account adds nothing.
+    foreign = f"arn:aws:sagemaker:{REGION}:{B}:model-package/churn/3"
+    own = f"arn:aws:sagemaker:{REGION}:{A}:model-package/churn/2"
+    found = needs(
+        "sagemaker",
+        "CreateModel",
+        ModelName="m",
+        ExecutionRoleArn=SM_ROLE,
+        PrimaryContainer={"ModelPackageName": foreign},
+    )
+    assert ("sagemaker:CreateModel", foreign) in found
+    container = {"ModelPackageName": own}
+    local = needs("sagemaker", "CreateModel", ModelName="m", ExecutionRoleArn=SM_ROLE, Containers=[container])
+    assert ("sagemaker:CreateModel", own) not in local
+    assert local[0] == ("sagemaker:CreateModel", sm("model", "m"))
+
+
 def test_create_training_and_processing_jobs_pass_the_role() -> None:
     # SFN_SM (CreateTrainingJob, CreateProcessingJob) and SAR dependent actions.
     train = needs_for(

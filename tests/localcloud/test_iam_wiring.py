@@ -110,7 +110,7 @@ def _in_another_process(endpoint: str, credentials: dict[str, str], calls: str) 
     script = (
         textwrap.dedent(
             f"""
-        import json, boto3
+        import json, boto3, botocore.config
         from botocore.exceptions import ClientError
         kwargs = dict(endpoint_url={endpoint!r}, region_name={REGION!r}, **{credentials!r})
         out = {{}}
@@ -165,6 +165,43 @@ def test_requests_to_the_served_endpoint_are_decided_as_in_process_ones(cloud):
         """,
     )
     assert unknown["topics"][0] == "InvalidClientTokenId"
+
+
+def test_requests_to_the_served_endpoint_are_validated_as_aws_validates_them(cloud):
+    endpoint = cloud.serve()
+    operator = {"aws_access_key_id": cloud.iam.operator_keys[0], "aws_secret_access_key": "x"}
+    topic = cloud.stack.physical_id("NotificationTopic")
+    # Given another process sending what botocore's client lets through but AWS refuses: a name
+    # breaking its pattern (SageMaker, JSON), a name over its length (Step Functions, JSON), and a
+    # subject SNS's model does not constrain (so no violation: published)
+    results = _in_another_process(
+        endpoint,
+        operator,
+        f"""
+        sm = boto3.client("sagemaker", **kwargs)
+        attempt("pattern", lambda: sm.describe_model_package_group(ModelPackageGroupName="bad name!"))
+        sfn = boto3.client("stepfunctions", **kwargs)
+        attempt("length", lambda: sfn.list_executions(stateMachineArn="arn:aws:states:x", maxResults=1001))
+        sns = boto3.client("sns", **kwargs, config=botocore.config.Config(retries={{"max_attempts": 1}}))
+        attempt("fine", lambda: sns.publish(TopicArn={topic!r}, Message="m"))
+        # SNS's answer to a broken constraint is not known here (no AWS example found)
+        long_key = [{{"Key": "k" * 200, "Value": "v"}}]
+        attempt("unknown", lambda: sns.tag_resource(ResourceArn={topic!r}, Tags=long_key))
+        """,
+    )
+    # Then each is AWS's ValidationException with AWS's message, and nothing else happened
+    assert results["pattern"][0] == "ValidationException"
+    assert results["pattern"][1].startswith(
+        "1 validation error detected: Value 'bad name!' at 'modelPackageGroupName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: "
+    )
+    assert results["length"][0] == "ValidationException"
+    limit = "Member must have value less than or equal to 1000"
+    assert f"at 'maxResults' failed to satisfy constraint: {limit}" in results["length"][1]
+    assert results["fine"] == "ok"
+    # and where the local cloud cannot know AWS's answer it refuses loudly, naming why
+    assert results["unknown"][0] == "InternalFailure"
+    assert "local cloud cannot decide: sns.TagResource breaks its input shape" in results["unknown"][1]
 
 
 def test_a_bucket_policy_denies_plain_http_as_aws_does_and_the_local_endpoint_stands_in_for_https(cloud):
