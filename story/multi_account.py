@@ -84,7 +84,7 @@ def registry_parameters(registry_template: Path, prod_account: str) -> dict[str,
     from localcloud.stack import samconfig_parameters
 
     parameters = samconfig_parameters(REPO / "registry" / "samconfig.toml")
-    parameters.update({"WorkloadAccountIds": prod_account, "RetrainingAccountId": prod_account})
+    parameters.update({"WorkloadAccountIds": prod_account, "RetrainingAccountIds": prod_account})
     return parameters
 
 

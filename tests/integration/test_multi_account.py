@@ -161,10 +161,8 @@ def test_v1_is_read_from_the_registry_account_under_its_key_and_v2_registered_fr
 
 # -- one grant of the registry's side removed: the story stops where it is needed ---------------
 def test_without_the_key_policy_grant_prod_cannot_decrypt_registry_artifacts(tmp_path: Path):
-    # Given the registry's key policy no longer admitting prod (both statements naming it)
-    template = _registry_template_without(
-        tmp_path, "RegistryKey", {"WorkloadAccountsDecryptThroughS3", "RetrainingAccountEncryptsThroughS3"}
-    )
+    # Given the registry's key policy no longer admitting prod (the statement naming it)
+    template = _registry_template_without(tmp_path, "RegistryKey", {"WorkloadAccountsDecryptThroughS3"})
 
     # When the story is played, it stops at the first run: the transform job cannot read v1's model
     with _played_until_stopped(tmp_path, template, FIRST_RUN_STEP) as (message, layout):

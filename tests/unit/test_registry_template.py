@@ -144,11 +144,11 @@ class _Stack:
         return {key: value for key, value in resolved.items() if value is not _NO_VALUE}
 
 
-def _stack(workloads: list[str], retraining: str = "", **extra: str) -> _Stack:
+def _stack(workloads: list[str], retraining: list[str] | None = None, **extra: str) -> _Stack:
     parameters = {
         "WorkloadAccountIds": ",".join(workloads),
         "ModelPackageGroupName": GROUP,
-        "RetrainingAccountId": retraining,
+        "RetrainingAccountIds": ",".join(retraining or []),
         **extra,
     }
     return _Stack(yaml_parse(REGISTRY_TEMPLATE.read_text()), parameters)
@@ -183,14 +183,14 @@ ACCOUNT_SETS = pytest.mark.parametrize(
 
 @ACCOUNT_SETS
 def test_group_policy_principals_are_exactly_the_workload_accounts(workloads: list[str]) -> None:
-    stack = _stack(workloads, retraining=workloads[-1])
+    stack = _stack(workloads, retraining=workloads[-1:])
     group = stack.resources["ModelPackageGroup"]["Properties"]
     assert group["ModelPackageGroupName"] == GROUP
     statements = _by_sid(group["ModelPackageGroupPolicy"]["Statement"])
     assert set(statements) == {
         "WorkloadAccountsDescribeTheGroup",
         "WorkloadAccountsListDescribeAndDeployVersions",
-        "RetrainingAccountRegistersVersions",
+        "RetrainingAccountsRegisterVersions",
     }
     roots = {_root(a) for a in workloads}
     read_group = statements["WorkloadAccountsDescribeTheGroup"]
@@ -205,13 +205,27 @@ def test_group_policy_principals_are_exactly_the_workload_accounts(workloads: li
         "sagemaker:CreateModel",
     }
     assert versions["Resource"] == PACKAGES_ARN
-    register = statements["RetrainingAccountRegistersVersions"]
+    register = statements["RetrainingAccountsRegisterVersions"]
     assert _principals(register) == {_root(workloads[-1])}
     assert _actions(register) == {"sagemaker:CreateModelPackage"}
     assert register["Resource"] == PACKAGES_ARN
     every_action = {a for s in statements.values() for a in _actions(s)}
     assert "sagemaker:UpdateModelPackage" not in every_action, "approving must stay in the registry account"
     assert all(s["Effect"] == "Allow" for s in statements.values())
+
+
+@ACCOUNT_SETS
+def test_every_retraining_account_and_only_they_register_versions(workloads: list[str]) -> None:
+    # dev and prod (or however many retrain) each register into the central group
+    stack = _stack(WORKLOADS, retraining=workloads)
+    statements = _by_sid(
+        stack.resources["ModelPackageGroup"]["Properties"]["ModelPackageGroupPolicy"]["Statement"]
+    )
+    register = statements["RetrainingAccountsRegisterVersions"]
+    assert _principals(register) == {_root(a) for a in workloads}
+    assert _actions(register) == {"sagemaker:CreateModelPackage"}
+    assert register["Resource"] == PACKAGES_ARN
+    assert "AtMostFiveWorkloadAccounts" not in stack.resources
 
 
 def test_without_a_retraining_account_nobody_outside_writes() -> None:
@@ -221,9 +235,23 @@ def test_without_a_retraining_account_nobody_outside_writes() -> None:
         assert action not in text, action
 
 
-def test_a_sixth_workload_account_fails_the_deploy() -> None:
-    assert "AtMostFiveWorkloadAccounts" not in _stack(WORKLOADS).resources
-    stack = _stack([*WORKLOADS, "246824682468"])
+def test_no_account_outside_writes_to_the_registry_bucket_or_encrypts_with_its_key() -> None:
+    # Retraining keeps a version's artifacts in its own account's bucket: the registry's bucket
+    # and key admit reads only, whoever retrains.
+    stack = _stack(WORKLOADS, retraining=WORKLOADS)
+    bucket_and_key = json.dumps(
+        [stack.resources["ArtifactsBucketPolicy"], stack.resources["RegistryKey"]["Properties"]["KeyPolicy"]]
+    )
+    for action in ("s3:PutObject", "kms:GenerateDataKey", "kms:Encrypt"):
+        assert action not in bucket_and_key, action
+    assert "RetrainingArtifactsPrefix" not in stack.template["Parameters"]
+
+
+@pytest.mark.parametrize("too_many", ["workload", "retraining"])
+def test_a_sixth_account_id_fails_the_deploy(too_many: str) -> None:
+    assert "AtMostFiveWorkloadAccounts" not in _stack(WORKLOADS, retraining=WORKLOADS).resources
+    six = [*WORKLOADS, "246824682468"]
+    stack = _stack(six, retraining=WORKLOADS) if too_many == "workload" else _stack(WORKLOADS, retraining=six)
     guard = stack.resources["AtMostFiveWorkloadAccounts"]
     assert guard["Type"] == "AWS::CloudFormation::WaitCondition"
     assert "AtMostFiveWorkloadAccountsHandle" in stack.resources
@@ -236,7 +264,7 @@ def test_a_sixth_workload_account_fails_the_deploy() -> None:
 
 @ACCOUNT_SETS
 def test_key_policy_grants_decrypt_through_s3_to_the_workload_accounts(workloads: list[str]) -> None:
-    stack = _stack(workloads, retraining=workloads[0])
+    stack = _stack(workloads, retraining=workloads)
     key = stack.resources["RegistryKey"]["Properties"]
     assert key["EnableKeyRotation"] is True
     statements = _by_sid(key["KeyPolicy"]["Statement"])
@@ -246,10 +274,6 @@ def test_key_policy_grants_decrypt_through_s3_to_the_workload_accounts(workloads
     assert _principals(decrypt) == {_root(a) for a in workloads}
     assert _actions(decrypt) == {"kms:Decrypt"}
     assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": S3_VIA}}
-    write = statements.pop("RetrainingAccountEncryptsThroughS3")
-    assert _principals(write) == {_root(workloads[0])}
-    assert _actions(write) == {"kms:GenerateDataKey", "kms:Decrypt"}
-    assert write["Condition"] == {"StringEquals": {"kms:ViaService": S3_VIA}}
     assert statements == {}, f"unexpected key policy statements: {sorted(statements)}"
 
 
@@ -258,7 +282,7 @@ def test_key_policy_grants_decrypt_through_s3_to_the_workload_accounts(workloads
 
 @ACCOUNT_SETS
 def test_bucket_is_encrypted_with_the_key_private_and_tls_only(workloads: list[str]) -> None:
-    stack = _stack(workloads, retraining=workloads[0], RetrainingArtifactsPrefix="retraining/models")
+    stack = _stack(workloads, retraining=workloads)
     bucket = stack.resources["ArtifactsBucket"]["Properties"]
     (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"] == {
@@ -286,11 +310,7 @@ def test_bucket_is_encrypted_with_the_key_private_and_tls_only(workloads: list[s
     assert _principals(allows["WorkloadAccountsReadArtifacts"]) == roots
     assert _actions(allows["WorkloadAccountsReadArtifacts"]) == {"s3:GetObject"}
     assert allows["WorkloadAccountsReadArtifacts"]["Resource"] == "<ArtifactsBucket.Arn>/*"
-    write = allows["RetrainingAccountWritesUnderItsPrefix"]
-    assert _principals(write) == {_root(workloads[0])}
-    assert _actions(write) == {"s3:PutObject"}
-    assert write["Resource"] == "<ArtifactsBucket.Arn>/retraining/models/*"
-    assert len(allows) == 3
+    assert len(allows) == 2
     assert all(s["Effect"] == "Allow" for s in allows.values())
 
 
@@ -453,7 +473,7 @@ def test_the_group_policy_allows_what_the_workload_roles_do_on_the_group() -> No
         "sagemaker:DescribeModelPackage",
         "sagemaker:CreateModelPackage",
     } <= used
-    stack = _stack(WORKLOADS[:1], retraining=WORKLOADS[0])
+    stack = _stack(WORKLOADS[:1], retraining=WORKLOADS[:1])
     policy = stack.resources["ModelPackageGroup"]["Properties"]["ModelPackageGroupPolicy"]
     allowed = {a for s in policy["Statement"] for a in _actions(s)}
     assert used - allowed - NOT_NEEDED_FROM_THE_GROUP_POLICY == set()
