@@ -594,6 +594,15 @@ class _Translator:
             self.out.append("(?=(?:\\r\\n|[\\n\\r\\x85\\u2028\\u2029])?\\Z)")
             self.last = "anchor"
             return
+        if nxt in ("b", "B"):
+            # A word boundary. Java's `\b` looks at Unicode letters and digits until JDK 19 and at
+            # `\w` ([a-zA-Z0-9_]) since; Python's `\b` under re.ASCII is the latter. The two agree
+            # on ASCII text, so a value with other characters is refused where this pattern is
+            # used (`_regex_for`), never decided on one reading.
+            self.i += 2
+            self.out.append("\\" + nxt)
+            self.last = "anchor"
+            return
         if nxt == "Q":
             end = self.p.find("\\E", self.i + 2)
             literal = self.p[self.i + 2 :] if end < 0 else self.p[self.i + 2 : end]
@@ -691,6 +700,18 @@ def _regex(pattern: str) -> re.Pattern[str]:
     if isinstance(found, UntranslatablePattern):
         raise UntranslatablePattern(found.pattern, found.reason)
     return found
+
+
+def _regex_for(pattern: str, value: str) -> re.Pattern[str]:
+    """`_regex(pattern)`, refusing a non-ASCII value where a word boundary's meaning depends on the
+    Java version AWS runs (see `_Translator._escape_outside`)."""
+    regex = _regex(pattern)
+    if not value.isascii() and ("\\b" in regex.pattern or "\\B" in regex.pattern):
+        raise UntranslatablePattern(
+            pattern,
+            "a word boundary (\\b, \\B) next to non-ASCII text means different things in Java 8-18 and 19+",
+        )
+    return regex
 
 
 # --------------------------------------------------------------------------------------------
@@ -900,7 +921,11 @@ def _scalar_failures(node: _Node, value: Any) -> list[tuple[str, bool]]:
         failed.append((f"Member must have {unit} less than or equal to {_number(node.max)}", False))
     if node.min is not None and size < node.min:
         failed.append((f"Member must have {unit} greater than or equal to {_number(node.min)}", False))
-    if node.pattern is not None and isinstance(value, str) and not _regex(node.pattern).fullmatch(value):
+    if (
+        node.pattern is not None
+        and isinstance(value, str)
+        and not _regex_for(node.pattern, value).fullmatch(value)
+    ):
         failed.append((f"Member must satisfy regular expression pattern: {node.pattern}", False))
     if node.enum and isinstance(value, str) and value not in node.enum:
         failed.append((f"Member must satisfy enum value set: [{', '.join(node.enum)}]", node.enum_refused))

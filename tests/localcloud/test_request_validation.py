@@ -676,12 +676,24 @@ def test_lookbehind_named_group_possessive_inline_flag() -> None:
     assert matches("(?i)all|[0-9]{12}", "ALL")
 
 
+def test_word_boundaries_are_javas_on_ascii_text_and_refused_next_to_other_text() -> None:
+    # CloudFormation's StackName (CreateChangeSet, what `sam deploy` sends): `arn:\b(aws|...)\b:`.
+    # Java's \b reads Unicode letters until JDK 19 and [a-zA-Z0-9_] since: equal on ASCII text.
+    cfn = model("cloudformation")
+    stack_name = "([a-zA-Z][-a-zA-Z0-9]*)|(arn:\\b(aws|aws-us-gov|aws-cn)\\b:[-a-zA-Z0-9:/._+]*)"
+    assert matches(stack_name, "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1")
+    assert matches(stack_name, "my-stack") and not matches(stack_name, "1-stack")
+    assert matches("a\\Bb", "ab") and not matches("\\ba\\b-b", "ab")
+    check_request(cfn, "CreateChangeSet", {"StackName": "my-stack", "ChangeSetName": "c1"})
+    with pytest.raises(UntranslatablePattern, match="Java 8-18 and 19"):
+        check_request(cfn, "CreateChangeSet", {"StackName": "stäck", "ChangeSetName": "c1"})
+
+
 @pytest.mark.parametrize(
     "java",
     [
         "\\p{InGreek}",
         "\\p{IsLatin}+",
-        "\\bword\\b",
         "(?x) a b",
         "\\k<n>",
         "(a)\\1",
