@@ -34,7 +34,8 @@ from typing import Any
 
 import boto3
 import numpy as np
-from mlops_loop.retraining.evaluate import model_quality_report
+from dataquality.model_metrics import binary_classification_report
+from dataquality.model_quality import parse_model_quality_statistics, suggest_model_quality_constraints
 from mlops_loop.retraining.prepare import LabelledData, channel_files, split
 from mlops_loop.retraining.training import XGBOOST_HYPERPARAMETERS, xgboost_params
 
@@ -73,7 +74,7 @@ def train_v1(data: SampleData) -> dict[str, Any]:
         params, dtrain, num_boost_round=rounds, evals=[(dval, "validation")], verbose_eval=False
     )
     scores = booster.predict(xgb.DMatrix(x_test))
-    report = model_quality_report(y_test.astype(np.int64), scores.astype(np.float64))
+    report = binary_classification_report(y_test.astype(np.int64), scores.astype(np.float64))
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w:gz") as tar:
         raw = bytes(booster.save_raw("ubj"))
@@ -139,6 +140,26 @@ def seed(
     evaluation_uri = put(
         f"{base}/evaluation/evaluation.json", json.dumps(trained["report"], indent=2), "application/json"
     )
+    # v1's model-quality baseline, as EvaluateModel writes a retrained version's (docs/model-quality.md)
+    mq_stats = parse_model_quality_statistics(trained["report"])
+    mq = {
+        "Statistics": {
+            "ContentType": "application/json",
+            "S3Uri": put(
+                f"{base}/evaluation/model-quality/statistics.json",
+                json.dumps(mq_stats.to_dict(), indent=2),
+                "application/json",
+            ),
+        },
+        "Constraints": {
+            "ContentType": "application/json",
+            "S3Uri": put(
+                f"{base}/evaluation/model-quality/constraints.json",
+                json.dumps(suggest_model_quality_constraints(mq_stats).to_dict(), indent=2),
+                "application/json",
+            ),
+        },
+    }
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "baseline-data.csv"
         local.write_text(channel_files(trained["parts"])["baseline-data"][1])
@@ -167,10 +188,10 @@ def seed(
             "SupportedResponseMIMETypes": ["text/csv"],
         },
         ModelMetrics={
-            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": evaluation_uri}},
+            "ModelQuality": mq,
             "ModelDataQuality": dq,
         },
-        DriftCheckBaselines={"ModelDataQuality": dq},
+        DriftCheckBaselines={"ModelDataQuality": dq, "ModelQuality": mq},
         CustomerMetadataProperties={
             "reason": "seed",
             "episodeId": RUN_ID,

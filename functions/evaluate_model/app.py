@@ -1,8 +1,10 @@
 """Retraining state machine, EvaluateModel: metrics of the candidate on the held-out test set.
 
-Input `{"runId", "predictionsS3Uri", "testLabelsS3Uri", "evaluationS3Uri"}`; writes evaluation.json
-(Model Monitor's model-quality format) and returns `$.evaluation`
-`{"auc", "accuracy", "precision", "recall", "f1", "itemCount", "evaluationS3Uri"}`.
+Input `{"runId", "predictionsS3Uri", "testLabelsS3Uri", "evaluationS3Uri", "problemType"?}`; writes
+evaluation.json and the version's model-quality baseline (`model-quality/statistics.json`,
+`constraints.json`; Model Monitor's formats) and returns `$.evaluation` `{"auc", "accuracy",
+"precision", "recall", "f1", "itemCount", "evaluationS3Uri", "modelQualityStatisticsS3Uri",
+"modelQualityConstraintsS3Uri"}`.
 Named errors: PredictionsNotFound, PredictionCountMismatch, InvalidPredictions, InvalidEvent.
 """
 
@@ -24,6 +26,7 @@ from mlops_loop.tracing import tracer
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_event(event, EvaluateRequest)
     result = evaluate(request)
-    metrics.add_metric(name="CandidateAuc", unit=MetricUnit.NoUnit, value=result.auc)
+    if result.auc is not None:
+        metrics.add_metric(name="CandidateAuc", unit=MetricUnit.NoUnit, value=result.auc)
     logger.info("Candidate evaluated", extra={"auc": result.auc, "itemCount": result.item_count})
     return result.dump()

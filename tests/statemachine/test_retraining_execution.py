@@ -95,6 +95,16 @@ def test_gate_passes_registers_a_version_pending_approval_with_metrics_and_basel
     quality = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     report = json.loads(stack.read(quality))
     assert report["binary_classification_metrics"]["auc"]["value"] == pytest.approx(evaluation["auc"])
+    # the version's model-quality baseline: the constraints the check compares a batch's labels with
+    assert package["DriftCheckBaselines"]["ModelQuality"] == package["ModelMetrics"]["ModelQuality"]
+    quality_constraints = json.loads(
+        stack.read(package["ModelMetrics"]["ModelQuality"]["Constraints"]["S3Uri"])
+    )
+    auc_constraint = quality_constraints["binary_classification_constraints"]["auc"]
+    assert auc_constraint == {
+        "threshold": pytest.approx(evaluation["auc"]),
+        "comparison_operator": "LessThanThreshold",
+    }
     data_quality = package["ModelMetrics"]["ModelDataQuality"]
     assert package["DriftCheckBaselines"]["ModelDataQuality"] == data_quality
     statistics = json.loads(stack.read(data_quality["Statistics"]["S3Uri"]))

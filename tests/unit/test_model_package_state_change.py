@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
+from dataquality.model_metrics import binary_classification_report
 from mlops_loop import notifications
 from mlops_loop.errors import InvalidEvent, ModelPackageNotFound
-from mlops_loop.retraining.evaluate import model_quality_report
 
 from functions.model_package_state_change import app
 from tests.conftest import BUCKET, LIVE_PARAMETER, _reset_caches
@@ -164,7 +164,7 @@ def put_model_quality_report(run: str, seed: int, signal: float) -> tuple[str, d
     rng = np.random.default_rng(seed)
     labels = np.array([0, 1] * 20)
     scores = np.clip(labels * signal + rng.random(labels.size) * (1 - signal), 0, 1)
-    report = model_quality_report(labels, scores)
+    report = binary_classification_report(labels, scores)
     key = f"retraining/{run}/evaluation/evaluation.json"
     boto3.client("s3", region_name=REGION).put_object(
         Bucket=BUCKET, Key=key, Body=json.dumps(report).encode()

@@ -8,9 +8,10 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
+from dataquality import model_quality as mq
+from dataquality.model_metrics import auc, binary_classification_report, point_metrics
 from mlops_loop.errors import InvalidEvent
 from mlops_loop.retraining.errors import InvalidPredictions, PredictionCountMismatch, PredictionsNotFound
-from mlops_loop.retraining.evaluate import auc, model_quality_report, point_metrics
 from sklearn import metrics as skm
 
 from functions.evaluate_model import app
@@ -49,7 +50,7 @@ def test_auc_of_perfect_inverted_and_constant_scores() -> None:
 def test_report_has_model_monitor_model_quality_shape() -> None:
     labels = np.array([0, 0, 1, 1, 1, 0, 1, 0])
     scores = np.array([0.1, 0.6, 0.7, 0.9, 0.4, 0.2, 0.8, 0.3])
-    report = model_quality_report(labels, scores)
+    report = binary_classification_report(labels, scores)
     metrics = report["binary_classification_metrics"]
     assert report["dataset"]["item_count"] == 8
     # outer key = actual label, inner = predicted (as Model Monitor writes it)
@@ -67,7 +68,7 @@ def test_standard_deviation_from_200_rows() -> None:
     rng = np.random.default_rng(5)
     labels = rng.integers(0, 2, 300)
     scores = np.clip(labels * 0.4 + rng.uniform(0, 0.6, 300), 0, 1)
-    report = model_quality_report(labels, scores)
+    report = binary_classification_report(labels, scores)
     std = report["binary_classification_metrics"]["auc"]["standard_deviation"]
     assert isinstance(std, float) and 0 <= std < 0.1
 
@@ -104,6 +105,50 @@ def test_handler_reads_transform_output_and_labels_and_writes_evaluation_json(bu
     )["Body"]
     doc = json.loads(body.read())
     assert doc["binary_classification_metrics"]["auc"]["value"] == result["auc"]
+
+
+def test_handler_writes_the_versions_model_quality_baseline_beside_the_evaluation(bucket: str) -> None:
+    # Given a candidate's scores on the held-out split
+    labels = [0, 1, 1, 0, 1, 0, 1, 0]
+    scores = [0.2, 0.9, 0.4, 0.1, 0.8, 0.6, 0.7, 0.3]
+    put(bucket, "retraining/retrain-x/test-predictions/test.csv.out", "\n".join(map(str, scores)) + "\n")
+    put(bucket, "retraining/retrain-x/test-labels/test-labels.csv", "\n".join(map(str, labels)) + "\n")
+    # When evaluated
+    result = app.lambda_handler(request(bucket), FakeLambdaContext())
+    # Then statistics.json and constraints.json are Model Monitor's model-quality baseline
+    folder = f"s3://{bucket}/retraining/retrain-x/evaluation/model-quality/"
+    assert result["modelQualityStatisticsS3Uri"] == folder + "statistics.json"
+    assert result["modelQualityConstraintsS3Uri"] == folder + "constraints.json"
+    s3 = boto3.client("s3", region_name=REGION)
+
+    def read(uri: str) -> Any:
+        return json.loads(s3.get_object(Bucket=bucket, Key=uri.split("/", 3)[3])["Body"].read())
+
+    stats = mq.parse_model_quality_statistics(read(result["modelQualityStatisticsS3Uri"]))
+    constraints = mq.parse_model_quality_constraints(read(result["modelQualityConstraintsS3Uri"]))
+    assert stats.metrics["auc"].value == pytest.approx(result["auc"])
+    assert list(constraints.constraints) == list(mq.SUGGESTED_METRICS[mq.BINARY_CLASSIFICATION])
+    assert constraints.constraints["auc"].threshold == pytest.approx(result["auc"])
+    assert constraints.constraints["auc"].comparison_operator == "LessThanThreshold"
+    assert constraints.constraints["false_positive_rate"].comparison_operator == "GreaterThanThreshold"
+
+
+def test_regression_is_evaluated_on_request(bucket: str) -> None:
+    put(bucket, "retraining/retrain-x/test-predictions/test.csv.out", "1.5\n2.0\n3.5\n")
+    put(bucket, "retraining/retrain-x/test-labels/test-labels.csv", "1.0\n2.0\n4.0\n")
+    result = app.lambda_handler(request(bucket) | {"problemType": "Regression"}, FakeLambdaContext())
+    assert result["auc"] is None
+    body = s3_json(bucket, "retraining/retrain-x/evaluation/model-quality/constraints.json")
+    assert body["regression_constraints"]["mae"] == {
+        "threshold": pytest.approx(1 / 3),
+        "comparison_operator": "GreaterThanThreshold",
+    }
+
+
+def s3_json(bucket: str, key: str) -> Any:
+    return json.loads(
+        boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+    )
 
 
 def test_handler_named_errors(bucket: str) -> None:

@@ -59,7 +59,11 @@ def test_seed_registers_v1_approved_with_metrics_and_baselines(bucket: str) -> N
         package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"]
         == out["baseline"]["statistics"]
     )
-    assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == out["evaluation"]
+    # v1's model-quality baseline, registered as a retrained version's is (docs/model-quality.md)
+    folder = f"s3://{bucket}/retraining/seed-v1/evaluation/model-quality/"
+    for where in (package["ModelMetrics"], package["DriftCheckBaselines"]):
+        assert where["ModelQuality"]["Statistics"]["S3Uri"] == folder + "statistics.json"
+        assert where["ModelQuality"]["Constraints"]["S3Uri"] == folder + "constraints.json"
     assert package["CustomerMetadataProperties"]["reason"] == "seed"
     assert out["auc"] > 0.95
     s3 = boto3.client("s3", region_name=REGION)
