@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,6 +165,7 @@ class LocalCloud:
         interpreter_log = logging.getLogger("moto.stepfunctions.parser")
         saved_level = interpreter_log.level
         interpreter_log.setLevel(logging.CRITICAL)
+        unmark_logs = _mark_logs_iam_off() if not enforce_iam else None
         try:
             cloud.account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
             cloud._prepare_iam()
@@ -184,6 +185,8 @@ class LocalCloud:
             yield cloud
         finally:
             cloud._shutdown(active)
+            if unmark_logs is not None:
+                unmark_logs()
             functions.remove_capture()
             _reset_execution_environments()
             interpreter_log.setLevel(saved_level)
@@ -576,3 +579,22 @@ def _reset_execution_environments() -> None:
 
 
 _SESSION_ENV = ("AWS_DEFAULT_REGION", "AWS_REGION", "POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_DEV")
+
+
+IAM_OFF_MARK = "[IAM NOT ENFORCED] "
+
+
+def _mark_logs_iam_off() -> Callable[[], None]:
+    """While IAM is switched off, every log record of the process (the cloud's, the handlers'
+    Powertools JSON, moto's) starts with IAM_OFF_MARK, so no log of a debugging run can pass for an
+    enforced one. Returns what restores the previous record factory."""
+    previous = logging.getLogRecordFactory()
+
+    def marked(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if isinstance(record.msg, str) and not record.msg.startswith(IAM_OFF_MARK):
+            record.msg = IAM_OFF_MARK + record.msg
+        return record
+
+    logging.setLogRecordFactory(marked)
+    return lambda: logging.setLogRecordFactory(previous)

@@ -272,10 +272,7 @@ class Enforcer:
             return refused if self.enabled else None
         for need in needs:
             decision = self.authorize(principal, need, secure_transport=secure)
-            if decision.allowed:
-                continue
-            if not self.enabled:
-                LOG.warning("IAM NOT ENFORCED (switched off): would deny %s", decision.message())
+            if decision.allowed:  # with IAM switched off, `authorize` logged what it would deny
                 continue
             code, status = _ACCESS_DENIED_CODE.get(signing_name, ("AccessDeniedException", 400))
             LOG.error("IAM: denied: %s", decision.message())
@@ -336,6 +333,7 @@ class Enforcer:
         )
         self._record(principal, decision)
         if not self.enabled and not decision.allowed:
+            LOG.warning("IAM NOT ENFORCED (switched off): would deny %s", decision.message())
             return Decision(True, request, "", decision.grants)
         return decision
 
