@@ -122,7 +122,8 @@ class LocalCloud:
 
         template: None starts an empty cloud; `deploy(...)` then deploys stacks, into this cloud's
         account or into others (several accounts on one machine).
-        parameters: template parameters; None reads samconfig.toml's `[default]` overrides.
+        parameters: template parameters; None reads samconfig.toml's `[single-account]` overrides
+        (`stack.LOCAL_ENVIRONMENT`).
         output_dir: where notifications.jsonl and lambda-logs/ go (default: build/localcloud/<time>
         next to the template, or under the current folder). now: the scheduler clock's start
         (default: the current time). job_runner: attach the SageMaker job runner of

@@ -588,11 +588,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def demo_parameters(template: Path) -> dict[str, str]:
-    """samconfig.toml's [default] (dev) overrides, with the sample's group and no run on approval
-    (the story shows the *next scheduled* run picking the approved version up)."""
-    from localcloud.stack import samconfig_parameters
+    """samconfig.toml's [single-account] (dev with its own group) overrides, with the sample's group
+    and no run on approval (the story shows the *next scheduled* run picking the approved version up)."""
+    from localcloud.stack import local_parameters
 
-    parameters = samconfig_parameters(template.parent / "samconfig.toml")
+    parameters = local_parameters(template.parent / "samconfig.toml")
     parameters.update({"ModelPackageGroup": DEMO_GROUP, "RunOnApproval": "false", "LogLevel": "INFO"})
     return parameters
 

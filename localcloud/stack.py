@@ -4,7 +4,8 @@ What `sam deploy` would do, done locally:
 1. parse `template.yaml` (samtranslator's YAML loader, which knows the short intrinsics);
 2. zip every local CodeUri/ContentUri folder into the local deployment bucket (recording
    folder -> function for the in-process Lambda runtime) and inline every DefinitionUri;
-3. SAM-translate with the parameters (samconfig.toml `[default]` parameter_overrides, or given);
+3. SAM-translate with the parameters (samconfig.toml `[single-account]` parameter_overrides, or
+   given; see LOCAL_ENVIRONMENT);
 4. close moto's CloudFormation gaps: DefinitionSubstitutions become `Fn::Sub`; AWS-managed
    layers (Powertools, AWS SDK for pandas) are dropped - their packages are in the venv, and our
    own layers' folders go on the handler's sys.path; resources moto skips or half-creates
@@ -115,6 +116,20 @@ class DeployedStack:
 
 
 # -- parameters ---------------------------------------------------------------------------------
+# The samconfig environment the local cloud deploys when given no parameters: one account holding
+# its own group (samconfig.toml's `[default]` dev reads a registry account's group by ARN, which a
+# one-account cloud does not have; story/multi_account.py plays that layout). A samconfig.toml
+# without this environment falls back to `[default]`, as `sam deploy` with no --config-env.
+LOCAL_ENVIRONMENT = "single-account"
+
+
+def local_parameters(samconfig: Path) -> dict[str, str]:
+    """The parameters the local cloud deploys with by default (LOCAL_ENVIRONMENT, else `[default]`)."""
+    if samconfig.is_file() and LOCAL_ENVIRONMENT in tomllib.loads(samconfig.read_text(encoding="utf-8")):
+        return samconfig_parameters(samconfig, LOCAL_ENVIRONMENT)
+    return samconfig_parameters(samconfig)
+
+
 def samconfig_parameters(samconfig: Path, environment: str = "default") -> dict[str, str]:
     """`parameter_overrides` of samconfig.toml's `[<environment>.deploy.parameters]` (or global)."""
     if not samconfig.is_file():
@@ -208,7 +223,7 @@ def deploy(  # noqa: PLR0917 - the documented interface takes these positionally
     `sam deploy` with that account's credentials); None: the host's default credentials."""
     template_path = template_path.resolve()
     if parameters is None:
-        parameters = samconfig_parameters(template_path.parent / "samconfig.toml")
+        parameters = local_parameters(template_path.parent / "samconfig.toml")
     session = session or boto3.session.Session()
     template = parse_template(template_path.read_text(encoding="utf-8"))
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]

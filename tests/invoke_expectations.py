@@ -544,13 +544,15 @@ def replay_drift_episode(local: SeededCloud, group: str) -> str:
 
 
 def _stack_name() -> str:
-    """The dev stack's name, as `sam deploy` would use it (samconfig.toml [default])."""
+    """The stack's name, as `sam deploy --config-env single-account` would use it (the environment
+    the local cloud deploys: localcloud.stack.LOCAL_ENVIRONMENT)."""
     import tomllib
 
+    from localcloud.stack import LOCAL_ENVIRONMENT
+
     config = tomllib.loads((REPO / "samconfig.toml").read_text(encoding="utf-8"))
-    return str(
-        config.get("default", {}).get("global", {}).get("parameters", {}).get("stack_name", "mlops-loop-dev")
-    )
+    section = config.get(LOCAL_ENVIRONMENT, {})
+    return str(section.get("global", {}).get("parameters", {}).get("stack_name", "mlops-loop-dev"))
 
 
 def _one_value(environments: dict[str, dict[str, str]], name: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from localcloud.stack import samconfig_parameters
+from localcloud.stack import local_parameters
 from sample.data import SampleData, breast_cancer, to_csv
 from sample.seed import seed
 
@@ -81,7 +81,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    params = samconfig_parameters(REPO / "samconfig.toml")
+    params = local_parameters(REPO / "samconfig.toml")
     params.update({"ModelPackageGroup": GROUP, "RunOnApproval": "false"})
     data = breast_cancer()
     output = tmp_path_factory.mktemp("drift-rules")

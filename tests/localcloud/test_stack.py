@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from lc_testkit import FIXTURE_APP, FIXTURE_TEMPLATE
 
-from localcloud.stack import samconfig_parameters
+from localcloud.stack import LOCAL_ENVIRONMENT, local_parameters, samconfig_parameters
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_outputs_and_physical_ids(cloud):
@@ -101,6 +103,34 @@ def test_samconfig_parameter_overrides(tmp_path):
     assert samconfig_parameters(samconfig) == {"A": "1", "B": "two words"}
     assert samconfig_parameters(samconfig, "prod") == {"A": "9"}
     assert samconfig_parameters(tmp_path / "missing.toml") == {}
+
+
+def test_the_local_cloud_deploys_the_single_account_environment_else_the_default(tmp_path):
+    samconfig = tmp_path / "samconfig.toml"
+    samconfig.write_text(
+        'version = 0.1\n[default.deploy.parameters]\nparameter_overrides = "A=1"\n'
+        '[single-account.deploy.parameters]\nparameter_overrides = "A=2"\n'
+    )
+    assert local_parameters(samconfig) == {"A": "2"}
+    samconfig.write_text('version = 0.1\n[default.deploy.parameters]\nparameter_overrides = "A=1"\n')
+    assert local_parameters(samconfig) == {"A": "1"}, "without the environment: sam deploy's [default]"
+    assert local_parameters(tmp_path / "missing.toml") == {}
+
+
+def test_the_repositorys_local_environment_holds_its_own_group():
+    # samconfig.toml's [default] dev reads the registry account's group by ARN, which a one-account
+    # cloud does not hold; the local cloud deploys the one-account layout instead.
+    assert LOCAL_ENVIRONMENT == "single-account"
+    local = local_parameters(REPO / "samconfig.toml")
+    assert local["ModelPackageGroup"] == "breast-cancer-classifier"
+    assert not {"RegistryArtifactsBucket", "RegistryKmsKeyArn"} & set(local)
+    dev = samconfig_parameters(REPO / "samconfig.toml")
+    assert dev["ModelPackageGroup"].startswith("arn:aws:sagemaker:")
+    assert {k: v for k, v in local.items() if k not in {"ModelPackageGroup"}} == {
+        k: v
+        for k, v in dev.items()
+        if k not in {"ModelPackageGroup", "RegistryArtifactsBucket", "RegistryKmsKeyArn"}
+    }, "the two dev layouts differ only in where the registry is"
 
 
 def test_fixture_app_has_no_samconfig():

@@ -9,7 +9,7 @@ from lc_testkit import FIXTURE_TEMPLATE
 
 from localcloud import LocalCloud
 from localcloud.runtime import AlreadyActiveError
-from localcloud.stack import TemplateError, samconfig_parameters
+from localcloud.stack import TemplateError, local_parameters
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ def test_a_second_cloud_in_the_same_process_is_refused(tmp_path):
 
 @pytest.mark.skipif(not (REPO / "template.yaml").is_file(), reason="template.yaml not written yet")
 def test_the_real_template_deploys(tmp_path):
-    parameters = samconfig_parameters(REPO / "samconfig.toml")
+    parameters = local_parameters(REPO / "samconfig.toml")
     parameters.setdefault("ModelPackageGroup", "churn-model")
     with LocalCloud.start(
         REPO / "template.yaml", parameters=parameters, output_dir=tmp_path, job_runner=False

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from localcloud import LocalCloud
-from localcloud.stack import samconfig_parameters
+from localcloud.stack import local_parameters
 from sample.data import SampleData, breast_cancer, to_csv
 from sample.seed import seed
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 GROUP = "breast-cancer-classifier"
-ENVIRONMENT = "dev"  # samconfig.toml [default]
+ENVIRONMENT = "dev"  # samconfig.toml [single-account]
 DRIFT_SOURCE = "mlops.monitoring"
 DRIFT_DETAIL_TYPE = "Data Drift Detected"
 SHIFTED_FEATURES = {"mean_radius", "mean_texture", "worst_area"}  # sample.data.SHIFTS
@@ -229,9 +229,9 @@ def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = 
 
 @contextlib.contextmanager
 def deployed(output_dir: Path, *, with_part2: bool = False, **parameters: str) -> Iterator[Stack]:
-    """The real template.yaml on a local cloud (samconfig [default] overrides, the sample group,
+    """The real template.yaml on a local cloud (samconfig [single-account] overrides, the sample group,
     no batch run on approval, plus `parameters`), seeded with the sample's v1 Approved."""
-    params = samconfig_parameters(REPO / "samconfig.toml")
+    params = local_parameters(REPO / "samconfig.toml")
     params.update({"ModelPackageGroup": GROUP, "RunOnApproval": "false", **parameters})
     data = breast_cancer()
     with LocalCloud.start(TEMPLATE, parameters=params, output_dir=output_dir) as cloud:

@@ -581,7 +581,7 @@ def _overrides(text: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in shlex.split(text))
 
 
-@pytest.mark.parametrize("env", ["default", "prod"])
+@pytest.mark.parametrize("env", ["default", "single-account", "prod"])
 def test_samconfig_environments_set_valid_parameters(sam: dict[str, Any], env: str) -> None:
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())[env]
     assert config["validate"]["parameters"]["lint"] is True
@@ -589,7 +589,7 @@ def test_samconfig_environments_set_valid_parameters(sam: dict[str, Any], env: s
     deploy = config["deploy"]["parameters"]
     assert deploy["confirm_changeset"] is (env == "prod")
     overrides = _overrides(deploy["parameter_overrides"])
-    assert overrides["EnvironmentName"] == ("dev" if env == "default" else "prod")
+    assert overrides["EnvironmentName"] == ("prod" if env == "prod" else "dev")
     for name, value in overrides.items():
         parameter = sam["Parameters"][name]  # KeyError = a parameter the template does not have
         if "AllowedValues" in parameter:
@@ -600,6 +600,34 @@ def test_samconfig_environments_set_valid_parameters(sam: dict[str, Any], env: s
             assert parameter["MinValue"] <= float(value) <= parameter.get("MaxValue", float("inf")), name
     required = {name for name, p in sam["Parameters"].items() if "Default" not in p}
     assert required <= set(overrides), sorted(required - set(overrides))
+
+
+def test_dev_and_prod_read_and_register_into_the_central_registry_as_the_seed_does() -> None:
+    # The seed's layout: dev and prod, each in its own account, share the registry account's group,
+    # bucket and key (registry/samconfig.toml admits both); one account is the alternative.
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    registry = {"ModelPackageGroup", "RegistryArtifactsBucket", "RegistryKmsKeyArn"}
+
+    def shared(env: str) -> dict[str, str]:
+        overrides = _overrides(config[env]["deploy"]["parameters"]["parameter_overrides"])
+        return {k: v for k, v in overrides.items() if k in registry}
+
+    dev, prod = shared("default"), shared("prod")
+    assert set(dev) == registry
+    assert dev == prod
+    group_account = dev["ModelPackageGroup"].split(":")[4]
+    assert dev["ModelPackageGroup"].startswith("arn:aws:sagemaker:")
+    assert dev["RegistryArtifactsBucket"].endswith(f"-artifacts-{group_account}")
+    assert dev["RegistryKmsKeyArn"].split(":")[4] == group_account
+    single = shared("single-account")
+    assert single == {"ModelPackageGroup": "breast-cancer-classifier"}, "one account: its own group, by name"
+    # and the registry stack's configuration admits dev and prod as readers and registrars
+    registry_config = tomllib.loads((ROOT / "registry" / "samconfig.toml").read_text())
+    registry_overrides = _overrides(registry_config["default"]["deploy"]["parameters"]["parameter_overrides"])
+    workloads = registry_overrides["WorkloadAccountIds"].split(",")
+    assert len(workloads) == 2
+    assert set(registry_overrides["RetrainingAccountIds"].split(",")) == set(workloads)
+    assert dev["ModelPackageGroup"].rsplit("/", 1)[-1] == registry_overrides["ModelPackageGroupName"]
 
 
 def test_deploy_guide_documents_every_parameter_and_output(sam: dict[str, Any]) -> None:
