@@ -642,7 +642,8 @@ def prepared_payload() -> dict[str, Any]:
 
 
 _BASELINE_OUT = _event_value("compute_baseline.json", "outputS3Uri")
-_MONITORING_V1 = "batch-inference/breast-cancer-classifier/v1/scheduled-20261124T020000Z/monitoring/"
+_RUN_V1 = "batch-inference/breast-cancer-classifier/v1/scheduled-20261124T020000Z/"
+_MONITORING_V1 = _RUN_V1 + "monitoring/"
 _IGNORED = {"action": "ignored"}
 _QUIET = (NOTHING_STARTED, NOTHING_WRITTEN)
 _INVALID = "InvalidEvent"
@@ -673,11 +674,17 @@ CASES: tuple[Case, ...] = (
                   "run": {"runId": "scheduled-20261124T020000Z", "transformJobName": ANY,
                           "monitoringS3Uri": ANY}},
          effects=_QUIET),
-    Case("ResolveModelFunction", "resolve_model.json", "a state-machine input without runId is a named error",
-         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_run_id, variant="malformed"),
+    Case("ResolveModelFunction", "resolve_model.json",
+         "an input without executionArn (whose name keys the run's outputs) is a named error",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET,
+         mutate=lambda e: {k: v for k, v in e.items() if k != "executionArn"}, variant="malformed"),
     Case("MonitorBatchFunction", "monitor_batch_classify.json",
          "classify mode before any Model Monitor job wrote its files is a named error",
          error="MonitoringOutputNotFound", effects=_QUIET),
+    Case("MonitorBatchFunction", "monitor_batch_list.json",
+         "the batch listed once: its manifest and items under the run, what every later step reads",
+         payload={"objects": 1, "manifestS3Uri": ANY, "objectsS3Uri": ANY},
+         effects=(NOTHING_STARTED, Wrote(_RUN_V1 + "batch/"))),
     Case("MonitorBatchFunction", "monitor_batch_analyze.json", "the clean sample batch against v1's baseline",
          payload={"verdict": "clean", "driftedFeatures": [], "reportS3Uri": ANY},
          effects=(NOTHING_STARTED, Wrote(_MONITORING_V1))),

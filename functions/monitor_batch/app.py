@@ -1,11 +1,13 @@
-"""Batch-inference step MonitorBatch: data-quality monitoring of the batch against the version's
-baseline (`analyze`: the dataquality analyzer; `classify`: files a Model Monitor Processing job
-wrote). Writes statistics.json, constraint_violations.json, report.html and verdict.json under the
-run's monitoring prefix, emits drift metrics (EMF) and returns `$.monitoring`.
+"""Batch-inference steps ListBatch and MonitorBatch, before any transform: `list` lists the batch
+once into the run's manifest; then data-quality monitoring of those objects against the version's
+baseline (`analyze`: the dataquality analyzer; `sketch`/`merge`: the same, distributed; `classify`:
+files a Model Monitor Processing job wrote). Writes statistics.json, constraint_violations.json,
+report.html and verdict.json under the run's monitoring prefix, emits drift metrics (EMF) and
+returns `$.monitoring`.
 
-Named failures (errorType): BaselineObjectNotFound, InvalidBaseline, MonitoringOutputNotFound,
-MonitoringOutputUnreadable, InvalidEvent, and the analyzer's own (UnreadableInput, EmptyBatch,
-SchemaMismatch, ...).
+Named failures (errorType): BatchInputNotFound, BaselineObjectNotFound, InvalidBaseline,
+MonitoringOutputNotFound, MonitoringOutputUnreadable, InvalidEvent, and the analyzer's own
+(EmptyBatch, UnknownFormat, UnreadableInput, SchemaMismatch, ...).
 """
 
 from __future__ import annotations

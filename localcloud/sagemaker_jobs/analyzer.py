@@ -1,7 +1,9 @@
 """Processing jobs that run SageMaker Model Monitor's analyzer image, with the project's ``dataquality``.
 
 The job is laid out as the Processing contract does it, in a temporary folder standing for the
-container's file system: every ``ProcessingInputs[].S3Input`` is downloaded to its ``LocalPath``;
+container's file system: every ``ProcessingInputs[].S3Input`` is downloaded to its ``LocalPath``
+(``S3Prefix``: every object under the prefix; ``ManifestFile``: exactly the manifest's objects,
+each at its suffix);
 the analyzer runs with the job's ``Environment`` (the container contract of
 ``sagemaker-model-monitor-analyzer``); afterwards every file under each
 ``ProcessingOutputConfig.Outputs[].S3Output.LocalPath`` is uploaded to its ``S3Uri``.
@@ -17,7 +19,7 @@ Environment read (as Model Monitor's analyzer and the SageMaker SDK's DefaultMod
 - ``analysis_type`` ``DATA_QUALITY`` (or absent).
 Not supported (the job fails and says so): other images or a ContainerEntrypoint, ``analysis_type``
 MODEL_QUALITY/MODEL_BIAS/..., ``sagemakerCaptureJson`` (endpoint data capture), the
-``record_preprocessor_script`` and ``post_analytics_processor_script`` hooks, ManifestFile inputs,
+``record_preprocessor_script`` and ``post_analytics_processor_script`` hooks,
 non-S3 inputs (Athena/Redshift dataset definitions). ``publish_cloudwatch_metrics`` is accepted but
 no CloudWatch metrics are published.
 """
@@ -72,15 +74,24 @@ def _download_inputs(described: dict[str, Any], s3: S3, box: Container) -> None:
             raise JobFailedError(
                 f"ClientError: input {item.get('InputName')!r}: local job runner supports S3Input only"
             )
-        if source.get("S3DataType", "S3Prefix") != "S3Prefix":
+        data_type = source.get("S3DataType", "S3Prefix")
+        if data_type not in ("S3Prefix", "ManifestFile"):
             raise JobFailedError(
-                f"ClientError: input {item.get('InputName')!r}: S3DataType {source.get('S3DataType')!r} "
-                "is not supported locally (S3Prefix only)"
+                f"ClientError: input {item.get('InputName')!r}: S3DataType {data_type!r} "
+                "is not supported locally (S3Prefix or ManifestFile)"
             )
         local = box.path(source["LocalPath"])
         local.mkdir(parents=True, exist_ok=True)
-        prefix = S3Location.parse(source["S3Uri"])
         gunzip = (source.get("S3CompressionType") or "None") == "Gzip"
+        if data_type == "ManifestFile":
+            # exactly the manifest's objects, each at its suffix below LocalPath
+            folder, objects = s3.read_manifest(source["S3Uri"])
+            for loc in objects:
+                target = box.path(f"{source['LocalPath'].rstrip('/')}/{loc.key[len(folder) :]}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(s3.read(loc, gunzip=gunzip))
+            continue
+        prefix = S3Location.parse(source["S3Uri"])
         for loc, data in s3.read_prefix(prefix.uri, gunzip=gunzip):
             target = local / _relative_key(prefix.key, loc.key)
             target.parent.mkdir(parents=True, exist_ok=True)

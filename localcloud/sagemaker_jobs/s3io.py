@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,28 @@ class S3:
         if not objects:
             raise JobFailedError(f"ClientError: no objects found under {prefix_uri}")
         return [(o, self.read(o, gunzip=gunzip)) for o in objects]
+
+    def read_manifest(self, manifest_uri: str) -> tuple[str, list[S3Location]]:
+        """A ``ManifestFile`` data source: ``[{"prefix": "s3://b/p/"}, "suffix", ...]``, each object
+        being prefix + suffix (SageMaker API Reference, TransformS3DataSource / ProcessingS3Input /
+        S3DataSource). Returns the prefix's key and the objects, in the manifest's order."""
+        raw = self.read(S3Location.parse(manifest_uri))
+        try:
+            doc = json.loads(raw)
+        except ValueError as exc:
+            raise JobFailedError(f"ClientError: manifest {manifest_uri} is not JSON: {exc}") from exc
+        head = doc[0] if isinstance(doc, list) and doc else None
+        prefix = head.get("prefix") if isinstance(head, dict) else None
+        if not isinstance(prefix, str) or not prefix.startswith("s3://"):
+            raise JobFailedError(
+                f"ClientError: manifest {manifest_uri} must be a JSON array whose first element is "
+                '{"prefix": "s3://..."}'
+            )
+        suffixes = doc[1:]
+        if not suffixes or not all(isinstance(x, str) and x for x in suffixes):
+            raise JobFailedError(f"ClientError: manifest {manifest_uri} lists no object (suffix strings)")
+        base = S3Location.parse(prefix)
+        return base.key, [S3Location(base.bucket, base.key + suffix) for suffix in suffixes]
 
 
 def _denied(error: Any, uri: str) -> str:

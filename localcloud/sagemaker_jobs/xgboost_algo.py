@@ -14,15 +14,17 @@ Training (CreateTrainingJob with a ``sagemaker-xgboost`` image):
   FinalMetricDataList holds ``<channel>:<metric>`` at the last (or best, with early stopping) round.
 
 Transform (CreateTransformJob of a model whose container runs that image):
-- every object under ``TransformInput.DataSource.S3DataSource.S3Uri`` (``S3Prefix``), CSV of
-  features without header (or libsvm), ``SplitType`` ``Line`` or ``None``;
-- writes ``<S3OutputPath>/<object key relative to the prefix's folder>.out``, one prediction per
+- every object under ``TransformInput.DataSource.S3DataSource.S3Uri`` (``S3Prefix``), or exactly
+  the objects its manifest lists (``ManifestFile``), CSV of features without header (or libsvm),
+  ``SplitType`` ``Line`` or ``None``;
+- writes ``<S3OutputPath>/<object key relative to the prefix's folder>.out`` (a manifest's
+  objects: ``<suffix>.out``), one prediction per
   input record per line (probability of class 1 for ``binary:logistic``; comma-separated class
   probabilities for ``multi:softprob``). ``AssembleWith`` ``None`` is written like ``Line``.
 - ``DataProcessing``: ``InputFilter`` / ``OutputFilter`` of the form ``$``, ``$[i]``,
   ``$[i,j,...]``, ``$[a:b]`` (negative indexes allowed) and ``JoinSource`` ``Input`` / ``None``
   on CSV input (fields split at commas; quoted fields are not supported).
-Not supported (the job fails and says so): ManifestFile/AugmentedManifestFile data, Pipe-only
+Not supported (the job fails and says so): AugmentedManifestFile data, Pipe-only
 formats (RecordIO/protobuf, Parquet), ``Accept`` other than ``text/csv``, JSONPath filters
 beyond the forms above, SplitType RecordIO/TFRecord.
 """
@@ -34,6 +36,7 @@ import os
 import re
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -362,10 +365,10 @@ def transform(described: dict[str, Any], model_data_url: str, s3: S3) -> list[st
     """Run a DescribeTransformJob-shaped request; returns the output URIs written."""
     job_input = described.get("TransformInput") or {}
     source = (job_input.get("DataSource") or {}).get("S3DataSource") or {}
-    if source.get("S3DataType", "S3Prefix") != "S3Prefix":
-        data_type = source.get("S3DataType")
+    data_type = source.get("S3DataType", "S3Prefix")
+    if data_type not in ("S3Prefix", "ManifestFile"):
         raise JobFailedError(
-            f"ClientError: local job runner supports S3DataType S3Prefix only, got {data_type!r}"
+            f"ClientError: local job runner supports S3DataType S3Prefix or ManifestFile, got {data_type!r}"
         )
     split = job_input.get("SplitType") or "None"
     if split not in ("None", "Line"):
@@ -380,12 +383,18 @@ def transform(described: dict[str, Any], model_data_url: str, s3: S3) -> list[st
         raise JobFailedError("ClientError: TransformOutput.S3OutputPath is required")
     booster = load_booster(s3, model_data_url)
     prefix_uri = source.get("S3Uri", "")
-    prefix = S3Location.parse(prefix_uri)
-    folder = prefix.key[: prefix.key.rfind("/") + 1] if "/" in prefix.key else ""
     gunzip = (job_input.get("CompressionType") or "None") == "Gzip"
+    if data_type == "ManifestFile":
+        # exactly the manifest's objects, each named by its suffix below the manifest's prefix
+        folder, objects = s3.read_manifest(prefix_uri)
+        inputs: Iterator[tuple[S3Location, bytes]] = ((loc, s3.read(loc, gunzip=gunzip)) for loc in objects)
+    else:
+        prefix = S3Location.parse(prefix_uri)
+        folder = prefix.key[: prefix.key.rfind("/") + 1] if "/" in prefix.key else ""
+        inputs = iter(s3.read_prefix(prefix_uri, gunzip=gunzip))
     out_base = S3Location.parse(output["S3OutputPath"])
     written = []
-    for loc, data in s3.read_prefix(prefix_uri, gunzip=gunzip):
+    for loc, data in inputs:
         body = transform_object(
             booster,
             data,

@@ -14,11 +14,14 @@ from collections.abc import Iterator
 import pytest
 from sm_kit import ENVIRONMENT, GROUP, SHIFTED_FEATURES, Run, Stack, deployed, wait_until
 
+from sample.data import to_csv
+
 PREDICTIONS = f"batch-inference/{GROUP}/v1/{{run}}/predictions/"
 MONITORING = f"batch-inference/{GROUP}/v1/{{run}}/monitoring/"
 MONITORING_FILES = {"statistics.json", "constraint_violations.json", "report.html", "verdict.json"}
-LAMBDA_PATH_HEAD = ["ResolveModel", "ModelExists"]
-LAMBDA_PATH_TAIL = ["RunBatchTransform", "MonitorBatch", "AnalyzeBatch", "ClassifyOutcome"]
+#: The batch is listed and checked before any transform (issue 13): a broken batch ends at CheckDataQuality.
+LAMBDA_PATH_HEAD = ["ResolveModel", "ListBatch", "MonitorBatch", "AnalyzeBatch", "CheckDataQuality"]
+LAMBDA_PATH_TAIL = ["RunBatchTransform", "ClassifyOutcome"]
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +38,20 @@ def _no_faults_left(stack: Stack) -> Iterator[None]:
 
 def assert_monitoring_path(run: Run) -> None:
     path = run.path
-    assert path[:2] == LAMBDA_PATH_HEAD, path
+    head = len(LAMBDA_PATH_HEAD)
+    assert path[:head] == LAMBDA_PATH_HEAD, path
+    assert path[head] == "ModelExists", path
     # CreateModel runs once per version (the first run); later runs reuse the model.
-    rest = path[2:]
+    rest = path[head + 1 :]
     if rest and rest[0] == "CreateModel":
         rest = rest[1:]
     assert rest[: len(LAMBDA_PATH_TAIL)] == LAMBDA_PATH_TAIL, path
+
+
+def transform_jobs(stack: Stack, run_id: str) -> list[str]:
+    """The transform jobs of a run (named bt-v<version>-<execution name>)."""
+    jobs = stack.cloud.client("sagemaker").list_transform_jobs(NameContains=run_id)["TransformJobSummaries"]
+    return [j["TransformJobName"] for j in jobs]
 
 
 def test_clean_batch_succeeds_with_versioned_predictions_and_monitoring_files(stack: Stack) -> None:
@@ -138,9 +149,10 @@ def test_data_quality_failure_fails_without_drift_event_or_retraining(
 
     assert run.status == "FAILED"
     assert run.error == "DataQualityFailure"
-    assert_monitoring_path(run)
-    assert run.path[-1] == "DataQualityFailure"
-    assert "PublishDriftEvent" not in run.path
+    # found before any transform: no model, no transform job, no predictions were paid for
+    assert run.path == [*LAMBDA_PATH_HEAD, "DataQualityFailure"]
+    assert transform_jobs(stack, run_id) == []
+    assert stack.keys(PREDICTIONS.format(run=run_id)) == []
     # The cause is MonitorBatch's FailureCause, as JSON the failure notification parses.
     cause = json.loads(run.cause)
     assert (cause["step"], cause["error"], cause["runId"]) == ("MonitorBatch", "DataQualityFailure", run_id)
@@ -168,14 +180,15 @@ def transform_failure(stack: Stack) -> Run:
 def test_transform_job_failure_is_caught_and_notified(stack: Stack, transform_failure: Run) -> None:
     run = transform_failure
     assert run.status == "FAILED"
-    assert run.path[:2] == LAMBDA_PATH_HEAD
+    assert run.path[: len(LAMBDA_PATH_HEAD)] == LAMBDA_PATH_HEAD
     assert run.path[-2:] == ["RunBatchTransform", "BatchInferenceFailed"]
     assert run.task_failures() == [("RunBatchTransform", "States.TaskFailed")]
     job = stack.cloud.client("sagemaker").describe_transform_job(TransformJobName=f"bt-v1-{run.name}")
     assert job["TransformJobStatus"] == "Failed"
     assert "ran out of disk" in job["FailureReason"]
     assert stack.keys(PREDICTIONS.format(run=run.name)) == []
-    assert stack.keys(MONITORING.format(run=run.name)) == []
+    # the batch was checked before the transform: its report is there, no drift was told
+    assert json.loads(stack.read(MONITORING.format(run=run.name) + "verdict.json"))["verdict"] == "clean"
     assert stack.drift_events(run.name) == []
     wait_until(lambda: stack.notifications(run.name), what="the workflow-failed notification")
 
@@ -219,3 +232,115 @@ def test_throttled_lambda_invoke_is_retried_then_succeeds(stack: Stack) -> None:
         ("ResolveModel", "Lambda.TooManyRequestsException"),
     ]
     assert run.path[-1] == "BatchClean"
+
+
+def to_csv_bytes(rows: list[list[str]]) -> bytes:
+    return to_csv(rows).encode()
+
+
+def put_objects(stack: Stack, run_id: str, objects: dict[str, bytes]) -> str:
+    """Objects under a batch prefix of their own (relative key -> body); returns the prefix URI."""
+    prefix = f"batch-input/test-batches/{run_id}/"
+    for rel, body in objects.items():
+        stack.cloud.client("s3").put_object(Bucket=stack.bucket, Key=prefix + rel, Body=body)
+    return f"s3://{stack.bucket}/{prefix}"
+
+
+@pytest.mark.parametrize(
+    ("case", "batch"),
+    [
+        # issue 13: each made the transform job fail first, reported as RunBatchTransformFailed
+        ("non-numeric", lambda rows, names: [[*r[:-1], "n/a"] if n == 3 else r for n, r in enumerate(rows)]),
+        ("header-only", lambda rows, names: [names]),
+    ],
+)
+def test_a_broken_batch_fails_as_data_quality_before_any_transform(stack: Stack, case: str, batch) -> None:
+    run_id = f"sm-broken-{case}"
+    rows = batch(stack.data.batch_clean, stack.data.feature_names)
+    run = stack.run_batch(run_id, stack.put_batch(run_id, rows))
+
+    assert run.status == "FAILED" and run.error == "DataQualityFailure", (run.error, run.cause)
+    assert run.path == [*LAMBDA_PATH_HEAD, "DataQualityFailure"]
+    cause = json.loads(run.cause)
+    assert "data_type_check" in {v["constraint_check_type"] for v in cause["violations"]}
+    assert transform_jobs(stack, run_id) == []
+    assert stack.drift_events(run_id) == []
+    note = wait_until(
+        lambda: [n for n in stack.notifications(run_id) if "Data-quality failure" in (n.subject or "")],
+        what="the data-quality failure notification",
+    )
+    assert "data_type_check" in note[0].message
+
+
+@pytest.mark.parametrize(
+    ("case", "objects", "error", "said"),
+    [
+        ("missing", {}, "BatchInputNotFound", "No batch for run"),
+        ("empty", {"_SUCCESS": b"", "part-0.csv": b""}, "EmptyBatch", "Empty batch for run"),
+        ("unknown-format", {"part-0.csv": b"1,2\n", "rows.txt": b"1,2\n"}, "UnknownFormat", "rows.txt"),
+    ],
+)
+def test_a_missing_empty_or_unreadable_batch_is_named_and_costs_no_transform(
+    stack: Stack, case: str, objects: dict[str, bytes], error: str, said: str
+) -> None:
+    run_id = f"sm-nobatch-{case}"
+    run = stack.run_batch(run_id, put_objects(stack, run_id, objects))
+
+    assert run.status == "FAILED" and run.error == error, (run.error, run.cause)
+    assert run.path == ["ResolveModel", "ListBatch", "BatchInferenceFailed"]
+    cause = json.loads(run.cause)
+    assert (cause["step"], cause["error"], cause["runId"]) == ("ListBatch", error, run_id)
+    assert transform_jobs(stack, run_id) == []
+    notes = wait_until(lambda: stack.notifications(run_id), what="the failure notification")
+    assert said in notes[0].subject + notes[0].message
+    if case != "unknown-format":
+        assert "nothing scored" in notes[0].subject
+
+
+def test_the_transform_scores_exactly_the_objects_monitoring_read(stack: Stack) -> None:
+    # Given a batch prefix as producers leave it: data beside markers, an unfinished write, a hidden file
+    run_id = "sm-one-batch"
+    rows = to_csv_bytes(stack.data.batch_clean)
+    batch = put_objects(
+        stack,
+        run_id,
+        {
+            "part-0.csv": rows,
+            "day=2/part-1.csv": rows,
+            "_SUCCESS": b"",
+            "_temporary/0/part-9.csv": b"1,2,3\n",
+            ".hidden.csv": b"not,a,row\n",
+        },
+    )
+    run = stack.run_batch(run_id, batch)
+
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    # Then the transform scored the two data objects only (S3Prefix would have scored all five)
+    predictions = PREDICTIONS.format(run=run_id)
+    assert stack.keys(predictions) == [predictions + "day=2/part-1.csv.out", predictions + "part-0.csv.out"]
+    # And monitoring read the same objects, and the report counts them
+    verdict = json.loads(stack.read(MONITORING.format(run=run_id) + "verdict.json"))
+    assert verdict["batchObjects"] == 2
+    statistics = json.loads(stack.read(run.output["monitoring"]["statisticsS3Uri"]))
+    assert statistics["dataset"]["item_count"] == 2 * len(stack.data.batch_clean)
+
+
+def test_two_runs_given_one_run_id_keep_their_own_outputs(stack: Stack) -> None:
+    # Given two executions started by hand with the same runId in their input
+    batch = stack.put_batch("sm-same-run-id", stack.data.batch_clean)
+    runs = []
+    for name in ("sm-same-run-id-a", "sm-same-run-id-b"):
+        arn = stack.cloud.start_execution(
+            "BatchInferenceStateMachine",
+            {"runId": "sm-same-run-id", "batchInputS3Uri": batch, "trigger": "manual"},
+            name=name,
+        )
+        runs.append(stack.finished(arn))
+    # Then each keyed its outputs and its jobs by its execution name: neither overwrote the other
+    for run in runs:
+        assert run.status == "SUCCEEDED", (run.error, run.cause)
+        assert run.output["transform"]["transformJobName"] == f"bt-v1-{run.name}"
+        assert stack.keys(PREDICTIONS.format(run=run.name)) == [
+            PREDICTIONS.format(run=run.name) + "batch.csv.out"
+        ]
+    assert stack.keys(PREDICTIONS.format(run="sm-same-run-id")) == []

@@ -54,10 +54,15 @@ def test_drift_batch_in_three_objects_is_sketched_per_object_and_merged(stack: S
     # Then it sketches, merges and reports the drift
     assert run.status == "SUCCEEDED", (run.error, run.cause)
     assert "AnalyzeBatch" not in run.path
-    assert run.path[run.path.index("MonitorBatch") :] == [
+    assert run.path[: run.path.index("MonitorBatch")] == ["ResolveModel", "ListBatch"]
+    after_check = [s for s in run.path[run.path.index("MonitorBatch") :] if s != "CreateModel"]
+    assert after_check == [
         "MonitorBatch",
         "SketchBatch",
         "MergeSketches",
+        "CheckDataQuality",
+        "ModelExists",
+        "RunBatchTransform",
         "ClassifyOutcome",
         "PublishDriftEvent",
         "NotifyDrift",
@@ -88,6 +93,7 @@ def test_clean_batch_in_two_objects_is_clean(stack: Stack) -> None:
     run = stack.run_batch(run_id, put_split_batch(stack, run_id, stack.data.batch_clean, parts=2))
 
     assert run.status == "SUCCEEDED", (run.error, run.cause)
-    assert run.path[-4:] == ["SketchBatch", "MergeSketches", "ClassifyOutcome", "BatchClean"]
+    assert run.path[-4:] == ["ModelExists", "RunBatchTransform", "ClassifyOutcome", "BatchClean"]
+    assert run.path[2:6] == ["MonitorBatch", "SketchBatch", "MergeSketches", "CheckDataQuality"]
     assert run.output["monitoring"]["verdict"] == "clean"
     assert stack.drift_events(run_id) == []

@@ -14,12 +14,14 @@ from sm_kit import GROUP, SHIFTED_FEATURES, Stack, deployed
 
 PROCESSING_PATH = [
     "ResolveModel",
-    "ModelExists",
-    "CreateModel",
-    "RunBatchTransform",
+    "ListBatch",
     "MonitorBatch",
     "RunModelMonitorJob",
     "ClassifyModelMonitorResults",
+    "CheckDataQuality",
+    "ModelExists",
+    "CreateModel",
+    "RunBatchTransform",
     "ClassifyOutcome",
 ]
 MONITORING = f"batch-inference/{GROUP}/v1/{{run}}/monitoring/"
@@ -49,6 +51,9 @@ def test_clean_batch_through_the_processing_job(stack: Stack) -> None:
     assert job["ProcessingJobStatus"] == "Completed"
     assert job["AppSpecification"]["ImageUri"].split("/")[-1].startswith("sagemaker-model-monitor-analyzer")
     assert job["Environment"]["dataset_source"] == "/opt/ml/processing/input/batch"
+    # the job reads exactly the run's listing of its batch, as the transform does
+    [batch] = [i["S3Input"] for i in job["ProcessingInputs"] if i["InputName"] == "batch"]
+    assert (batch["S3DataType"], batch["S3Uri"]) == ("ManifestFile", run.output["batch"]["manifestS3Uri"])
     assert run.output["monitoring"]["verdict"] == "clean"
     monitoring = MONITORING.format(run=run_id)
     files = {k.removeprefix(monitoring) for k in stack.keys(monitoring)}

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 from dataquality import engine
+from mlops_loop import monitoring
 from mlops_loop.models.failure import FailureCause
 from mlops_loop.models.monitoring import MonitoringResult
 from mlops_loop.models.notification import Notification
@@ -69,6 +70,33 @@ def test_classify_outcome_switches_on_exactly_the_verdicts_monitor_batch_returns
     # and the analyzer's verdict names are the same three
     analyzer = (engine.VERDICT_CLEAN, engine.VERDICT_DRIFT, engine.VERDICT_DATA_QUALITY_FAILURE)
     assert analyzer == typing.get_args(Verdict)
+
+
+def test_the_batch_is_checked_before_any_transform_and_a_broken_one_ends_there() -> None:
+    states = BATCH["States"]
+    check = states["CheckDataQuality"]
+    [choice] = check["Choices"]
+    assert choice == {
+        "Condition": "{% $states.input.monitoring.verdict = '" + engine.VERDICT_DATA_QUALITY_FAILURE + "' %}",
+        "Next": "DataQualityFailure",
+    }
+    assert check["Default"] == "ModelExists"
+    # every engine's verdict reaches CheckDataQuality, which is the only way to the transform
+    for step in ("AnalyzeBatch", "MergeSketches", "ClassifyModelMonitorResults"):
+        assert states[step]["Next"] == "CheckDataQuality", step
+    into_transform = {n for n, s in states.items() if s.get("Next") == "RunBatchTransform"}
+    into_transform |= {c["Next"] for c in states["ModelExists"]["Choices"]} & {"RunBatchTransform"}
+    assert into_transform <= {"CreateModel", "RunBatchTransform"} | {"ModelExists"}
+    assert states["ResolveModel"]["Next"] == "ListBatch" and states["ListBatch"]["Next"] == "MonitorBatch"
+
+
+def test_the_transform_and_model_monitor_read_the_runs_manifest_and_the_map_its_items() -> None:
+    states = BATCH["States"]
+    source = states["RunBatchTransform"]["Arguments"]["TransformInput"]["DataSource"]["S3DataSource"]
+    assert source == {"S3DataType": "ManifestFile", "S3Uri": "{% $run.batchManifestS3Uri %}"}
+    [batch] = [i["S3Input"] for i in states["RunModelMonitorJob"]["Arguments"]["ProcessingInputs"][:1]]
+    assert (batch["S3DataType"], batch["S3Uri"]) == ("ManifestFile", "{% $run.batchManifestS3Uri %}")
+    assert _read("$states.context.Map.Item.Value") == {monitoring.BATCH_ITEM_URI}
 
 
 @pytest.mark.parametrize(

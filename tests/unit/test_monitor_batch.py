@@ -10,11 +10,16 @@ import dataquality
 import msgspec
 import numpy as np
 import pytest
-from mlops_loop.errors import BaselineObjectNotFound, InvalidEvent
+from mlops_loop.errors import (
+    BaselineObjectNotFound,
+    BatchInputNotFound,
+    InvalidEvent,
+    MonitoringOutputNotFound,
+)
 from mlops_loop.models.drift import DataDriftDetectedDetail
 
 from functions.monitor_batch import app
-from tests.helpers import REGION, emf_metrics, load_event
+from tests.helpers import REGION, FakeLambdaContext, emf_metrics, load_event
 
 FEATURES = ["mean_radius", "mean_texture", "mean_smoothness"]
 
@@ -63,8 +68,14 @@ def baseline(function_env, tmp_path):
     return made
 
 
+def list_batch() -> dict:
+    """ListBatch, the step before every engine: the run's listing of its batch."""
+    return app.lambda_handler({**load_event("monitor_batch_analyze"), "mode": "list"}, FakeLambdaContext())
+
+
 def put_batch(rows: np.ndarray) -> None:
     _put(load_event("monitor_batch_analyze")["run"]["batchInputS3Uri"] + "batch.csv", _csv(rows))
+    list_batch()
 
 
 def test_clean_batch_writes_the_four_files_under_the_versions_prefix(baseline, lambda_context, capsys):
@@ -168,7 +179,8 @@ def test_broken_columns_are_a_data_quality_failure(baseline, lambda_context):
 
 
 def test_classify_reads_what_model_monitor_wrote(baseline, lambda_context, tmp_path):
-    # Given a Model Monitor processing job wrote its files into the monitoring prefix
+    # Given a listed batch, and a Model Monitor processing job wrote its files into the monitoring prefix
+    put_batch(_rows(500, seed=5))
     event = load_event("monitor_batch_classify")
     prefix = event["run"]["monitoringS3Uri"]
     local = tmp_path / "batch.csv"
@@ -225,10 +237,11 @@ def _with(key: str, **fields: object):
 )
 def test_malformed_request_is_a_clear_error_that_writes_nothing(baseline, lambda_context, change, field):
     put_batch(_rows(100, seed=7))
+    before = _keys("s3://mlops-loop-dev-artifacts-123456789012/batch-inference/")
     event = change(load_event("monitor_batch_analyze"))
     with pytest.raises(InvalidEvent, match=field):
         app.lambda_handler(event, lambda_context)
-    assert _keys("s3://mlops-loop-dev-artifacts-123456789012/batch-inference/") == []
+    assert _keys("s3://mlops-loop-dev-artifacts-123456789012/batch-inference/") == before
 
 
 def _sketch_event(item_uri: str) -> dict:
@@ -245,6 +258,7 @@ def test_sketch_then_merge_gives_the_one_pass_verdict(baseline, lambda_context):
     _put(batch + "part-1.csv", _csv(rows[500:]))
     _put(batch + "_SUCCESS", b"")
     _put(batch.rstrip("/") + "-other/part-0.csv", _csv(rows[:10]))  # beside the prefix, not under it
+    list_batch()
     # When each object is sketched (one of them twice: a retried child) and the sketches merged
     sketched = [
         app.lambda_handler(_sketch_event(batch + name), lambda_context)
@@ -266,10 +280,77 @@ def test_sketch_then_merge_gives_the_one_pass_verdict(baseline, lambda_context):
         assert merged["featureDistances"][feature] == pytest.approx(distance, abs=0.01)
 
 
-def test_merge_without_partials_is_an_empty_batch(baseline, lambda_context):
-    event = {**load_event("monitor_batch_analyze"), "mode": "merge"}
-    with pytest.raises(dataquality.errors.EmptyBatch, match="no partial profiles"):
-        app.lambda_handler(event, lambda_context)
+def test_merge_reads_the_partial_of_every_listed_object_or_fails_naming_the_one_missing(
+    baseline, lambda_context
+):
+    # Given a run whose listing names two objects, only one of them sketched
+    event = load_event("monitor_batch_analyze")
+    batch = event["run"]["batchInputS3Uri"]
+    _put(batch + "part-0.csv", _csv(_rows(100, seed=8)))
+    _put(batch + "part-1.csv", _csv(_rows(100, seed=9)))
+    list_batch()
+    app.lambda_handler(_sketch_event(batch + "part-0.csv"), lambda_context)
+    # When the sketches are merged, then the run fails naming the object: no verdict on part of it
+    with pytest.raises(MonitoringOutputNotFound, match=r"no partial profile of .*part-1\.csv"):
+        app.lambda_handler({**event, "mode": "merge"}, lambda_context)
+    # And a run that was never listed has no batch to merge
+    _delete_listing(event)
+    with pytest.raises(MonitoringOutputNotFound, match="the run's batch listing not found"):
+        app.lambda_handler({**event, "mode": "merge"}, lambda_context)
+
+
+def _delete_listing(event: dict) -> None:
+    run = event["run"]
+    boto3.client("s3", region_name=REGION).delete_object(
+        Bucket=run["batchObjectsBucket"], Key=run["batchObjectsKey"]
+    )
+
+
+def test_the_batch_is_listed_once_into_a_manifest_of_exactly_its_data_objects(baseline, lambda_context):
+    # Given a batch prefix as producers leave it: data, markers, an empty object, a neighbour prefix
+    event = load_event("monitor_batch_analyze")
+    batch = event["run"]["batchInputS3Uri"]
+    _put(batch + "part-0.csv", _csv(_rows(300, seed=10)))
+    _put(batch + "day=2/part-1.csv", _csv(_rows(200, seed=11)))
+    for marker in ("_SUCCESS", ".DS_Store", "day=2/", "late.csv"):
+        _put(batch + marker, b"")
+    _put(batch.rstrip("/") + "-other/part-0.csv", _csv(_rows(10, seed=12)))
+    # When ListBatch lists it
+    listed = list_batch()
+    # Then SageMaker's manifest names exactly the two data objects (what the transform scores)
+    run = event["run"]
+    assert listed == {
+        "objects": 2,
+        "manifestS3Uri": run["batchManifestS3Uri"],
+        "objectsS3Uri": f"s3://{run['batchObjectsBucket']}/{run['batchObjectsKey']}",
+    }
+    manifest = json.loads(_get(run["batchManifestS3Uri"]))
+    assert manifest == [{"prefix": batch}, "day=2/part-1.csv", "part-0.csv"]
+    # And an object arriving after the listing is not read: the check reads what the run listed
+    _put(batch + "part-9.csv", _csv(_rows(5000, seed=13, shift=6.0)))
+    out = app.lambda_handler(event, lambda_context)
+    assert out["verdict"] == "clean"
+    report = json.loads(_get(run["monitoringS3Uri"] + "verdict.json"))
+    assert (report["batchObjects"], report["batchManifestS3Uri"]) == (2, run["batchManifestS3Uri"])
+    assert json.loads(_get(out["statisticsS3Uri"]))["dataset"]["item_count"] == 500
+
+
+def test_a_missing_an_empty_and_an_unreadable_batch_are_named_before_anything_is_checked(baseline):
+    batch = load_event("monitor_batch_analyze")["run"]["batchInputS3Uri"]
+    # Nothing under the prefix: BatchInputNotFound
+    with pytest.raises(BatchInputNotFound, match="no objects under this prefix"):
+        list_batch()
+    # Only a marker and an empty object: EmptyBatch
+    _put(batch + "_SUCCESS", b"")
+    _put(batch + "late.csv", b"")
+    with pytest.raises(dataquality.errors.EmptyBatch, match="no data objects"):
+        list_batch()
+    # An object of unknown format beside data: UnknownFormat naming it, never a partial listing
+    _put(batch + "part-0.csv", _csv(_rows(100, seed=14)))
+    _put(batch + "extra-rows.txt", _csv(_rows(1000, seed=15)))
+    with pytest.raises(dataquality.UnknownFormat, match=r"extra-rows\.txt: unknown format"):
+        list_batch()
+    assert _keys("s3://mlops-loop-dev-artifacts-123456789012/batch-inference/") == []
 
 
 def test_sketch_needs_the_item(baseline, lambda_context):

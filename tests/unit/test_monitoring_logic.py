@@ -3,6 +3,7 @@ no S3; what AWS answers is what the fakes are told to answer."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def store(classify_request: MonitorBatchRequest, tmp_path: Path) -> FakeArtifact
     fake.put_json(classify_request.baseline_statistics_s3_uri, made.statistics)
     fake.put_json(classify_request.baseline_constraints_s3_uri, made.constraints)
     fake.put_json(f"{classify_request.output_s3_uri}statistics.json", made.statistics)
+    # the run's listing of its batch (ListBatch, before every engine)
+    batch = f"{classify_request.batch_input_s3_uri}part-0.csv"
+    fake.put_json(classify_request.objects_s3_uri, [{"itemS3Uri": batch, "format": "csv"}])
     return fake
 
 
@@ -140,7 +144,10 @@ def test_the_newest_approved_version_on_any_page_is_resolved_with_its_run_layout
         packages={_summary(7, 7)["ModelPackageArn"]: _package(7)},  # type: ignore[dict-item]
         models={"churn-v7"},
     )
-    request = ResolveModelRequest(run_id="r-1", batch_input_s3_uri="s3://artifacts/batch-input/")
+    request = ResolveModelRequest(
+        execution_arn="arn:aws:states:us-east-1:123456789012:execution:batch:r-1",
+        batch_input_s3_uri="s3://artifacts/batch-input/",
+    )
     # When the run is resolved
     resolved = resolve.resolve_run(request, RESOLVE_CFG, registry)
     # Then v7, its existing SageMaker Model and the run's places under v7
@@ -149,7 +156,10 @@ def test_the_newest_approved_version_on_any_page_is_resolved_with_its_run_layout
 
 
 def test_no_approved_version_and_no_group_are_told_apart() -> None:
-    request = ResolveModelRequest(run_id="r-1", batch_input_s3_uri="s3://artifacts/batch-input/")
+    request = ResolveModelRequest(
+        execution_arn="arn:aws:states:us-east-1:123456789012:execution:batch:r-1",
+        batch_input_s3_uri="s3://artifacts/batch-input/",
+    )
     with pytest.raises(NoApprovedModel):
         resolve.resolve_run(request, RESOLVE_CFG, FakeRegistry(pages=[[]], groups={"churn"}))
     with pytest.raises(ModelPackageGroupNotFound):
@@ -184,3 +194,51 @@ def test_a_structured_cause_is_notified_as_its_fields_say() -> None:
         "ClientError: the instance ran out of disk" in note.message
     )
     assert "Model group: churn" in note.message
+
+
+@pytest.mark.parametrize(
+    ("error", "detail", "subject", "said"),
+    [
+        (
+            "BatchInputNotFound",
+            "s3://artifacts/batch-input/2026-12-01/: no objects under this prefix (no such batch)",
+            "[dev] No batch for run scheduled-20261124T020000Z: nothing scored",
+            "No object was found at the batch input location",
+        ),
+        (
+            "EmptyBatch",
+            "s3://artifacts/batch-input/: no data objects: all 2 objects are skipped",
+            "[dev] Empty batch for run scheduled-20261124T020000Z: nothing scored",
+            "The batch input holds no data",
+        ),
+    ],
+)
+def test_a_missing_or_empty_batch_is_notified_as_such_not_as_a_workflow_failure(
+    error: str, detail: str, subject: str, said: str
+) -> None:
+    # Given the batch run failed at ListBatch, before any transform
+    event = failures.parse(load_event("sfn_execution_failed"))
+    cause = FailureCause(
+        step="ListBatch",
+        error=error,
+        run_id="scheduled-20261124T020000Z",
+        model_package_group_name="churn",
+        model_package_version=4,
+        detail=json.dumps({"errorType": error, "errorMessage": detail}),
+    )
+    event.detail.error, event.detail.cause = error, msgspec.json.encode(cause).decode()
+    notifier = FakeNotifier()
+    cfg = NotifyFailureSettings(
+        environment_name="dev",
+        notification_topic_arn="arn:aws:sns:us-east-1:123456789012:t",
+        state_table_name="mlops-loop-dev-state",
+    )
+    # When it is notified
+    failures.handle(event, cfg, notifier)
+    # Then the mail names what happened: no batch, or an empty one; nothing scored, nothing retrains
+    [(_, note)] = notifier.published
+    assert note.subject == subject
+    assert said in note.message
+    assert "no transform job ran" in note.message and "no retraining" in note.message
+    assert detail in note.message
+    assert "Workflow failed" not in note.subject

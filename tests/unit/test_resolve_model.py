@@ -64,7 +64,7 @@ def test_the_run_is_laid_out_under_the_resolved_version_once(function_env, lambd
     run = invoke_run(lambda_context)["run"]
 
     # Then the run's places and job names lie under v2 (lineage); the state machine builds none of them
-    run_id = event["runId"]
+    run_id = event["executionArn"].rsplit(":", 1)[-1]
     prefix = f"s3://{BUCKET}/batch-inference/{GROUP}/v2/{run_id}/"
     assert run["runId"] == run_id
     assert run["runS3Uri"] == prefix
@@ -73,12 +73,36 @@ def test_the_run_is_laid_out_under_the_resolved_version_once(function_env, lambd
     assert run["transformJobName"] == f"bt-v2-{run_id}"
     assert run["processingJobName"] == f"mm-v2-{run_id}"
     assert run["batchInputS3Uri"] == event["batchInputS3Uri"]
-    assert (run["batchBucket"], run["batchPrefix"]) == (BUCKET, "batch-input/")
+    # the run's listing of its batch: the manifest the jobs read, the items the Distributed Map reads
+    assert run["batchManifestS3Uri"] == prefix + "batch/manifest.json"
+    assert (run["batchObjectsBucket"], run["batchObjectsKey"]) == (
+        BUCKET,
+        f"batch-inference/{GROUP}/v2/{run_id}/batch/objects.json",
+    )
     # Model Monitor's analyzer reads the baseline files where the processing job mounts them
     assert run["modelMonitorEnvironment"]["baseline_statistics"] == (
         "/opt/ml/processing/baseline/statistics/statistics.json"
     )
     assert run["modelMonitorEnvironment"]["dataset_source"] == "/opt/ml/processing/input/batch"
+
+
+def test_a_reused_input_run_id_never_keys_the_outputs_the_execution_name_does(function_env, lambda_context):
+    # Given two executions started by hand with the same runId in their input
+    create_group()
+    register(run="r1")
+    event = load_event("resolve_model")
+    arn = event["executionArn"].rsplit(":", 1)[0]
+    runs = [
+        app.lambda_handler({**event, "runId": "manual-1", "executionArn": f"{arn}:{name}"}, lambda_context)[
+            "run"
+        ]
+        for name in ("manual-a", "manual-b")
+    ]
+    # Then each run's places and job names are its execution's: neither overwrites the other
+    assert [r["runId"] for r in runs] == ["manual-a", "manual-b"]
+    assert runs[0]["runS3Uri"] != runs[1]["runS3Uri"]
+    assert runs[0]["transformJobName"] == "bt-v1-manual-a"
+    assert {r["runS3Uri"].rstrip("/").rsplit("/", 1)[-1] for r in runs} == {"manual-a", "manual-b"}
 
 
 def test_model_exists_once_created(function_env, lambda_context):
@@ -157,14 +181,22 @@ def test_cross_account_group_arn_reads_the_registry_in_the_arns_region(
     assert out["modelName"] == f"{GROUP}-v1"
 
 
-@pytest.mark.parametrize("event", [{}, {"runId": 5}, {"runId": ""}, ["not", "an", "object"]])
-def test_malformed_input_is_a_clear_validation_error(function_env, lambda_context, event, caplog):
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({}, "executionArn"),
+        ({"executionArn": "scheduled-20261124T020000Z"}, "executionArn"),
+        ({"runId": "r-1", "batchInputS3Uri": "s3://b/batch-input/"}, "executionArn"),
+        (["not", "an", "object"], None),
+    ],
+)
+def test_malformed_input_is_a_clear_validation_error(function_env, lambda_context, event, field, caplog):
     create_group()
     register()
     with pytest.raises(InvalidEvent, match="ResolveModelRequest") as info:
         app.lambda_handler(event, lambda_context)
-    if isinstance(event, dict):
-        assert "runId" in str(info.value)
+    if field:
+        assert field in str(info.value)
     records = logged(caplog, "Rejected malformed event")
     assert records and records[0]["problems"]
 

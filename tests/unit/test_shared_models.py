@@ -46,6 +46,7 @@ MODEL_FOR_EVENT = {
     "monitor_batch_classify": MonitorBatchRequest,
     "monitor_batch_sketch": MonitorBatchRequest,
     "monitor_batch_merge": MonitorBatchRequest,
+    "monitor_batch_list": MonitorBatchRequest,
     "prepare_training_data": PrepareRequest,
     "evaluate_model": EvaluateRequest,
     "compute_baseline": BaselineRequest,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     AllMissingColumn,
     BaselineFormatError,
+    BatchNotFound,
     DataQualityError,
     EmptyBatch,
     ProfileFormatError,
@@ -116,6 +117,7 @@ __all__ = [
     "AllMissingColumn",
     "Baseline",
     "BaselineFormatError",
+    "BatchNotFound",
     "CheckResult",
     "ColumnProfile",
     "DataFile",

@@ -15,6 +15,11 @@ class UnreadableInput(DataQualityError):  # noqa: N818 - public API name
     """A data file cannot be found, fetched or parsed."""
 
 
+class BatchNotFound(UnreadableInput):
+    """Nothing is at the batch's location: no object under the prefix, no such file or folder. A
+    listing that fails (AccessDenied, NoSuchBucket) is ``UnreadableInput``, never this."""
+
+
 class UnknownFormat(UnreadableInput):
     """An object of the batch is in no format this package reads (its name has no known extension
     and no format was given): the run fails naming it, never a verdict on the rest of the batch."""

@@ -20,7 +20,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .errors import EmptyBatch, UnknownFormat, UnreadableInput, UsageError
+from .errors import BatchNotFound, EmptyBatch, UnknownFormat, UnreadableInput, UsageError
 
 FORMATS = ("csv", "parquet", "jsonl")
 _EXTENSIONS = {
@@ -160,9 +160,9 @@ def batch_objects(source: str | os.PathLike[str], data_format: str | None = None
     names; each data object must be of a known format (by its name, or ``data_format``), else
     ``UnknownFormat`` naming it: never a verdict on part of the batch. Sorted by key.
 
-    Raises ``UnreadableInput`` when nothing is there (no object, no such file or folder, the listing
-    failed), ``EmptyBatch`` when everything there is skipped (only markers or empty objects), and
-    ``UnknownFormat`` for an object of an unknown format.
+    Raises ``BatchNotFound`` (an ``UnreadableInput``) when nothing is there (no object, no such file
+    or folder), ``UnreadableInput`` when the listing failed, ``EmptyBatch`` when everything there is
+    skipped (only markers or empty objects), and ``UnknownFormat`` for an object of an unknown format.
     """
     src = os.fspath(source)
     if src.startswith("s3://"):
@@ -199,7 +199,7 @@ def _local_batch(src: str, data_format: str | None) -> list[DataFile]:
     if path.is_file():
         return [DataFile(str(path), _known_format(src, path.name, data_format))]
     if not path.is_dir():
-        raise UnreadableInput(f"{src}: no such file or folder")
+        raise BatchNotFound(f"{src}: no such file or folder")
     found: list[DataFile] = []
     seen: list[str] = []
     for p in sorted(path.rglob("*")):
@@ -216,7 +216,7 @@ def _local_batch(src: str, data_format: str | None) -> list[DataFile]:
 
 def _no_data(src: str, listed: list[str]) -> None:
     if not listed:
-        raise UnreadableInput(f"{src}: no objects under this prefix (no such batch)")
+        raise BatchNotFound(f"{src}: no objects under this prefix (no such batch)")
     raise EmptyBatch(
         f"{src}: no data objects: all {len(listed)} objects are skipped (folder markers, hidden or "
         "_-prefixed names, empty objects)"
@@ -225,8 +225,9 @@ def _no_data(src: str, listed: list[str]) -> None:
 
 def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFile]:
     """The data objects of every batch named by ``sources`` (a path, folder, s3:// URI or a list of
-    them), each by ``batch_objects``'s rules, in the order given."""
-    if isinstance(sources, str | os.PathLike):
+    them), each by ``batch_objects``'s rules, in the order given. A ``DataFile`` is taken as it is:
+    a batch listed once already (a run's manifest) is read without listing it again."""
+    if isinstance(sources, str | os.PathLike | DataFile):
         items: Sequence[Any] = [sources]
     elif isinstance(sources, Sequence):
         items = list(sources)
@@ -238,7 +239,7 @@ def resolve_sources(sources: Any, data_format: str | None = None) -> list[DataFi
         raise UsageError("no data sources given")
     files: list[DataFile] = []
     for item in items:
-        files.extend(batch_objects(str(item), data_format))
+        files.extend([item] if isinstance(item, DataFile) else batch_objects(str(item), data_format))
     return files
 
 

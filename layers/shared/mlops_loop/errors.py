@@ -51,4 +51,4 @@ class MonitoringOutputUnreadable(MlopsError):
 
 
 class BatchInputNotFound(MlopsError):
-    """The batch to monitor has no objects at the given S3 URI."""
+    """The batch has no object at the given S3 URI (ListBatch, before any transform)."""

@@ -98,7 +98,17 @@ def _workflow(
         cause = structured.summary()
         run_id = structured.run_id or run_id
     group = (structured.model_package_group_name if structured else None) or _group_name(cfg)
-    if error == DATA_QUALITY_FAILURE:
+    if error in notifications.BATCH_INPUT_ERRORS:
+        note = notifications.batch_input_failure(
+            env=cfg.environment_name,
+            error=error,
+            execution_arn=d.execution_arn,
+            cause=cause,
+            run_id=str(run_id),
+            region=event.region,
+            group=group,
+        )
+    elif error == DATA_QUALITY_FAILURE:
         note = notifications.data_quality_failure(
             env=cfg.environment_name,
             execution_arn=d.execution_arn,

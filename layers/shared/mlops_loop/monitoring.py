@@ -1,9 +1,12 @@
 """MonitorBatch's logic: data-quality monitoring of a batch against the model version's baseline.
 
-`analyze` runs the `dataquality` analyzer here (the default engine); `classify` reads the files a
-SageMaker Model Monitor Processing job wrote; `sketch` + `merge` are the distributed engine (a
-Step Functions Distributed Map runs `sketch` on each object of the batch, writing a partial profile
-under `partials/`; `merge` merges them, as exactly as the sketches merge, and checks the whole).
+It runs before any transform: `list` lists the batch once (`dataquality.batch_objects`) into the
+run's manifest, which the transform job, every engine and the report then read, so a broken batch
+fails before anything is paid for. `analyze` runs the `dataquality` analyzer here (the default
+engine); `classify` reads the files a SageMaker Model Monitor Processing job wrote; `sketch` +
+`merge` are the distributed engine (a Step Functions Distributed Map runs `sketch` on each listed
+object, writing a partial profile under `partials/`; `merge` merges them, as exactly as the
+sketches merge, and checks the whole).
 Either way the run's monitoring prefix
 (`<OUTPUT_PREFIX>/<group>/v<version>/<runId>/monitoring/`) ends up holding `statistics.json`,
 `constraint_violations.json` (Model Monitor's formats), `report.html` and `verdict.json`, and the
@@ -25,6 +28,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from mlops_loop import adapters, links, notifications, run_layout
 from mlops_loop.errors import (
     BaselineObjectNotFound,
+    BatchInputNotFound,
     InvalidBaseline,
     InvalidEvent,
     MonitoringOutputNotFound,
@@ -32,7 +36,12 @@ from mlops_loop.errors import (
 )
 from mlops_loop.models.drift import DataDriftDetectedDetail
 from mlops_loop.models.failure import FailureCause
-from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult, SketchResult
+from mlops_loop.models.monitoring import (
+    BatchListing,
+    MonitorBatchRequest,
+    MonitoringResult,
+    SketchResult,
+)
 from mlops_loop.models.notification import Notification
 from mlops_loop.models.payloads import Verdict, Violation
 from mlops_loop.observability import logger, metrics
@@ -45,6 +54,9 @@ VIOLATIONS = "constraint_violations.json"
 REPORT = "report.html"
 VERDICT = "verdict.json"
 PARTIALS = "partials"  # under the monitoring prefix: one profile per object of the batch (sketch)
+#: The fields of each item of the run's batch listing (the Distributed Map reads `itemS3Uri`).
+BATCH_ITEM_URI = "itemS3Uri"
+BATCH_ITEM_FORMAT = "format"
 MAX_FEATURE_METRICS = 100
 #: A Fail state's cause stays far below Step Functions' 32,768 characters: the first violations.
 MAX_FAILURE_VIOLATIONS = 50
@@ -61,6 +73,77 @@ def _output_location(req: MonitorBatchRequest, cfg: MonitorBatchSettings) -> S3U
             f"run.monitoringS3Uri must lie under s3://{lineage.bucket}/{lineage.key}/ (lineage)"
         )
     return S3Uri(out.bucket, out.key.rstrip("/"))
+
+
+def _under_version(req: MonitorBatchRequest, cfg: MonitorBatchSettings, uri: str, what: str) -> S3Uri:
+    """A place of the run that MonitorBatch writes must lie under the model version's prefix."""
+    group, version = req.model.model_package_group_name, req.model.model_package_version
+    lineage = run_layout.version_prefix(cfg.artifacts_bucket, cfg.output_prefix, group, version)
+    loc = S3Uri.parse(uri)
+    if loc.bucket != lineage.bucket or not loc.key.startswith(lineage.key + "/"):
+        raise InvalidEvent(f"{what} must lie under s3://{lineage.bucket}/{lineage.key}/ (lineage)")
+    return loc
+
+
+def manifest(batch_input_s3_uri: str, object_uris: list[str]) -> list[Any]:
+    """SageMaker's manifest of exactly these objects: `[{"prefix": ...}, suffix, ...]`, each object
+    being prefix + suffix (API Reference, TransformS3DataSource and ProcessingS3Input, S3DataType
+    ManifestFile). The prefix is the batch's folder (a batch given as one object: its folder)."""
+    batch = S3Uri.parse(batch_input_s3_uri)
+    if object_uris == [batch_input_s3_uri] and not batch.key.endswith("/"):
+        folder = batch.key.rpartition("/")[0]
+        folder = folder + "/" if folder else ""
+    else:
+        folder = batch.key if batch.key.endswith("/") or not batch.key else batch.key + "/"
+    prefix = f"s3://{batch.bucket}/{folder}"
+    outside = [u for u in object_uris if not u.startswith(prefix) or u == prefix]
+    if outside:
+        raise InvalidEvent(f"objects outside the batch {prefix}: {outside[:3]}")
+    return [{"prefix": prefix}, *(u[len(prefix) :] for u in object_uris)]
+
+
+def list_batch(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> BatchListing:
+    """List the batch once, by `dataquality.batch_objects` (one definition of "the batch"), into
+    the run's manifest (what the transform job and Model Monitor's job read) and the same objects
+    as items (what the Distributed Map and `analyze`/`merge` read): every engine reads, the
+    transform scores, and the report counts the same objects. Nothing there is
+    BatchInputNotFound; only markers or empty objects, EmptyBatch; an object of an unknown format,
+    UnknownFormat naming it; a listing refused, UnreadableInput."""
+    import dataquality
+    from dataquality import errors as dq_errors
+
+    manifest_uri = _under_version(req, cfg, req.manifest_s3_uri, "run.batchManifestS3Uri")
+    objects_uri = _under_version(req, cfg, req.objects_s3_uri, "run.batchObjectsKey")
+    try:
+        files = dataquality.batch_objects(req.batch_input_s3_uri)
+    except dq_errors.BatchNotFound as exc:
+        raise BatchInputNotFound(str(exc)) from None
+    items = [{BATCH_ITEM_URI: f.uri, BATCH_ITEM_FORMAT: f.fmt} for f in files]
+    store.write(
+        manifest_uri,
+        json.dumps(manifest(req.batch_input_s3_uri, [f.uri for f in files])).encode(),
+        "application/json",
+    )
+    store.write(objects_uri, json.dumps(items).encode(), "application/json")
+    metrics.add_dimension(name="ModelPackageGroup", value=req.model.model_package_group_name)
+    metrics.add_metric(name="BatchObjects", unit=MetricUnit.Count, value=len(files))
+    logger.info("Batch listed", extra={"objects": len(files), "manifest": str(manifest_uri)})
+    return BatchListing(
+        objects=len(files), manifest_s3_uri=str(manifest_uri), objects_s3_uri=str(objects_uri)
+    )
+
+
+def _listed(req: MonitorBatchRequest, store: ArtifactStore) -> list[Any]:
+    """The batch as ListBatch listed it for this run (`dataquality.DataFile`s): read, never listed again."""
+    import dataquality
+
+    items = read_json(
+        store, req.objects_s3_uri, missing=MonitoringOutputNotFound, what="the run's batch listing"
+    )
+    try:
+        return [dataquality.DataFile(i[BATCH_ITEM_URI], i[BATCH_ITEM_FORMAT]) for i in items]
+    except (TypeError, KeyError) as exc:
+        raise MonitoringOutputNotFound(f"the run's batch listing at {req.objects_s3_uri}: {exc}") from None
 
 
 def read_json(
@@ -177,6 +260,7 @@ def _finish(
     drifted: list[str],
     report_html: str,
     engine: str,
+    objects: int,
 ) -> MonitoringResult:
     # ClassifyOutcome in the ASL knows these verdicts only; a Struct built by keyword is not checked.
     checked: Verdict = msgspec.convert(verdict, Verdict)
@@ -191,6 +275,8 @@ def _finish(
         "modelPackageVersion": req.model.model_package_version,
         "runId": req.run_id,
         "batchInputS3Uri": req.batch_input_s3_uri,
+        "batchManifestS3Uri": req.manifest_s3_uri,
+        "batchObjects": objects,
         "baselineStatisticsS3Uri": req.baseline_statistics_s3_uri,
         "baselineConstraintsS3Uri": req.baseline_constraints_s3_uri,
         "analyzedAt": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -245,9 +331,10 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: Artifact
 
     out = _output_location(req, cfg)
     baseline_statistics, baseline_constraints = _baselines(req, store)
+    files = _listed(req, store)
     try:
         result = dataquality.check(
-            req.batch_input_s3_uri,
+            files,
             baseline_statistics=baseline_statistics,
             baseline_constraints=baseline_constraints,
             has_header=req.has_header,
@@ -255,7 +342,14 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: Artifact
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
     return _finish_check(
-        req, cfg, store, out, result, baseline_statistics=baseline_statistics, engine="dataquality"
+        req,
+        cfg,
+        store,
+        out,
+        result,
+        baseline_statistics=baseline_statistics,
+        engine="dataquality",
+        objects=len(files),
     )
 
 
@@ -268,6 +362,7 @@ def _finish_check(
     *,
     baseline_statistics: dict[str, Any],
     engine: str,
+    objects: int,
 ) -> MonitoringResult:
     """Write a dataquality CheckResult's files, its report and verdict; the state machine's result."""
     import dataquality
@@ -292,6 +387,7 @@ def _finish_check(
         drifted=list(summary["driftedFeatures"]),
         report_html=report,
         engine=engine,
+        objects=objects,
     )
 
 
@@ -325,17 +421,27 @@ def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactS
     profile = dataquality.profile_file(
         dataquality.DataFile(req.item_s3_uri, fmt), has_header=req.has_header, column_names=names
     )
-    target = out.join(PARTIALS, hashlib.sha256(req.item_s3_uri.encode()).hexdigest() + ".profile")
+    target = partial_location(out, req.item_s3_uri)
     store.write(target, profile.to_bytes(), "application/octet-stream")
     metrics.add_metric(name="RowsSketched", unit=MetricUnit.Count, value=profile.rows)
     return SketchResult(partial_s3_uri=str(target), rows=profile.rows)
 
 
-def _partials(store: ArtifactStore, out: S3Uri) -> Iterator[bytes]:
-    folder = out.join(PARTIALS)
-    for item in store.keys(S3Uri(folder.bucket, folder.key + "/")):
-        if item.key.endswith(".profile"):
-            yield store.read(item)
+def partial_location(out: S3Uri, item_s3_uri: str) -> S3Uri:
+    """Where `sketch` puts an object's profile: named by the object only, so a retried or
+    redriven child overwrites its own partial."""
+    return out.join(PARTIALS, hashlib.sha256(item_s3_uri.encode()).hexdigest() + ".profile")
+
+
+def _partials(store: ArtifactStore, out: S3Uri, files: list[Any]) -> Iterator[bytes]:
+    """The partial of every object the run listed, and of no other: one missing fails the run
+    naming its object (never a verdict on part of the batch)."""
+    for f in files:
+        where = partial_location(out, f.uri)
+        try:
+            yield store.read(where)
+        except ArtifactNotFound:
+            raise MonitoringOutputNotFound(f"no partial profile of {f.uri} at {where}") from None
 
 
 def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> MonitoringResult:
@@ -345,13 +451,13 @@ def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactSt
 
     out = _output_location(req, cfg)
     baseline_statistics, baseline_constraints = _baselines(req, store)
+    files = _listed(req, store)
     merged = None
-    for blob in _partials(store, out):
+    for blob in _partials(store, out, files):
         part = dataquality.Profile.from_bytes(blob)
         merged = part if merged is None else merged.merge(part)
     if merged is None:
-        where = f"{out.join(PARTIALS)}/"
-        raise dq_errors.EmptyBatch(f"no partial profiles under {where}: the batch had no data objects")
+        raise dq_errors.EmptyBatch(f"{req.objects_s3_uri} lists no object: the batch had no data objects")
     try:
         result = dataquality.check_profile(
             merged, baseline_statistics=baseline_statistics, baseline_constraints=baseline_constraints
@@ -366,6 +472,7 @@ def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactSt
         result,
         baseline_statistics=baseline_statistics,
         engine="dataquality-distributed",
+        objects=len(files),
     )
 
 
@@ -427,15 +534,18 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: Artifac
         drifted=list(found.drifted_features),
         report_html=report,
         engine="model-monitor",
+        objects=len(_listed(req, store)),
     )
 
 
 def monitor(
     req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore | None = None
-) -> MonitoringResult | SketchResult:
+) -> MonitoringResult | SketchResult | BatchListing:
     """MonitorBatch's one entry: the step `req.mode` names, reading and writing through `store`
     (S3 by default; unit tests pass an in-memory one)."""
     store = store or adapters.artifact_store()
+    if req.mode == "list":
+        return list_batch(req, cfg, store)
     if req.mode == "sketch":
         return sketch(req, cfg, store)
     steps = {"analyze": analyze, "classify": classify, "merge": merge}

@@ -51,7 +51,10 @@ NEXT_STEP_BY_ERROR = {
     "check the group's resource policy in the registry account.",
     "BaselineObjectNotFound": "The baseline files registered with the live version are gone from S3: restore "
     "them or register a new version with a baseline.",
-    "BatchInputNotFound": "No batch arrived at the input prefix for this run: check the upstream export.",
+    "BatchInputNotFound": "No batch arrived at the input prefix for this run: check the upstream export, "
+    "then start the batch-inference state machine again by hand.",
+    "EmptyBatch": "The upstream export wrote no rows: check it, then start the batch-inference state "
+    "machine again by hand.",
     "MonitoringOutputUnreadable": "The monitoring function may not read what the Model Monitor job wrote "
     "(bucket policy, KMS key grant): fix the permission, then run the batch again; nothing was judged clean.",
     "QualityGateFailed": "The retrained candidate scored below the quality gate and was not registered: look "
@@ -214,6 +217,46 @@ def data_quality_failure(
             _lines("Where to look:", where),
             "Next: fix the upstream data feed (compare the batch with constraint_violations.json), "
             "then start the batch-inference state machine again by hand.",
+        ),
+    )
+
+
+#: A batch run that found no batch to score (ListBatch's named errors): what each is called in the mail.
+BATCH_INPUT_ERRORS = {
+    "BatchInputNotFound": "No batch",
+    "EmptyBatch": "Empty batch",
+}
+
+
+def batch_input_failure(
+    *,
+    env: str,
+    error: str,
+    execution_arn: str,
+    cause: str | None,
+    run_id: str | None,
+    region: str,
+    group: str | None = None,
+) -> Notification:
+    """A run that had nothing to score: no object at the batch's location (BatchInputNotFound), or
+    only markers, empty objects or rows-free files (EmptyBatch). No transform ran, nothing retrains."""
+    what = BATCH_INPUT_ERRORS[error]
+    found = (
+        "No object was found at the batch input location"
+        if error == "BatchInputNotFound"
+        else "The batch input holds no data: only folder markers, hidden or _-prefixed names, empty "
+        "objects, or files without a row"
+    )
+    return Notification(
+        subject=_subject(env, f"{what} for run {run_id or ''}: nothing scored".replace("  ", " ")),
+        message=_body(
+            f"{found}, so this run scored nothing: no transform job ran, no verdict was given and no "
+            f"retraining was asked ({error}).",
+            f"Model group: {group}" if group else None,
+            f"Run: {run_id}" if run_id else None,
+            f"Details: {_truncate(cause)}" if cause else None,
+            f"Execution: {execution_arn}\n{links.execution(execution_arn)}",
+            f"Next: {NEXT_STEP_BY_ERROR[error]}",
         ),
     )
 

@@ -20,12 +20,18 @@ def resolve_run(
 ) -> ResolvedRun:
     """The version this run uses, and the run's places and job names under that version."""
     model = resolve(cfg.model_package_group, models)
+    run_id = run_layout.run_id_of(request.execution_arn)
+    if request.run_id and request.run_id != run_id:
+        logger.info(
+            "The input's runId is a label: outputs are keyed by the execution name",
+            extra={"inputRunId": request.run_id, "runId": run_id},
+        )
     run = run_layout.plan(
         bucket=cfg.artifacts_bucket,
         output_prefix=cfg.output_prefix,
         group=model.model_package_group_name,
         version=model.model_package_version,
-        run_id=request.run_id,
+        run_id=run_id,
         batch_input_s3_uri=request.batch_input_s3_uri,
         baseline_statistics_s3_uri=model.baseline_statistics_s3_uri,
         baseline_constraints_s3_uri=model.baseline_constraints_s3_uri,

@@ -19,9 +19,10 @@ class MonitorBatchRequest(Payload, kw_only=True):
     monitoring folder). `sketch` and `merge` are the two halves of the distributed engine: `sketch`
     profiles one object of the batch (`itemS3Uri`, from a Distributed Map's listing of the batch)
     into a partial under the monitoring folder; `merge` merges the partials and checks the whole,
-    as `analyze` does."""
+    as `analyze` does. `list` comes first, whatever the engine: it lists the batch once
+    (`dataquality.batch_objects`) into the run's manifest, which every later step and job reads."""
 
-    mode: Literal["analyze", "classify", "sketch", "merge"]
+    mode: Literal["list", "analyze", "classify", "sketch", "merge"]
     run: BatchRun
     model: ResolvedModel
     item_s3_uri: S3UriStr | None = None
@@ -40,6 +41,14 @@ class MonitorBatchRequest(Payload, kw_only=True):
         return self.run.batch_input_s3_uri
 
     @property
+    def manifest_s3_uri(self) -> str:
+        return self.run.batch_manifest_s3_uri
+
+    @property
+    def objects_s3_uri(self) -> str:
+        return f"s3://{self.run.batch_objects_bucket}/{self.run.batch_objects_key}"
+
+    @property
     def output_s3_uri(self) -> str:
         return self.run.monitoring_s3_uri
 
@@ -54,6 +63,15 @@ class MonitorBatchRequest(Payload, kw_only=True):
     @property
     def baseline_constraints_s3_uri(self) -> str:
         return self.model.baseline_constraints_s3_uri
+
+
+class BatchListing(Payload, kw_only=True):
+    """A `list` step's output: how many objects the batch has, and where the run's listing of them
+    is (SageMaker's manifest; the Distributed Map's items)."""
+
+    objects: int
+    manifest_s3_uri: S3UriStr
+    objects_s3_uri: S3UriStr
 
 
 class SketchResult(Payload, kw_only=True):

@@ -12,10 +12,12 @@ from mlops_loop.models.run import BatchRun
 
 
 class ResolveModelRequest(Payload, kw_only=True):
-    """What ResolveModel receives: the run's id and batch (its outputs' places are derived from them)."""
+    """What ResolveModel receives: the execution (its name is the run's id, which keys every
+    output) and the batch. A `runId` in the input is a label only: never a place."""
 
-    run_id: Annotated[str, Meta(min_length=1)]
+    execution_arn: Annotated[str, Meta(min_length=1, pattern=r"^arn:[^:]+:states:[^:]*:[0-9]*:execution:")]
     batch_input_s3_uri: S3UriStr
+    run_id: str | None = None
 
 
 class ResolvedModel(Payload, kw_only=True):

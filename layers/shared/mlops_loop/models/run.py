@@ -10,11 +10,15 @@ class BatchRun(Payload, kw_only=True):
     version that made it (`<prefix>/<group>/v<version>/<run id>/`); the state machine reads these
     fields and builds none of them."""
 
+    #: The batch-inference execution's name: a run's outputs are keyed by it, never by its input.
     run_id: str
     batch_input_s3_uri: S3UriStr
-    #: The batch's bucket and key prefix, as the Distributed Map's ListObjectsV2 reader takes them.
-    batch_bucket: str
-    batch_prefix: str
+    #: The batch, listed once by ListBatch (`dataquality.batch_objects`): SageMaker's manifest of
+    #: exactly those objects (what the transform and Model Monitor jobs read) ...
+    batch_manifest_s3_uri: S3UriStr
+    #: ... and the same objects as a JSON array, one item each, for the Distributed Map's reader.
+    batch_objects_bucket: str
+    batch_objects_key: str
     run_s3_uri: S3UriStr
     predictions_s3_uri: S3UriStr
     monitoring_s3_uri: S3UriStr
