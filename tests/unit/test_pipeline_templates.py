@@ -159,6 +159,20 @@ def test_smoke_test_is_a_project_command() -> None:
     assert "python -m tools.smoke_stack --stack-name" in runs
 
 
+def test_the_smoke_run_is_opt_in_and_only_nothing_to_score_is_let_through() -> None:
+    (step,) = [s for s in JOBS["smoke-test-dev"]["steps"] if "tools.smoke_run" in s.get("run", "")]
+    assert step["if"] == "vars.SMOKE_RUN == 'true'", "it costs a transform job: run only when asked"
+    script = step["run"]
+    assert 'python -m tools.smoke_run --stack-name "$STACK_NAME"' in script
+    assert '[ "$code" -eq 3 ]' in script and 'exit "$code"' in script
+    # It waits within the role session it runs in (the bootstrap's MaxSessionDuration).
+    (configure,) = steps_using(JOBS["smoke-test-dev"], CONFIGURE)
+    timeout = float(script.split("--timeout ", 1)[1].split()[0])
+    assert timeout < step["timeout-minutes"] * 60 <= int(configure["with"]["role-duration-seconds"])
+    max_session = RES["PipelineExecutionRole"]["Properties"]["MaxSessionDuration"]
+    assert int(configure["with"]["role-duration-seconds"]) <= max_session
+
+
 # --------------------------------------------------------------------------------- bootstrap
 
 BOOT = yaml_parse(BOOTSTRAP.read_text(encoding="utf-8"))
@@ -236,8 +250,28 @@ def test_pipeline_role_passes_only_the_execution_role_to_cloudformation() -> Non
 
 def test_pipeline_role_s3_only_on_the_artifacts_bucket() -> None:
     for st in statements("PipelineExecutionRole"):
-        if any(a.startswith("s3:") for a in as_list(st["Action"])):
+        if st.get("Sid") == "SmokeRunListsTheStackBucket":
+            # The smoke run lists (never reads) the deployed stack's own bucket, by its name.
+            assert as_list(st["Action"]) == ["s3:ListBucket"]
+            assert st["Resource"] == {
+                "Fn::Sub": "arn:${AWS::Partition}:s3:::${DeployedStackName}-artifacts-${AWS::AccountId}"
+            }
+        elif any(a.startswith("s3:") for a in as_list(st["Action"])):
             assert "ArtifactsBucket" in json.dumps(st["Resource"])
+
+
+def test_pipeline_role_starts_and_follows_only_the_batch_machine_for_the_smoke_run() -> None:
+    states = {a: st["Resource"] for st in statements("PipelineExecutionRole") for a in as_list(st["Action"])
+              if a.startswith("states:")}  # fmt: skip
+    account = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+    assert states["states:StartExecution"] == {
+        "Fn::Sub": f"{account}:stateMachine:${{DeployedStackName}}-batch-inference"
+    }
+    assert states["states:DescribeExecution"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
+        "${DeployedStackName}-batch-inference:*"
+    }
+    assert set(states) == {"states:StartExecution", "states:DescribeExecution", "states:DescribeStateMachine"}
 
 
 def test_no_wildcard_actions_and_star_resources_only_when_conditioned() -> None:
