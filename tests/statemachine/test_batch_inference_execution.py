@@ -8,6 +8,7 @@ id and batch prefix.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 
@@ -344,3 +345,29 @@ def test_two_runs_given_one_run_id_keep_their_own_outputs(stack: Stack) -> None:
             PREDICTIONS.format(run=run.name) + "batch.csv.out"
         ]
     assert stack.keys(PREDICTIONS.format(run="sm-same-run-id")) == []
+
+
+def test_a_throttled_create_model_is_created_again_after_adopt_model_decides(stack: Stack) -> None:
+    # Given the version's SageMaker Model does not exist yet and CreateModel is throttled once
+    sagemaker = stack.cloud.client("sagemaker")
+    with contextlib.suppress(sagemaker.exceptions.ClientError):
+        sagemaker.delete_model(ModelName=f"{GROUP}-v1")
+    stack.cloud.faults.throttle("sagemaker", "CreateModel", times=1)
+    run_id = "sm-create-model-throttled"
+    run = stack.run_batch(run_id, stack.put_batch(run_id, stack.data.batch_clean))
+
+    # Then AdoptModel finds no model, reads the throttle, and the run creates it again after a wait
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert stack.cloud.faults.throttled_count("sagemaker", "CreateModel") == 1
+    index = run.path.index("CreateModel")
+    assert run.path[index : index + 6] == [
+        "CreateModel",
+        "AdoptModel",
+        "ModelAdopted",
+        "WaitToCreateModel",
+        "CreateModel",
+        "RunBatchTransform",
+    ]
+    assert sagemaker.describe_model(ModelName=f"{GROUP}-v1")["PrimaryContainer"]["ModelPackageName"] == (
+        stack.v1_arn
+    )

@@ -56,6 +56,8 @@ class FakeRegistry:
     groups: set[str] = field(default_factory=set)
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     models: set[str] = field(default_factory=set)
+    #: SageMaker Model name -> the model package it serves (a model created meanwhile)
+    model_packages: dict[str, str] = field(default_factory=dict)
 
     def approved_version_pages(
         self, group_api_name: str, region: str | None
@@ -71,4 +73,9 @@ class FakeRegistry:
         return self.packages[model_package_arn]
 
     def model_exists(self, name: str) -> bool:
-        return name in self.models
+        return name in self.models or name in self.model_packages
+
+    def model_package_of(self, name: str) -> str | None:
+        if name in self.model_packages:
+            return self.model_packages[name]
+        return "" if name in self.models else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dataquality
 import msgspec
@@ -13,6 +14,8 @@ import pytest
 from mlops_loop import failures, monitoring, resolve
 from mlops_loop.errors import (
     BaselineObjectNotFound,
+    ModelNameInUse,
+    ModelNotCreated,
     ModelPackageGroupNotFound,
     MonitoringOutputNotFound,
     MonitoringOutputUnreadable,
@@ -20,7 +23,13 @@ from mlops_loop.errors import (
 )
 from mlops_loop.models.failure import FailureCause
 from mlops_loop.models.monitoring import MonitorBatchRequest, MonitoringResult
-from mlops_loop.models.resolved import ResolveModelRequest
+from mlops_loop.models.resolved import (
+    AdoptModelRequest,
+    CaughtError,
+    ModelAdoption,
+    ResolvedModel,
+    ResolveModelRequest,
+)
 from mlops_loop.settings import MonitorBatchSettings, NotifyFailureSettings, ResolveModelSettings
 
 from tests.helpers import load_event
@@ -242,3 +251,52 @@ def test_a_missing_or_empty_batch_is_notified_as_such_not_as_a_workflow_failure(
     assert "no transform job ran" in note.message and "no retraining" in note.message
     assert detail in note.message
     assert "Workflow failed" not in note.subject
+
+
+# -- AdoptModel: CreateModel refused ---------------------------------------------------------------
+_ARN = "arn:aws:sagemaker:us-east-1:123456789012"
+_EXISTS = (
+    'Cannot create already existing model "{arn}:model/churn-v7". (Service: AmazonSageMaker; '
+    "Status Code: 400; Error Code: ValidationException; Request ID: r-1)"
+)
+_THROTTLED = "Rate exceeded (Service: AmazonSageMaker; Status Code: 400; Error Code: ThrottlingException)"
+
+
+def _adopt(failures: list[str], **registry: Any) -> ModelAdoption:
+    model = msgspec.convert(load_event("monitor_batch_analyze")["model"], ResolvedModel)
+    package = f"{_ARN}:model-package/churn/7"
+    model = msgspec.structs.replace(model, model_name="churn-v7", model_package_arn=package)
+    request = AdoptModelRequest(
+        action="adoptModel",
+        model=model,
+        failures=[CaughtError(error="SageMaker.AmazonSageMakerException", cause=c) for c in failures],
+    )
+    return resolve.adopt_model(request, FakeRegistry(**registry))
+
+
+def test_create_model_answering_already_exists_for_the_same_package_is_success() -> None:
+    # Given another run created churn-v7 from the same package between ResolveModel and CreateModel
+    created = {"churn-v7": f"{_ARN}:model-package/churn/7"}
+    # When this run's CreateModel is refused with "already exists", then the run goes on with it
+    assert _adopt([_EXISTS.format(arn=_ARN)], model_packages=created) == ModelAdoption(
+        adopted=True, model_name="churn-v7"
+    )
+    # And a lost answer followed by a throttle: the model is there, so no create again either
+    assert _adopt(["InternalFailure", _THROTTLED], model_packages=created).adopted
+
+
+def test_a_model_of_the_name_serving_another_package_or_none_is_not_adopted() -> None:
+    with pytest.raises(ModelNameInUse, match=r"churn-v7 exists and serves .*churn/6, not .*churn/7"):
+        _adopt([_EXISTS.format(arn=_ARN)], model_packages={"churn-v7": f"{_ARN}:model-package/churn/6"})
+
+
+def test_a_throttled_create_is_tried_again_with_a_backoff_then_fails_named() -> None:
+    # No model of the name: a throttle is created again, a few times, each later than the one before
+    waits = [_adopt([_THROTTLED] * n).retry_in_seconds for n in (1, 2, 3)]
+    assert waits == [2, 4, 8]
+    assert not _adopt([_THROTTLED]).adopted
+    # The sixth refusal, or any refusal that is not transient, fails the run naming the cause
+    with pytest.raises(ModelNotCreated, match="6 attempt"):
+        _adopt([_THROTTLED] * 6)
+    with pytest.raises(ModelNotCreated, match="Could not access model data"):
+        _adopt(["Could not access model data at s3://x (Error Code: ValidationException)"])

@@ -108,6 +108,21 @@ class SageMakerRegistry:
             raise
         return True
 
+    def model_package_of(self, name: str) -> str | None:
+        return _model_package_of(name)
+
+
+def _model_package_of(name: str) -> str | None:
+    try:
+        described = aws.sagemaker().describe_model(ModelName=name)
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        if err.get("Code") == "ValidationException" and "Could not find model" in err.get("Message", ""):
+            return None
+        raise
+    container: Any = described.get("PrimaryContainer") or (described.get("Containers") or [{}])[0]
+    return str(container.get("ModelPackageName") or "")
+
 
 def _is_missing(exc: ClientError) -> bool:
     error = exc.response.get("Error", {})

@@ -50,5 +50,13 @@ class MonitoringOutputUnreadable(MlopsError):
     NoSuchBucket, KMS): the run fails rather than read the refusal as "no violations"."""
 
 
+class ModelNameInUse(MlopsError):
+    """The run's deterministic SageMaker Model name is taken by a model serving another package."""
+
+
+class ModelNotCreated(MlopsError):
+    """CreateModel failed and no model of the run's name exists: the refusal was not "already exists"."""
+
+
 class BatchInputNotFound(MlopsError):
     """The batch has no object at the given S3 URI (ListBatch, before any transform)."""

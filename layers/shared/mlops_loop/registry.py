@@ -178,6 +178,11 @@ def require_baseline(package: ModelPackageVersion) -> tuple[str, str]:
     return package.baseline_statistics_s3_uri, package.baseline_constraints_s3_uri
 
 
+def model_package_of(name: str, models: ModelRegistry | None = None) -> str | None:
+    """The model package the SageMaker Model `name` serves ("" none); None: no such model."""
+    return (models or adapters.model_registry()).model_package_of(name)
+
+
 def model_exists(name: str, models: ModelRegistry | None = None) -> bool:
     """Whether a SageMaker Model of that name exists in this account and region."""
     return (models or adapters.model_registry()).model_exists(name)

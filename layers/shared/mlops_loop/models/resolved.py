@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from msgspec import Meta
 
 from mlops_loop.models.payloads import Payload, S3UriStr
@@ -37,6 +38,30 @@ class ResolvedModel(Payload, kw_only=True):
     def dump(self) -> dict[str, Any]:
         # `datetime.isoformat()` (UTC as +00:00), as this payload has always carried it.
         return super().dump() | {"creationTime": self.creation_time.isoformat()}
+
+
+class CaughtError(Payload, kw_only=True):
+    """A Catch's error output (`$states.errorOutput`): Step Functions' error name and cause."""
+
+    error: str = msgspec.field(name="Error")
+    cause: str | None = msgspec.field(name="Cause", default=None)
+
+
+class AdoptModelRequest(Payload, kw_only=True):
+    """CreateModel was refused: the version to run and every refusal of this run so far, in order."""
+
+    action: Literal["adoptModel"]
+    model: ResolvedModel
+    failures: Annotated[list[CaughtError], Meta(min_length=1)]
+
+
+class ModelAdoption(Payload, kw_only=True):
+    """AdoptModel's answer: `adopted` (the model of this name serves this package: go on), or create
+    again after `retryInSeconds` (a transient refusal, such as a throttle)."""
+
+    adopted: bool
+    model_name: str
+    retry_in_seconds: int = 0
 
 
 class ResolvedRun(Payload, kw_only=True):
