@@ -51,9 +51,9 @@ setup-tools: $(SAM_VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## SA
 # Two pytest processes: the unit tests run on plain moto, as a user's CI would; the local cloud's
 # patches of moto are process-wide and would be under them after the first cloud of a worker.
 test: setup ## run every test (unit, state machines, local cloud, integration)
-	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests/unit tests/dataquality
+	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk and not samcli" tests/unit tests/dataquality
 	rm -rf build/iam
-	LOCALCLOUD_IAM_LOG_DIR=build/iam $(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk" tests/localcloud tests/statemachine tests/integration
+	LOCALCLOUD_IAM_LOG_DIR=build/iam $(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk and not samcli" tests/localcloud tests/statemachine tests/integration
 	@# The least-privilege report of every local-cloud run above: no call denied that a flow needs,
 	@# no grant unused without a written reason (localcloud/iam/report.py).
 	$(PY) -m localcloud iam-report build/iam --check > build/iam-report.md && tail -n +3 build/iam-report.md | head -6
@@ -68,7 +68,7 @@ test-statemachine: setup ## state machines executed on the local cloud's interpr
 	$(PY) -m pytest tests/statemachine
 
 test-integration: setup ## whole flows on the local cloud
-	$(PY) -m pytest tests/integration
+	$(PY) -m pytest -m "not samcli" tests/integration
 
 lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
@@ -116,6 +116,10 @@ demo-multi-account: setup ## the seed's layout on the local cloud: registry + pr
 sam-local: setup setup-tools ## sam local invoke every function with every event (needs a Docker engine)
 	$(PY) -m tools.sam_local
 
+.PHONY: sam-deploy-local
+sam-deploy-local: setup build ## the pipeline's deploy + smoke stages here: sam deploy of the build into `serve`
+	$(PY) -m pytest -m samcli tests/integration/test_sam_deploy.py
+
 base-image: ## build (or reuse) the Lambda python3.11 base image offline
 	tools/build_base_image.sh
 
@@ -131,7 +135,7 @@ pipeline-definition: $(SDK_VENV)/.stamp ## regenerate pipelines/retraining-pipel
 	$(SDK_VENV)/bin/python -m pipelines.build_definition --write
 	$(PY) -m pipelines.template_body --write
 
-ci: lint validate test test-sdk sam-local ## everything CI runs
+ci: lint validate test test-sdk sam-local sam-deploy-local ## everything CI runs
 
 clean: ## remove build output and venvs
 	rm -rf build .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) .venv-actionlint .venv-bench-peers .venv-bench-evidently07 node_modules

@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="create the RetrainingPipelineName SageMaker Pipeline from pipelines/retraining-pipeline.json, "
         "filled from the stack (as a deploy would)",
     )
+    serve.add_argument(
+        "--empty",
+        action="store_true",
+        help="deploy no stack: an empty account that `sam deploy` deploys into (AWS_ENDPOINT_URL=<endpoint>)",
+    )
 
     invoke = commands.add_parser(
         "invoke", help="invoke one function with an event file (like sam local invoke)"
@@ -107,7 +112,7 @@ def _start(args: argparse.Namespace) -> Any:
     from localcloud.cloud import LocalCloud
 
     return LocalCloud.start(
-        template=args.template,
+        template=None if getattr(args, "empty", False) else args.template,
         parameters=_parameters(args.parameter_overrides),
         region=args.region,
         output_dir=args.output_dir,
@@ -143,6 +148,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Python then installs no KeyboardInterrupt handler).
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.empty and (args.seed or args.upsert_pipeline):
+        print(
+            "localcloud: --empty deploys no stack, so --seed and --upsert-pipeline have none", file=sys.stderr
+        )
+        return 2
     with _start(args) as cloud:
         seeded = _seed(cloud, args.template) if args.seed else None
         pipeline_arn = None
@@ -169,15 +179,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             for key in cloud.iam.operator_keys:
                 print(f"    account {cloud.iam.principals[key].account}: AWS_ACCESS_KEY_ID={key}")
         print(f"  notifications: {cloud.outbox.path}")
-        print("resources:")
-        for logical_id, physical in sorted(cloud.stack.resources.items()):
-            kind = cloud.stack.resource_types.get(logical_id, "")
-            if physical and not kind.startswith(("AWS::IAM::", "AWS::Lambda::Permission")):
-                print(f"  {logical_id:40s} {kind:34s} {physical}")
-        if cloud.stack.outputs:
-            print("outputs:")
-            for key, value in sorted(cloud.stack.outputs.items()):
-                print(f"  {key:40s} {value}")
+        if args.empty:
+            print(f"  no stack: deploy one with AWS_ENDPOINT_URL={endpoint} sam deploy ...")
+        else:
+            _print_stack(cloud.stack)
         print("Ctrl-C to stop.", flush=True)
         try:
             while not stop.wait(0.5):
@@ -185,6 +190,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _print_stack(stack: Any) -> None:
+    print("resources:")
+    for logical_id, physical in sorted(stack.resources.items()):
+        kind = stack.resource_types.get(logical_id, "")
+        if physical and not kind.startswith(("AWS::IAM::", "AWS::Lambda::Permission")):
+            print(f"  {logical_id:40s} {kind:34s} {physical}")
+    if stack.outputs:
+        print("outputs:")
+        for key, value in sorted(stack.outputs.items()):
+            print(f"  {key:40s} {value}")
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcloud import patches, runtime
+from localcloud import cfn_front, patches, runtime
 from localcloud.events import DeliveryError, EventRouter, _Invoker
 from localcloud.faults import Faults, throttle_error_code
 from localcloud.iam import enforcer as iam
@@ -37,7 +37,7 @@ from localcloud.iam import sfn_credentials
 from localcloud.lambda_runtime import FunctionRegistry
 from localcloud.outbox import Outbox
 from localcloud.scheduler import Clock
-from localcloud.stack import DeployedStack, StackDeployError, deploy
+from localcloud.stack import DeployedStack, StackDeployError, deploy, deploy_template
 
 LOG = logging.getLogger(__name__)
 
@@ -236,19 +236,43 @@ class LocalCloud:
         template_path = Path(template).resolve()
         if not template_path.is_file():
             raise FileNotFoundError(f"no template at {template_path}")
+        stack = self._deploy_as_operator(
+            account,
+            lambda session: deploy(
+                template_path, self.functions, parameters, self.region, stack_name, session=session
+            ),
+        )
+        if stack.account == self.account:
+            self.template_path = template_path
+        return stack
+
+    def deploy_packaged(
+        self,
+        template: dict[str, Any],
+        parameters: dict[str, str],
+        stack_name: str,
+        account: str | None = None,
+    ) -> DeployedStack:
+        """Deploy a template whose code and definitions `sam package` put in S3 (what `sam deploy`
+        sends to the served CloudFormation API, `localcloud.cfn_front`). The code is unpacked under
+        the output directory and runs from there."""
+        code_dir = self.output_dir / "deployed" / stack_name
+        return self._deploy_as_operator(
+            account,
+            lambda session: deploy_template(
+                template, code_dir, self.functions, parameters, self.region, stack_name, session
+            ),
+        )
+
+    def _deploy_as_operator(
+        self, account: str | None, run: Callable[[boto3.session.Session], DeployedStack]
+    ) -> DeployedStack:
         account = account or self.account
         self.add_account(account)
         enforcer = iam.active()
         iam.deactivate()
         try:
-            stack = deploy(
-                template_path,
-                self.functions,
-                parameters,
-                self.region,
-                stack_name,
-                session=self.session(account),
-            )
+            stack = run(self.session(account))
         finally:
             if enforcer is not None:
                 iam.activate(enforcer)
@@ -258,7 +282,6 @@ class LocalCloud:
         self.router.function_on_failure.update(stack.function_on_failure)
         if stack.account == self.account:
             self.stack = stack
-            self.template_path = template_path
         self._enforce_iam()
         return stack
 
@@ -388,6 +411,7 @@ class LocalCloud:
             with contextlib.suppress(Exception):
                 runner.uninstall()
         if self._server is not None:
+            cfn_front.detach(self)
             self._server.stop()
             self._server = None
         runtime.deactivate(active)
@@ -509,6 +533,7 @@ class LocalCloud:
             host, bound = server.get_host_and_port()
             self._server = server
             self.endpoint_url = f"http://{host}:{bound}"
+            cfn_front.attach(self)  # `sam deploy` pointed here deploys into this cloud
         assert self.endpoint_url is not None
         return self.endpoint_url
 

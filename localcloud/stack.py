@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import tomllib
 import zipfile
 from collections.abc import Iterator
@@ -201,10 +202,11 @@ def _region_env(region: str) -> Iterator[None]:
 
 @dataclass
 class _LocalCode:
-    """What was uploaded: S3 key -> (SAM logical id, folder, handler); layer key -> folder; ASL."""
+    """Where each function's code runs from: S3 key -> (bucket, SAM logical id, folder, handler);
+    layer key -> folder on sys.path; state machine -> (ASL text, substitutions)."""
 
     bucket: str
-    functions: dict[str, tuple[str, Path, str]] = field(default_factory=dict)
+    functions: dict[str, tuple[str, str, Path, str]] = field(default_factory=dict)
     layers: dict[str, Path] = field(default_factory=dict)
     definitions: dict[str, tuple[str, Any]] = field(default_factory=dict)
 
@@ -224,10 +226,25 @@ def deploy(  # noqa: PLR0917 - the documented interface takes these positionally
     template_path = template_path.resolve()
     if parameters is None:
         parameters = local_parameters(template_path.parent / "samconfig.toml")
-    session = session or boto3.session.Session()
     template = parse_template(template_path.read_text(encoding="utf-8"))
+    return deploy_template(template, template_path.parent, functions, parameters, region, stack_name, session)
+
+
+def deploy_template(  # noqa: PLR0917 - deploy()'s parameters, the template given parsed
+    template: dict[str, Any],
+    base: Path,
+    functions: FunctionRegistry,
+    parameters: dict[str, str],
+    region: str,
+    stack_name: str,
+    session: Any = None,
+) -> DeployedStack:
+    """Deploy a parsed template. Local CodeUri/ContentUri/DefinitionUri are read under `base`; code
+    already in S3 (a template `sam package` or `sam deploy` uploaded) is downloaded and unpacked
+    under `base`, and runs from there."""
+    session = session or boto3.session.Session()
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]
-    local = _upload_local_code(template, template_path.parent, region, account, session)
+    local = _upload_local_code(template, base, region, account, session)
     translated = _translate(template, parameters, region)
     post_stack = _close_gaps(translated, local, functions, stack_name)
     stack = _create_stack(translated, parameters, region, account, stack_name, session)
@@ -254,52 +271,106 @@ def parse_template(text: str) -> dict[str, Any]:
 def _upload_local_code(
     template: dict[str, Any], base: Path, region: str, account: str, session: Any
 ) -> _LocalCode:
-    """Zip local CodeUri/ContentUri folders into the deployment bucket; read DefinitionUri files."""
+    """Zip local CodeUri/ContentUri folders into the deployment bucket and read DefinitionUri files;
+    unpack what `sam package` already put in S3."""
     bucket = f"{DEPLOY_BUCKET_PREFIX}-{account}-{region}"
     s3 = session.client("s3", region_name=region)
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    local = _LocalCode(bucket)
+    placer = _CodePlacer(_LocalCode(bucket), base, s3)
     globals_function = template.get("Globals", {}).get("Function", {})
-
-    def upload(folder: Path, key_prefix: str) -> str:
-        if not folder.is_dir():
-            raise TemplateError(f"{key_prefix}: no folder {folder}")
-        body = _zip_folder(folder)
-        key = f"{key_prefix}/{hashlib.sha256(body).hexdigest()[:16]}.zip"
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
-        return key
-
     for logical_id, resource in template.get("Resources", {}).items():
         kind = resource.get("Type")
         props = resource.setdefault("Properties", {})
         if kind == "AWS::Serverless::Function":
-            code_uri = props.get("CodeUri", globals_function.get("CodeUri"))
-            if "InlineCode" in props or not _is_local(code_uri):
-                continue
-            folder = (base / code_uri).resolve()
-            key = upload(folder, f"functions/{logical_id}")
-            props["CodeUri"] = f"s3://{bucket}/{key}"
-            handler = props.get("Handler", globals_function.get("Handler"))
-            if not handler:
-                raise TemplateError(f"{logical_id}: no Handler")
-            local.functions[key] = (logical_id, folder, handler)
-        elif kind == "AWS::Serverless::LayerVersion" and _is_local(props.get("ContentUri")):
-            folder = (base / props["ContentUri"]).resolve()
-            key = upload(folder, f"layers/{logical_id}")
-            props["ContentUri"] = f"s3://{bucket}/{key}"
-            local.layers[key] = folder
-        elif kind == "AWS::Serverless::StateMachine" and _is_local(props.get("DefinitionUri")):
-            asl_path = (base / props.pop("DefinitionUri")).resolve()
+            placer.function(logical_id, props, globals_function)
+        elif kind == "AWS::Serverless::LayerVersion":
+            placer.layer(logical_id, props)
+        elif kind == "AWS::Serverless::StateMachine" and props.get("DefinitionUri") is not None:
+            placer.state_machine(logical_id, props)
+    return placer.local
+
+
+@dataclass
+class _CodePlacer:
+    """Puts each function's and layer's code where it runs from, and reads each definition."""
+
+    local: _LocalCode
+    base: Path
+    s3: Any
+
+    def _upload(self, folder: Path, key_prefix: str) -> str:
+        if not folder.is_dir():
+            raise TemplateError(f"{key_prefix}: no folder {folder}")
+        body = _zip_folder(folder)
+        key = f"{key_prefix}/{hashlib.sha256(body).hexdigest()[:16]}.zip"
+        self.s3.put_object(Bucket=self.local.bucket, Key=key, Body=body)
+        return key
+
+    def _unpack(self, location: Any, into: Path) -> tuple[str, str, Path]:
+        """Code `sam package` put in S3: unpacked under `into`, as Lambda unpacks it."""
+        code_bucket, key = _s3_location(location)
+        archive = self.s3.get_object(Bucket=code_bucket, Key=key)["Body"].read()
+        shutil.rmtree(into, ignore_errors=True)
+        into.mkdir(parents=True)
+        with zipfile.ZipFile(io.BytesIO(archive)) as unpacked:
+            unpacked.extractall(into)
+        return code_bucket, key, into
+
+    def function(self, logical_id: str, props: dict[str, Any], globals_function: dict[str, Any]) -> None:
+        code_uri = props.get("CodeUri", globals_function.get("CodeUri"))
+        if "InlineCode" in props or code_uri is None:
+            return
+        handler = props.get("Handler", globals_function.get("Handler"))
+        if not handler:
+            raise TemplateError(f"{logical_id}: no Handler")
+        if _is_local(code_uri):
+            folder = (self.base / code_uri).resolve()
+            key = self._upload(folder, f"functions/{logical_id}")
+            props["CodeUri"] = f"s3://{self.local.bucket}/{key}"
+            self.local.functions[key] = (self.local.bucket, logical_id, folder, handler)
+        else:
+            code_bucket, key, folder = self._unpack(code_uri, self.base / "functions" / logical_id)
+            self.local.functions[key] = (code_bucket, logical_id, folder, handler)
+
+    def layer(self, logical_id: str, props: dict[str, Any]) -> None:
+        if _is_local(props.get("ContentUri")):
+            folder = (self.base / props["ContentUri"]).resolve()
+            key = self._upload(folder, f"layers/{logical_id}")
+            props["ContentUri"] = f"s3://{self.local.bucket}/{key}"
+            self.local.layers[key] = folder
+        else:
+            _, key, folder = self._unpack(props.get("ContentUri"), self.base / "layers" / logical_id)
+            # Lambda puts a Python layer's python/ on sys.path (a built layer has one).
+            self.local.layers[key] = folder / "python" if (folder / "python").is_dir() else folder
+
+    def state_machine(self, logical_id: str, props: dict[str, Any]) -> None:
+        location = props.pop("DefinitionUri")
+        if _is_local(location):
+            asl_path = (self.base / location).resolve()
             if not asl_path.is_file():
                 raise TemplateError(f"{logical_id}: no definition file {asl_path}")
-            substitutions = props.pop("DefinitionSubstitutions", None)
-            # A stand-in for the translator; the real text goes in after translation.
-            props["Definition"] = {"StartAt": "Placeholder", "States": {"Placeholder": {"Type": "Succeed"}}}
-            local.definitions[logical_id] = (asl_path.read_text(encoding="utf-8"), substitutions)
-    return local
+            text = asl_path.read_text(encoding="utf-8")
+        else:
+            asl_bucket, asl_key = _s3_location(location)
+            text = self.s3.get_object(Bucket=asl_bucket, Key=asl_key)["Body"].read().decode("utf-8")
+        substitutions = props.pop("DefinitionSubstitutions", None)
+        # A stand-in for the translator; the real text goes in after translation.
+        props["Definition"] = {"StartAt": "Placeholder", "States": {"Placeholder": {"Type": "Succeed"}}}
+        self.local.definitions[logical_id] = (text, substitutions)
+
+
+def _s3_location(location: Any) -> tuple[str, str]:
+    """(bucket, key) of `s3://bucket/key` or `{Bucket, Key}`, the two forms SAM's packageable
+    properties take."""
+    if isinstance(location, dict) and location.get("Bucket") and location.get("Key"):
+        return str(location["Bucket"]), str(location["Key"])
+    if isinstance(location, str) and location.startswith("s3://") and "/" in location[5:]:
+        bucket, key = location[5:].split("/", 1)
+        return bucket, key
+    raise TemplateError(f"not a local path nor an S3 location: {location!r}")
 
 
 def _translate(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
@@ -390,8 +461,8 @@ def _function_gaps(  # noqa: PLR0917
     ]
     key = props.get("Code", {}).get("S3Key")
     if key in local.functions:
-        sam_id, folder, handler = local.functions[key]
-        functions.register(local.bucket, key, FunctionCode(sam_id, folder, handler, tuple(layers)))
+        bucket, sam_id, folder, handler = local.functions[key]
+        functions.register(bucket, key, FunctionCode(sam_id, folder, handler, tuple(layers)))
     if "DeadLetterConfig" in props:
         post_stack[f"{logical_id}::DeadLetterConfig"] = {
             "Type": "LocalCloud::FunctionDeadLetter",

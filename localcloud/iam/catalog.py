@@ -242,7 +242,11 @@ def resources_for(privilege: Privilege, params: Mapping[str, Any], region: str, 
     given = _unique(a for name in candidates if (a := _given(arn_format(privilege.prefix, name), params)))
     if given:
         return given if required else given[:1]
-    assigned_id = privilege.name.startswith("Create")
+    # A created stack's id is assigned by CloudFormation; a stack named by name (DescribeChangeSet,
+    # ExecuteChangeSet, DescribeStacks of `sam deploy`) is authorized on its ARN, whose id the request
+    # does not carry. Both are written "*": policies naming stack/NAME/* match it, one naming a single
+    # id does not (refused here, the strict side).
+    assigned_id = privilege.name.startswith("Create") or privilege.prefix == "cloudformation"
     built = _unique(
         a
         for name in candidates
