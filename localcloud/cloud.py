@@ -315,6 +315,41 @@ class LocalCloud:
         deadline = time.monotonic() + timeout
         return all(r.wait_idle(max(0.0, deadline - time.monotonic())) for r in self._job_runners.values())
 
+    def wait_quiescent(self, timeout: float = 120.0) -> None:
+        """Wait until nothing is happening: no execution RUNNING, every job runner idle, no event being
+        routed, and the counts of executions, events and notifications unchanged over one more such
+        check. All work is tracked (the router counts its routes, and an execution counts as one from
+        before its end until its status event is routed), so no quiet period is slept: after this,
+        counting what happened is exact. Raises TimeoutError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+
+        def remaining() -> float:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the local cloud was still busy after {timeout}s")
+            return left
+
+        sfn = self.client("stepfunctions")
+
+        def executions(machine: str, **status: str) -> list[dict[str, Any]]:
+            pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine, **status)
+            return [e for page in pages for e in page["executions"]]
+
+        previous: tuple[int, int, int] | None = None
+        while True:
+            if not self.router.wait_idle(remaining()) or not self.wait_jobs_idle(remaining()):
+                remaining()
+                continue
+            machines = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+            running = [e["executionArn"] for arn in machines for e in executions(arn, statusFilter="RUNNING")]
+            for execution_arn in running:
+                self.wait_for_execution(execution_arn, timeout=remaining())
+            started = sum(len(executions(arn)) for arn in machines)
+            seen = (started, len(self.router.emitted), len(self.outbox.messages))
+            if not running and seen == previous:
+                return
+            previous = seen
+
     def _prepare_iam(self) -> None:
         """Principals before anything runs; enforcement starts once the stack is deployed."""
         # The host's credentials (fresh from the environment, and any the default session cached)

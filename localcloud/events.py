@@ -16,12 +16,13 @@ EventBridge sets (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -122,6 +123,26 @@ class EventRouter:
     authorizer: Any = None
     emitted: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Routes in progress (deliveries run on the emitting thread): `wait_idle` waits them out.
+    _busy: int = 0
+    _idle: threading.Condition = field(default_factory=threading.Condition)
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Counts as a route in progress (also held by an execution between its end and its event)."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no route is in progress (False after `timeout` seconds)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     # -- entry points ----------------------------------------------------------------------
     def put_events(self, backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -177,6 +198,10 @@ class EventRouter:
 
     # -- routing ---------------------------------------------------------------------------
     def route(self, event: dict[str, Any], bus: str | None = None, backend: Any = None) -> None:
+        with self.busy():
+            self._route(event, bus, backend)
+
+    def _route(self, event: dict[str, Any], bus: str | None, backend: Any) -> None:
         from moto.events.models import events_backends
 
         with self._lock:

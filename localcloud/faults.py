@@ -38,6 +38,9 @@ class _Throttle:
     remaining: int
     code: str
     hits: int = 0
+    # The call is made, then its answer replaced by the error: the request reached the service and
+    # did its work, the caller saw a failure (a lost answer), as a 5xx or a timeout after the write.
+    after_call: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class Faults:
         self._throttles: list[_Throttle] = []
         self._duplicates: list[_Duplicate] = []
         self._job_failures: list[_JobFailure] = []
+        self._held_jobs: list[str] = []
 
     # -- throttling ------------------------------------------------------------------------
     def throttle(self, service: str, operation: str, times: int = 1, code: str | None = None) -> None:
@@ -141,6 +145,21 @@ class Faults:
         with self._lock:
             self._throttles.append(_Throttle(key, operation_key, times, code))
 
+    def lose_answer(
+        self, service: str, operation: str, code: str = "InternalFailure", times: int = 1
+    ) -> None:
+        """The next `times` calls of `service` `operation` do their work, then answer `code` (the
+        common "InternalFailure", HTTP 500, by default): the caller retries something already done.
+        Counted by `throttled_count` as throttles are."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        if _service(service) == "s3":
+            raise ValueError("S3 calls cannot be faulted locally (naming them breaks moto's S3 handlers)")
+        with self._lock:
+            self._throttles.append(
+                _Throttle(_service(service), _normalise(operation), times, code, after_call=True)
+            )
+
     def has_throttle(self, service: str) -> bool:
         """Whether any throttle is pending for this service (cheap; checked before naming the call)."""
         service_key = _service(service)
@@ -153,6 +172,14 @@ class Faults:
 
     def take_throttle_code(self, service: str, operation: str) -> str | None:
         """The error code to answer (and one fewer left) when this call must be throttled, else None."""
+        taken = self.take_fault(service, operation, lost_answers=False)
+        return None if taken is None else taken[0]
+
+    def take_fault(
+        self, service: str, operation: str, *, lost_answers: bool = True
+    ) -> tuple[str, bool] | None:
+        """(error code, whether the call is made first) for this call (one fewer left), else None.
+        `lost_answers=False`: only faults that refuse the call (callers that cannot make it first)."""
         service_key, operation_key = _service(service), _normalise(operation)
         with self._lock:
             for throttle in self._throttles:
@@ -160,10 +187,11 @@ class Faults:
                     throttle.remaining > 0
                     and throttle.service == service_key
                     and throttle.operation == operation_key
+                    and (lost_answers or not throttle.after_call)
                 ):
                     throttle.remaining -= 1
                     throttle.hits += 1
-                    return throttle.code
+                    return throttle.code, throttle.after_call
         return None
 
     def throttled_count(self, service: str, operation: str) -> int:
@@ -209,8 +237,20 @@ class Faults:
                     return failure.reason
         return None
 
+    def hold_job(self, name_pattern: str) -> None:
+        """Jobs whose name matches the glob stay InProgress until stopped (StopTrainingJob, ...) or
+        released by `clear()`: a job still running while the workflow goes on."""
+        with self._lock:
+            self._held_jobs.append(name_pattern)
+
+    def job_held(self, job_name: str) -> bool:
+        """Whether this job must stay InProgress for now (read by the job runner)."""
+        with self._lock:
+            return any(fnmatch.fnmatchcase(job_name, pattern) for pattern in self._held_jobs)
+
     def clear(self) -> None:
         with self._lock:
             self._throttles.clear()
             self._duplicates.clear()
             self._job_failures.clear()
+            self._held_jobs.clear()

@@ -271,11 +271,15 @@ def patch_execution_status_events() -> None:
         original = BaseExecutionWorkerCommunication.terminated
 
         def terminated(self: Any) -> None:
-            original(self)
             active = runtime.current()
             if active is None or active.router is None:
+                original(self)
                 return
-            active.router.emit(execution_status_change_event(self.execution))
+            # The execution reads as ended from here, its event not yet routed: count it as a route in
+            # progress from before the end (LocalCloud.wait_quiescent), so the end implies the event.
+            with active.router.busy():
+                original(self)
+                active.router.emit(execution_status_change_event(self.execution))
 
         BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
 
@@ -307,7 +311,8 @@ def patch_sns_outbox() -> None:
 
 # (i) -------------------------------------------------------------------------------------------
 def patch_throttling_faults() -> None:
-    """`cloud.faults.throttle(...)`: the API answers its throttling error (Lambda: TooManyRequests)."""
+    """`cloud.faults.throttle(...)`: the API answers its throttling error (Lambda: TooManyRequests);
+    `fail_call` another declared error; `lose_answer` makes the call, then answers an error."""
 
     def apply() -> None:
         from moto.core.exceptions import ServiceException
@@ -331,8 +336,11 @@ def patch_throttling_faults() -> None:
                     action = self._get_action()
                 except Exception:  # noqa: BLE001 - not an API call moto can name
                     action = ""
-                code = active.faults.take_throttle_code(service, action) if action else None
-                if code is not None:
+                fault = active.faults.take_fault(service, action) if action else None
+                if fault is not None:
+                    code, after_call = fault
+                    if after_call:  # Faults.lose_answer: the work is done, the answer lost
+                        original(self)
                     with warnings.catch_warnings():  # not every service model declares the error
                         warnings.simplefilter("ignore")
                         status, headers, body = self.serialized(ActionResult(throttle_error(service, code)))
@@ -892,6 +900,62 @@ def patch_dynamodb_atomic_writes() -> None:
     _once("dynamodb_atomic_writes", apply)
 
 
+# (w) -------------------------------------------------------------------------------------------
+def patch_sagemaker_models_and_job_stops() -> None:
+    """SageMaker answers as AWS does where moto does not:
+
+    * CreateModel of a name in use is refused with ValidationException `Cannot create already
+      existing model "<arn>".` (moto replaced the model silently). The message is the one the
+      SageMaker Python SDK matches to reuse a model (sagemaker/session.py, `create_model`).
+    * StopTrainingJob and StopTransformJob (moto has neither): an InProgress job becomes Stopping
+      (the local job runner then ends it Stopped); any other status is a ValidationException; an
+      unknown name ResourceNotFound, the one error botocore's model declares for both.
+    """
+
+    def apply() -> None:
+        from moto.core.responses import EmptyResult
+        from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
+        from moto.sagemaker.models import SageMakerModelBackend, arn_formatter
+        from moto.sagemaker.responses import SageMakerResponse
+
+        original_create_model = SageMakerModelBackend.create_model
+
+        def create_model(self: Any, model_name: str, *args: Any, **kwargs: Any) -> Any:
+            if model_name in self._models:
+                arn = arn_formatter("model", model_name, self.account_id, self.region_name)
+                raise ValidationError(message=f'Cannot create already existing model "{arn}".')
+            return original_create_model(self, model_name, *args, **kwargs)
+
+        SageMakerModelBackend.create_model = create_model  # type: ignore[method-assign]
+
+        def stopper(kind: str) -> Callable[..., None]:
+            def stop(self: Any, name: str) -> None:
+                job = getattr(self, f"{kind}_jobs").get(name)
+                if job is None:
+                    arn = arn_formatter(f"{kind}-job", name, self.account_id, self.region_name)
+                    raise ResourceNotFound(message=f"Requested resource not found: {arn}")
+                status = getattr(job, f"{kind}_job_status")
+                if status != "InProgress":
+                    raise ValidationError(
+                        message=f"The request was rejected because the {kind} job is in status {status}."
+                    )
+                setattr(job, f"{kind}_job_status", "Stopping")
+
+            return stop
+
+        def responder(kind: str, parameter: str) -> Callable[[Any], Any]:
+            def respond(self: Any) -> Any:
+                getattr(self.sagemaker_backend, f"stop_{kind}_job")(self._get_param(parameter))
+                return EmptyResult()
+
+            return respond
+
+        for kind, parameter in (("training", "TrainingJobName"), ("transform", "TransformJobName")):
+            setattr(SageMakerModelBackend, f"stop_{kind}_job", stopper(kind))
+            setattr(SageMakerResponse, f"stop_{kind}_job", responder(kind, parameter))
+
+    _once("sagemaker_models_and_job_stops", apply)
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     # First: the patches below import moto's backends, and moto.ec2 makes three boto3 Sessions
     # at import (each parsing endpoints.json); shared, that parse happens once.
@@ -917,6 +981,7 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_kms_cross_account,
     patch_cloudformation_model_package_group,
     patch_dynamodb_atomic_writes,
+    patch_sagemaker_models_and_job_stops,
 )
 
 

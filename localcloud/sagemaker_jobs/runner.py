@@ -323,6 +323,15 @@ class JobRunner:
         setattr(job, f"{kind}_start_time", _now())
         if kind == "training":
             self._set_status(kind, job, "InProgress")
+        # Faults.hold_job: the job stays InProgress until it is stopped or the hold is released.
+        held = getattr(self.faults, "job_held", None)
+        while held is not None and held(name) and not self._stopping.is_set():
+            if self._status(kind, job) == "Stopping":
+                break
+            self._stopping.wait(0.05)
+        if self._status(kind, job) == "Stopping":
+            self._finish(kind, job, name, "Stopped")
+            return
         reason = self.faults.job_failure_for(name) if self.faults is not None else None
         if reason:
             self._finish(kind, job, name, "Failed", reason=reason)

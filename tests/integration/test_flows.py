@@ -10,7 +10,6 @@ local cloud emitted here has the documented shape of its events/ sample.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,12 +42,14 @@ class Flows:
     def notes_after(self, count: int) -> list[str]:
         return [m.subject or "" for m in self.cloud.outbox.messages[count:]]
 
-    def wait_notes(self, count: int, expected: int, timeout: float = 30.0) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.cloud.outbox) < count + expected and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)  # a second (unexpected) message would show up here
-        return self.notes_after(count)
+    def wait_notes(self, count: int, expected: int, timeout: float = 120.0) -> list[str]:
+        """The notifications sent after the first `count`, once the cloud is quiescent: every run,
+        job and event they follow from has ended, so the list is exact (a second, unexpected message
+        would be in it), not a guess after a sleep."""
+        self.cloud.wait_quiescent(timeout)
+        notes = self.notes_after(count)
+        assert len(notes) >= expected, notes
+        return notes
 
     def keys(self, prefix: str) -> list[str]:
         s3 = self.cloud.client("s3")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 from lc_testkit import REGION, service_role
 
 from localcloud.faults import Faults
@@ -154,3 +155,42 @@ def test_throttled_lambda_invoke_reaches_api_callers(cloud):
     with pytest.raises(ClientError, match="TooManyRequestsException"):
         cloud.invoke("EchoFunction", {"name": "first"})
     assert cloud.invoke("EchoFunction", {"name": "second"}).ok
+
+
+def test_a_lost_answer_makes_the_call_then_answers_the_error(cloud):
+    sns = cloud.client("sns")
+    topic = sns.list_topics()["Topics"][0]["TopicArn"]
+    sent = len(cloud.outbox.messages)
+    # Given the next Publish's answer is lost
+    cloud.faults.lose_answer("sns", "Publish")
+    # When it is called
+    with pytest.raises(ClientError) as lost:
+        sns.publish(TopicArn=topic, Message="published, answer lost")
+    # Then the caller saw the error, the message went out, and a throttle-only caller never takes the fault
+    assert lost.value.response["Error"]["Code"] == "InternalFailure"
+    assert [m.message for m in cloud.outbox.messages[sent:]] == ["published, answer lost"]
+    assert cloud.faults.throttled_count("sns", "Publish") == 1
+    faults = Faults()
+    faults.lose_answer("sns", "Publish")
+    assert faults.take_throttle_code("sns", "Publish") is None
+    assert faults.take_fault("sns", "Publish") == ("InternalFailure", True)
+
+
+def test_held_jobs_match_glob_patterns_until_cleared():
+    faults = Faults()
+    faults.hold_job("*-retrain-ep1")
+    assert faults.job_held("group-retrain-ep1")
+    assert not faults.job_held("group-retrain-ep2")
+    faults.clear()
+    assert not faults.job_held("group-retrain-ep1")
+
+
+def test_wait_quiescent_returns_once_every_run_and_its_events_are_done(cloud):
+    # Given a run is going on
+    arn = cloud.start_execution("FlowStateMachine", {"name": "quiescent"})
+    # When the cloud is quiescent
+    cloud.wait_quiescent(timeout=60)
+    # Then the run has ended and its status-change event was routed: counts read now are final
+    assert cloud.client("stepfunctions").describe_execution(executionArn=arn)["status"] != "RUNNING"
+    assert [e for e in cloud.router.emitted if e.get("resources") == [arn]]
+    assert cloud.router.wait_idle(0)

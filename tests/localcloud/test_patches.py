@@ -524,3 +524,25 @@ def test_two_conditional_puts_of_one_item_at_once_let_exactly_one_through(monkey
         for writer in writers:
             writer.join()
         assert sorted(outcomes) == ["ConditionalCheckFailedException", "took"]
+
+
+def test_sagemaker_refuses_a_model_name_in_use_and_stops_only_running_jobs(sfn_mock, jobs_in_progress):
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    # CreateModel of a name in use: AWS's ValidationException (moto replaced the model)
+    _create_model()
+    with pytest.raises(ClientError) as refused:
+        _create_model()
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    message = refused.value.response["Error"]["Message"]
+    assert message.startswith('Cannot create already existing model "arn:aws:')
+    # StopTransformJob: an InProgress job becomes Stopping; any other status is refused
+    sagemaker.create_transform_job(**_transform_task("to-stop")["Parameters"])
+    sagemaker.stop_transform_job(TransformJobName="to-stop")
+    assert sagemaker.describe_transform_job(TransformJobName="to-stop")["TransformJobStatus"] == "Stopping"
+    with pytest.raises(ClientError) as again:
+        sagemaker.stop_transform_job(TransformJobName="to-stop")
+    assert again.value.response["Error"]["Code"] == "ValidationException"
+    # An unknown name: ResourceNotFound, the error botocore declares for StopTrainingJob
+    with pytest.raises(ClientError) as unknown:
+        sagemaker.stop_training_job(TrainingJobName="no-such-job")
+    assert unknown.value.response["Error"]["Code"] == "ResourceNotFound"

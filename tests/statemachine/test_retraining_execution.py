@@ -173,6 +173,8 @@ def test_training_failure_registers_nothing_releases_the_lock_and_notifies(
         "ReadInput",
         "PrepareTrainingData",
         "TrainModel",
+        "DescribeTrainingJob",  # the job has ended (Failed): nothing to stop before the lock goes
+        "TrainingJobEnded",
         "ReleaseLockAfterError",
         "RetrainingFailed",
     ]
@@ -202,3 +204,106 @@ def test_training_failure_ends_with_the_steps_error_and_cause(
     assert (cause["step"], cause["error"]) == ("TrainModel", "States.TaskFailed")
     assert (cause["runId"], cause["modelPackageGroupName"], cause["reason"]) == (run.name, GROUP, "drift")
     assert "out of memory" in cause["detail"]
+
+
+# -- item 5: a create whose answer was lost, and a job still running when a step fails ------------------
+def retrain_by_hand(stack: Stack, episode: str, timeout: float = 240.0) -> Run:
+    """As `retrain(by_hand=True)`, with room for the backoff of a retried create."""
+    arn = stack.start_retraining_by_hand(episode)
+    return Run(stack.cloud.wait_for_execution(arn, timeout=timeout), stack.cloud.execution_history(arn))
+
+
+def jobs_named(stack: Stack, kind: str, part: str) -> list[str]:
+    """The names of the `kind` jobs whose name holds `part` (every job of that run)."""
+    sagemaker = stack.cloud.client("sagemaker")
+    listed = getattr(sagemaker, f"list_{kind}_jobs")(NameContains=part, MaxResults=100)
+    summaries = listed["TrainingJobSummaries" if kind == "training" else "TransformJobSummaries"]
+    return [s[f"{kind.capitalize()}JobName"] for s in summaries]
+
+
+def test_a_training_job_whose_create_answer_was_lost_is_attached_to_and_the_run_registers(
+    stack: Stack,
+) -> None:
+    # Given: CreateTrainingJob creates the job, then its answer is lost (HTTP error after the work)
+    episode = "sm-retrain-train-lost-answer"
+    stack.cloud.faults.lose_answer("sagemaker", "CreateTrainingJob")
+    # When
+    run = retrain_by_hand(stack, episode)
+    # Then: the retried create finds the name in use and the run waits for that job, not a second one
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    failures = run.task_failures()
+    assert failures[-1] == ("TrainModel", "SageMaker.ResourceInUseException"), failures
+    attached = run.path[run.path.index("TrainModel") + 1 : run.path.index("CreateCandidateModel")]
+    assert attached[:2] == ["DescribeTrainingJob", "TrainingJobEnded"], run.path
+    assert set(attached) <= {"DescribeTrainingJob", "TrainingJobEnded", "WaitForTrainingJob"}, run.path
+    assert run.path[-3:] == ["RegisterModelPackage", "ReleaseLock", "RetrainingSucceeded"]
+    job = run.output["prepared"]["trainingJobName"]
+    assert jobs_named(stack, "training", episode) == [job]
+    assert run.output["training"]["trainingJobName"] == job
+    assert stack.versions()[-1]["CustomerMetadataProperties"]["trainingJobName"] == job
+    assert stack.state_item(LOCK) is None
+
+
+def test_a_transform_job_whose_create_answer_was_lost_is_attached_to_and_scored(stack: Stack) -> None:
+    episode = "sm-retrain-score-lost-answer"
+    stack.cloud.faults.lose_answer("sagemaker", "CreateTransformJob")
+    run = retrain_by_hand(stack, episode)
+
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert ("ScoreTestSet", "SageMaker.ResourceInUseException") in run.task_failures()
+    assert "DescribeTransformJob" in run.path and run.path[-1] == "RetrainingSucceeded", run.path
+    job = run.output["prepared"]["transformJobName"]
+    assert jobs_named(stack, "transform", "sm-retrain-score-lost") == [job]  # the name is cut to 63
+    assert run.output["scoring"]["transformJobName"] == job
+    assert run.output["evaluation"]["itemCount"] == run.output["prepared"]["rows"]["test"]
+    assert stack.state_item(LOCK) is None
+
+
+def test_a_candidate_model_created_before_a_lost_answer_is_this_runs_and_the_run_goes_on(
+    stack: Stack,
+) -> None:
+    # Given: CreateModel creates the model, then its answer is lost; SageMaker then refuses the name
+    episode = "sm-retrain-model-lost-answer"
+    stack.cloud.faults.lose_answer("sagemaker", "CreateModel")
+    run = retrain_by_hand(stack, episode)
+
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    states = run.path
+    assert states[states.index("CreateCandidateModel") + 1 :][:3] == [
+        "DescribeCandidateModel",
+        "CandidateModelIsThisRuns",
+        "ScoreTestSet",
+    ], states
+    assert {state for state, _ in run.task_failures()} == {"CreateCandidateModel"}
+    assert stack.state_item(LOCK) is None
+
+
+def test_a_failed_step_stops_its_running_job_and_releases_the_lock_only_once_it_has_ended(
+    stack: Stack,
+) -> None:
+    # Given: the training job runs on (held), and TrainModel's poll fails with an error it does not retry
+    episode = "sm-retrain-poll-fails"
+    job = f"{GROUP}-retrain-{episode}"
+    stack.cloud.faults.hold_job(job)
+    stack.cloud.faults.fail_call("sagemaker", "DescribeTrainingJob", "ResourceNotFound")
+    # When
+    run = retrain_by_hand(stack, episode)
+    # Then: the job was stopped and had ended before the lock went; the run reports the poll's error
+    assert run.status == "FAILED"
+    assert run.error == "SageMaker.ResourceNotFoundException", (run.error, run.cause)
+    assert run.path[run.path.index("TrainModel") :][:4] == [
+        "TrainModel",
+        "DescribeTrainingJob",
+        "TrainingJobEnded",
+        "StopTrainingJob",  # it still ran
+    ]
+    assert run.path[-2:] == ["ReleaseLockAfterError", "RetrainingFailed"]
+    described = stack.cloud.client("sagemaker").describe_training_job(TrainingJobName=job)
+    assert described["TrainingJobStatus"] == "Stopped"
+    entered = {
+        e["stateEnteredEventDetails"]["name"]: e["timestamp"]
+        for e in run.history
+        if "stateEnteredEventDetails" in e
+    }
+    assert described["LastModifiedTime"] <= entered["ReleaseLockAfterError"]  # it ended (Stopped) before
+    assert stack.state_item(LOCK) is None
