@@ -102,6 +102,9 @@ class StartRetrainingSettings(_RegistryNotifies, kw_only=True, frozen=True):
     # The stack's RetrainingCooldownDays: after a rejected candidate, the same drift retrains again
     # once new training data arrives or this many days after the rejection.
     retraining_cooldown_days: Annotated[int, Meta(ge=0)] = 7
+    # The stack's RetrainOnDataQualityFailure: the seed's behaviour, off by default (a batch run that
+    # fails with DataQualityFailure also starts a retraining; mlops_loop.retraining.data_quality).
+    retrain_on_data_quality_failure: bool = False
 
 
 class CheckFreshnessSettings(StartRetrainingSettings, kw_only=True, frozen=True):

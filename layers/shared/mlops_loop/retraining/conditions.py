@@ -29,7 +29,8 @@ from mlops_loop.s3uri import S3Uri
 # are read per drift event: a condition's candidates are the group's newest versions.
 _READ_PER_STATUS = 10
 # What a retraining of the loop records as its reason (CustomerMetadataProperties `reason`).
-_RETRAINED_FOR = ("drift", "stale")
+# data_quality_failure: RetrainOnDataQualityFailure; model_quality: a degradation (docs/model-quality.md)
+_RETRAINED_FOR = ("drift", "stale", "data_quality_failure", "model_quality")
 
 
 def _utc(value: datetime) -> datetime:

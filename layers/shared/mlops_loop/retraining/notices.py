@@ -1,4 +1,5 @@
-"""What people are told when a drift starts no retraining (StartRetraining's own mails).
+"""What people are told when a drift (or, with RetrainOnDataQualityFailure, a data-quality failure)
+starts no retraining (StartRetraining's own mails).
 
 The batch run's drift mail is sent before StartRetraining decides, so it cannot say what happened.
 A started retraining is followed by its own mails ("Approval needed", or the failure); a drift that
@@ -35,12 +36,16 @@ def _found(drift: DataDriftDetectedDetail) -> str:
 
 
 def already_running(*, env: str, drift: DataDriftDetectedDetail, holder: str | None) -> Notification:
+    return _already_running(env=env, group=drift.model_package_group_name, found=_found(drift), holder=holder)
+
+
+def _already_running(*, env: str, group: str, found: str, holder: str | None) -> Notification:
     running = holder or "another retraining"
     return Notification(
-        subject=_subject(env, f"Retraining already running: {drift.model_package_group_name}"),
+        subject=_subject(env, f"Retraining already running: {group}"),
         message="\n\n".join(
             (
-                _found(drift),
+                found,
                 f"No retraining was started for it: {running} is already running for this group "
                 "(one at a time). Its candidate will ask for approval when it is registered.",
             )
@@ -58,10 +63,71 @@ def suppressed(
     cooldown_days: int,
     region: str,
 ) -> Notification:
+    return _suppressed(
+        env=env,
+        what="Drift",
+        group=drift.model_package_group_name,
+        version=drift.model_package_version,
+        found=_found(drift),
+        hold=hold,
+        training_data_s3_uri=training_data_s3_uri,
+        cooldown_days=cooldown_days,
+        region=region,
+    )
+
+
+def data_quality_failure_found(*, group: str, version: int, execution_name: str, execution_arn: str) -> str:
+    """The finding a data-quality failure's mails open with (the failure mail itself says what broke)."""
+    return (
+        f"Batch run {execution_name} of {group} v{version} failed with DataQualityFailure, and this stack "
+        f"retrains on data-quality failures (RetrainOnDataQualityFailure).\nExecution: {execution_arn}"
+    )
+
+
+def data_quality_already_running(*, env: str, group: str, found: str, holder: str | None) -> Notification:
+    return _already_running(env=env, group=group, found=found, holder=holder)
+
+
+def data_quality_suppressed(
+    *,
+    env: str,
+    group: str,
+    version: int,
+    found: str,
+    hold: Hold,
+    training_data_s3_uri: str,
+    cooldown_days: int,
+    region: str,
+) -> Notification:
+    return _suppressed(
+        env=env,
+        what="Data-quality failures",
+        group=group,
+        version=version,
+        found=found,
+        hold=hold,
+        training_data_s3_uri=training_data_s3_uri,
+        cooldown_days=cooldown_days,
+        region=region,
+    )
+
+
+def _suppressed(
+    *,
+    env: str,
+    what: str,
+    group: str,
+    version: int,
+    found: str,
+    hold: Hold,
+    training_data_s3_uri: str,
+    cooldown_days: int,
+    region: str,
+) -> Notification:
     candidate = hold.candidate
-    group = drift.model_package_group_name
+    persists = "persists" if what == "Drift" else "persist"
     if hold.kind == "awaiting_approval":
-        subject = f"Drift persists: {group} v{candidate.version} awaits approval"
+        subject = f"{what} {persists}: {group} v{candidate.version} awaits approval"
         next_step = (
             f"Next: decide on v{candidate.version} ({links.model_registry(region)}):\n"
             f"  aws sagemaker update-model-package --model-package-arn {candidate.arn} "
@@ -71,7 +137,7 @@ def suppressed(
             "after the rejection."
         )
     else:
-        subject = f"Drift persists: {group} v{drift.model_package_version}, v{candidate.version} was rejected"
+        subject = f"{what} {persists}: {group} v{version}, v{candidate.version} was rejected"
         next_step = (
             f"Next: add newly labelled data under {training_data_s3_uri} (the next drifting run then "
             "retrains on it), or wait for the cool-down (RetrainingCooldownDays)."
@@ -80,7 +146,7 @@ def suppressed(
         subject=_subject(env, subject),
         message="\n\n".join(
             (
-                _found(drift),
+                found,
                 f"No retraining was started: {hold.detail}. One retraining per drift condition.",
                 f"Candidate: {candidate.arn}",
                 next_step,

@@ -39,7 +39,7 @@ LOCK_TTL_SECONDS = 24 * 3600  # last-resort expiry; the state machine times out 
 START_GRACE_SECONDS = 900  # a starter may hold the lock this long before it records the run (Lambda max)
 EPISODE_TTL_SECONDS = 90 * 24 * 3600  # Step Functions keeps closed execution names for 90 days
 
-Reason = Literal["drift", "stale", "manual"]
+Reason = Literal["drift", "stale", "manual", "data_quality_failure", "model_quality"]
 Outcome = Literal["started", "duplicate", "in_flight", "already_ran", "ignored", "forged", "suppressed"]
 TargetKind = Literal["state_machine", "pipeline"]
 
