@@ -956,6 +956,7 @@ def patch_sagemaker_models_and_job_stops() -> None:
 
     _once("sagemaker_models_and_job_stops", apply)
 
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     # First: the patches below import moto's backends, and moto.ec2 makes three boto3 Sessions
     # at import (each parsing endpoints.json); shared, that parse happens once.
