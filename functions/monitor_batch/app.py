@@ -5,9 +5,9 @@ files a Model Monitor Processing job wrote). Writes statistics.json, constraint_
 report.html and verdict.json under the run's monitoring prefix, emits drift metrics (EMF) and
 returns `$.monitoring`.
 
-Named failures (errorType): BatchInputNotFound, BaselineObjectNotFound, InvalidBaseline,
-MonitoringOutputNotFound, MonitoringOutputUnreadable, InvalidEvent, and the analyzer's own
-(EmptyBatch, UnknownFormat, UnreadableInput, SchemaMismatch, ...).
+Named failures (errorType): BatchInputNotFound, BaselineObjectNotFound, BaselineUnreadable,
+InvalidBaseline, MonitoringOutputNotFound, MonitoringOutputUnreadable, InvalidEvent, and the
+analyzer's own (EmptyBatch, UnknownFormat, UnreadableInput, SchemaMismatch, ...).
 """
 
 from __future__ import annotations

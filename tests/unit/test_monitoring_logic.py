@@ -13,7 +13,7 @@ import msgspec
 import pytest
 from mlops_loop import failures, monitoring, resolve
 from mlops_loop.errors import (
-    BaselineObjectNotFound,
+    BaselineUnreadable,
     ModelNameInUse,
     ModelNotCreated,
     ModelPackageGroupNotFound,
@@ -110,7 +110,7 @@ def test_a_missing_statistics_file_or_baseline_is_a_named_failure(classify_reque
         classify(classify_request, store)
     store.put_json(f"{classify_request.output_s3_uri}statistics.json", {})
     store.refused.add(classify_request.baseline_statistics_s3_uri)
-    with pytest.raises(BaselineObjectNotFound, match="not readable"):
+    with pytest.raises(BaselineUnreadable, match="not readable"):
         classify(classify_request, store)
 
 

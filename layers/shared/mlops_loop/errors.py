@@ -34,7 +34,12 @@ class MissingBaseline(MlopsError):
 
 
 class BaselineObjectNotFound(MlopsError):
-    """A baseline file named by the model package version is not in S3 (or not readable)."""
+    """A baseline file named by the model package version is not in S3."""
+
+
+class BaselineUnreadable(MlopsError):
+    """A baseline file named by the model package version may exist but cannot be read (AccessDenied,
+    403, NoSuchBucket, a KMS refusal): a permission to fix, not a file to restore."""
 
 
 class InvalidBaseline(MlopsError):

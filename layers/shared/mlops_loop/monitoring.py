@@ -28,6 +28,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from mlops_loop import adapters, links, notifications, run_layout
 from mlops_loop.errors import (
     BaselineObjectNotFound,
+    BaselineUnreadable,
     BatchInputNotFound,
     InvalidBaseline,
     InvalidEvent,
@@ -155,7 +156,7 @@ def read_json(
     unreadable: type[Exception] | None = None,
 ) -> Any:
     """A JSON document. Absent is `missing`; present but unreadable (a refusal) is `unreadable`,
-    `missing` too unless the caller tells them apart (a baseline is needed either way)."""
+    `missing` too unless the caller tells them apart."""
     try:
         body = store.read(S3Uri.parse(uri))
     except ArtifactNotFound as exc:
@@ -312,10 +313,18 @@ def _finish(
 
 def _baselines(req: MonitorBatchRequest, store: ArtifactStore) -> tuple[dict[str, Any], dict[str, Any]]:
     statistics = read_json(
-        store, req.baseline_statistics_s3_uri, missing=BaselineObjectNotFound, what="baseline statistics"
+        store,
+        req.baseline_statistics_s3_uri,
+        missing=BaselineObjectNotFound,
+        unreadable=BaselineUnreadable,
+        what="baseline statistics",
     )
     constraints = read_json(
-        store, req.baseline_constraints_s3_uri, missing=BaselineObjectNotFound, what="baseline constraints"
+        store,
+        req.baseline_constraints_s3_uri,
+        missing=BaselineObjectNotFound,
+        unreadable=BaselineUnreadable,
+        what="baseline constraints",
     )
     return statistics, constraints
 
@@ -507,7 +516,11 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: Artifac
         logger.info("No constraint_violations.json from the processing job: no violations")
         violations_doc = {"violations": []}
     baseline_statistics = read_json(
-        store, req.baseline_statistics_s3_uri, missing=BaselineObjectNotFound, what="baseline statistics"
+        store,
+        req.baseline_statistics_s3_uri,
+        missing=BaselineObjectNotFound,
+        unreadable=BaselineUnreadable,
+        what="baseline statistics",
     )
     if source != out:
         _put(store, out, STATISTICS, json.dumps(batch_statistics), "application/json")

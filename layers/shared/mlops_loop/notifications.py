@@ -51,6 +51,9 @@ NEXT_STEP_BY_ERROR = {
     "check the group's resource policy in the registry account.",
     "BaselineObjectNotFound": "The baseline files registered with the live version are gone from S3: restore "
     "them or register a new version with a baseline.",
+    "BaselineUnreadable": "The monitoring function may not read the live version's baseline (bucket policy, "
+    "KMS key policy or grant; for a central registry, its bucket and key policies must name this account): "
+    "fix the permission, then run the batch again.",
     "BatchInputNotFound": "No batch arrived at the input prefix for this run: check the upstream export, "
     "then start the batch-inference state machine again by hand.",
     "EmptyBatch": "The upstream export wrote no rows: check it, then start the batch-inference state "
