@@ -957,6 +957,92 @@ def patch_sagemaker_models_and_job_stops() -> None:
     _once("sagemaker_models_and_job_stops", apply)
 
 
+# (s3) ------------------------------------------------------------------------------------------
+#: S3's EventBridge `reason` per moto event name (S3 User Guide, "EventBridge event message structure").
+_S3_REASONS = {
+    "s3:ObjectCreated:Put": "PutObject",
+    "s3:ObjectCreated:Post": "PostObject",
+    "s3:ObjectCreated:Copy": "CopyObject",
+    "s3:ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+    "s3:ObjectRemoved:Delete": "DeleteObject",
+    "s3:ObjectRemoved:DeleteMarkerCreated": "DeleteObject",
+}
+
+
+def s3_eventbridge_event(account: str, region: str, bucket: Any, event_name: str, key: Any) -> dict[str, Any]:
+    """S3's event on EventBridge as AWS documents it ("EventBridge event message structure": the
+    `Object Created` example): `detail.object.etag` (moto writes `eTag`) and the API as `reason`."""
+    from moto.s3.notifications import _detail_type
+
+    return {
+        "source": "aws.s3",
+        "detail-type": _detail_type(event_name),
+        "account": account,
+        "region": region,
+        "resources": [f"arn:aws:s3:::{bucket.name}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": {
+                "key": key.name,
+                "size": key.size,
+                "etag": key.etag.replace('"', ""),
+                **({"version-id": key.version_id} if key.version_id else {}),
+                "sequencer": f"{int(datetime.now().timestamp() * 1e6):018X}",
+            },
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": account,
+            "source-ip-address": "127.0.0.1",
+            "reason": _S3_REASONS.get(event_name, event_name.rsplit(":", 1)[-1]),
+        },
+    }
+
+
+def patch_s3_eventbridge_notifications() -> None:
+    """A bucket whose template enables EventBridge notifications (`NotificationConfiguration.
+    EventBridgeConfiguration.EventBridgeEnabled`, which moto's CloudFormation ignores) sends its
+    object events to the account's default bus through the router, in AWS's shape, as the stack's
+    rules see them in AWS (moto sent its own shape to the rules' targets directly). Only events some
+    enabled rule matches are routed: the rest would be dropped by EventBridge all the same."""
+
+    def apply() -> None:
+        from moto.events.models import events_backends
+        from moto.s3 import notifications
+        from moto.s3.models import FakeBucket
+
+        original_create = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+        def create_from_cloudformation_json(
+            cls: Any, resource_name: str, cloudformation_json: Any, *a: Any, **kw: Any
+        ) -> Any:
+            bucket = original_create(cls, resource_name, cloudformation_json, *a, **kw)
+            config = (cloudformation_json.get("Properties") or {}).get("NotificationConfiguration") or {}
+            enabled = (config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled", "")
+            if str(enabled).lower() == "true":
+                bucket.set_notification_configuration({"EventBridgeConfiguration": {}})
+            return bucket
+
+        FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]
+        original_send = notifications._send_event_bridge_message
+
+        def send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+            active = runtime.current()
+            if active is None or active.router is None:
+                original_send(account_id, bucket, event_name, key)
+                return
+            event = s3_eventbridge_event(account_id, bucket.region_name, bucket, event_name, key)
+            bus = events_backends[account_id][bucket.region_name].describe_event_bus("default")
+            if any(
+                rule.state == "ENABLED" and rule.event_pattern.matches_event(event)  # type: ignore[arg-type]
+                for rule in bus.rules.values()
+            ):
+                active.router.emit(event)
+
+        notifications._send_event_bridge_message = send
+
+    _once("s3_eventbridge_notifications", apply)
+
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     # First: the patches below import moto's backends, and moto.ec2 makes three boto3 Sessions
     # at import (each parsing endpoints.json); shared, that parse happens once.
@@ -982,6 +1068,7 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_kms_cross_account,
     patch_cloudformation_model_package_group,
     patch_dynamodb_atomic_writes,
+    patch_s3_eventbridge_notifications,
     patch_sagemaker_models_and_job_stops,
 )
 

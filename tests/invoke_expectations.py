@@ -774,6 +774,21 @@ CASES: tuple[Case, ...] = (
          mutate=other_group, variant="other-group"),
     Case("StartRetrainingFunction", "drift_detected.json", "a drift event without detail",
          error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_detail, variant="malformed"),
+    # Ground truth: a label set's marker names its run (docs/model-quality.md); the sample's run never
+    # ran here, so the check stops at the run's missing record; the daily sweep finds no marked set.
+    Case("CheckModelQualityFunction", "check_model_quality_labels.json",
+         "labels for a run this stack never ran: a named error, nothing written or started",
+         error="RunNotFound", effects=_QUIET),
+    Case("CheckModelQualityFunction", "check_model_quality_labels.json",
+         "a marker outside <prefix>/<group>/v<version>/<run id>/ is a named error",
+         error="InvalidGroundTruthKey", effects=_QUIET,
+         mutate=lambda e: {**e, "detail": {**e["detail"], "object": {"key": "ground-truth/_SUCCESS"}}},
+         variant="outside-layout"),
+    Case("CheckModelQualityFunction", "check_model_quality_labels.json", "an S3 event without detail",
+         error=_INVALID, logged=(_REJECTED_LOG,), effects=_QUIET, mutate=drop_detail, variant="malformed"),
+    Case("CheckModelQualityFunction", "schedule_model_quality_sweep.json",
+         "the daily sweep: no label set is marked, nothing is checked",
+         payload={"status": "swept", "checked": 0, "alreadyChecked": 0, "failed": []}, effects=_QUIET),
     # RetrainOnDataQualityFailure is off by default: the rule is disabled, and an event delivered anyway
     # starts nothing and takes no record.
     Case("StartRetrainingFunction", "sfn_execution_data_quality_failure.json",

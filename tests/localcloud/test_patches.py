@@ -546,3 +546,43 @@ def test_sagemaker_refuses_a_model_name_in_use_and_stops_only_running_jobs(sfn_m
     with pytest.raises(ClientError) as unknown:
         sagemaker.stop_training_job(TrainingJobName="no-such-job")
     assert unknown.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_an_s3_object_event_has_aws_eventbridge_shape_and_the_stacks_wildcard_rule_matches_it(sfn_mock):
+    from moto.events.models import EventPattern
+    from moto.s3.models import s3_backends
+
+    # Given an object written to a bucket (moto)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="labels")
+    key = "ground-truth/group/v3/scheduled-20261124T020000Z/_SUCCESS"
+    s3.put_object(Bucket="labels", Key=key, Body=b"")
+    bucket = s3_backends["123456789012"]["aws"].buckets["labels"]
+    # When S3's EventBridge event is made for it
+    event = patches.s3_eventbridge_event(
+        "123456789012", REGION, bucket, "s3:ObjectCreated:Put", bucket.keys[key]
+    )
+    # Then it has AWS's documented fields (etag, not moto's eTag; the API as the reason)
+    assert (event["source"], event["detail-type"]) == ("aws.s3", "Object Created")
+    assert event["detail"]["object"]["etag"] == "d41d8cd98f00b204e9800998ecf8427e"
+    assert "eTag" not in event["detail"]["object"]
+    assert event["detail"]["reason"] == "PutObject"
+    # and the template's pattern (EventBridge's wildcard, across '/') matches the marker only
+    pattern = EventPattern.load(
+        json.dumps(
+            {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {
+                    "bucket": {"name": ["labels"]},
+                    "object": {"key": [{"wildcard": "ground-truth/*/_SUCCESS"}]},
+                },
+            }
+        )
+    )
+    assert pattern.matches_event(event)
+    labels = {
+        **event,
+        "detail": {**event["detail"], "object": {**event["detail"]["object"], "key": key[:-8] + "x.csv"}},
+    }
+    assert not pattern.matches_event(labels)

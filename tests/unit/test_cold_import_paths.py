@@ -26,7 +26,13 @@ CONTROL_PLANE = (
     "start_retraining",
     "check_freshness",
 )
-DATA_PLANE = ("monitor_batch", "prepare_training_data", "evaluate_model", "compute_baseline")
+DATA_PLANE = (
+    "monitor_batch",
+    "prepare_training_data",
+    "evaluate_model",
+    "compute_baseline",
+    "check_model_quality",
+)
 FORBIDDEN = ("aws_xray_sdk", "aws_lambda_powertools.utilities.parser.models", "mlops_loop.tracing")
 
 # pydantic and its core cost ~60 ms of import before a single model; the shared layer uses msgspec.

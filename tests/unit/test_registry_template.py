@@ -376,6 +376,7 @@ REGISTRY_READERS = {
     "SageMakerExecutionRole",
     "MonitorBatchFunctionRole",
     "ModelPackageStateChangeFunctionRole",
+    "CheckModelQualityFunctionRole",  # a version's model-quality baseline in the registry's bucket
 }
 
 

@@ -8,6 +8,7 @@ import msgspec
 import pytest
 from mlops_loop import notifications, registry, settings
 from mlops_loop.errors import ConfigurationError, InvalidEvent
+from mlops_loop.model_quality.events import ObjectCreatedEvent
 from mlops_loop.models import (
     DataDriftDetectedEvent,
     ModelPackageStateChangeEvent,
@@ -50,6 +51,8 @@ MODEL_FOR_EVENT = {
     "prepare_training_data": PrepareRequest,
     "evaluate_model": EvaluateRequest,
     "compute_baseline": BaselineRequest,
+    "check_model_quality_labels": ObjectCreatedEvent,
+    "schedule_model_quality_sweep": ScheduledInvocation,
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import pytest
 from mlops_loop import settings as settings_module
+from mlops_loop.model_quality import settings as model_quality_settings
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
@@ -67,6 +68,7 @@ FUNCTION_SETTINGS = {
     "NotifyFailureFunction": "NotifyFailureSettings",
     "StartRetrainingFunction": "StartRetrainingSettings",
     "CheckFreshnessFunction": "CheckFreshnessSettings",
+    "CheckModelQualityFunction": "CheckModelQualitySettings",
 }
 
 
@@ -213,7 +215,7 @@ def test_every_rule_target_has_a_dlq_and_a_retry_policy(cfn: dict[str, Any]) -> 
 
 def test_every_schedule_has_a_dlq_retry_and_the_scheduler_context_input(cfn: dict[str, Any]) -> None:
     schedules = dict(_of_type(cfn, "AWS::Scheduler::Schedule"))
-    assert len(schedules) == 2
+    assert len(schedules) == 3  # batch inference, freshness, the model-quality sweep
     for name, schedule in schedules.items():
         target = schedule["Properties"]["Target"]
         assert "Arn" in target["DeadLetterConfig"], name
@@ -245,6 +247,10 @@ def test_rules_route_the_documented_events(sam: dict[str, Any]) -> None:
     failures = pattern("NotifyFailureFunction", "WorkflowFailed")
     assert failures["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
     assert len(failures["detail"]["stateMachineArn"]) == 2
+    labels = pattern("CheckModelQualityFunction", "LabelSetComplete")
+    assert (labels["source"], labels["detail-type"]) == (["aws.s3"], ["Object Created"])
+    assert labels["detail"]["bucket"]["name"] == [{"Ref": "ArtifactsBucket"}]
+    assert labels["detail"]["object"]["key"] == [{"wildcard": {"Fn::Sub": "${GroundTruthPrefix}/*/_SUCCESS"}}]
     pipeline = sam["Resources"]["PipelineFailedRule"]
     assert pipeline["Condition"] == "UsePipelineRetraining"
     assert pipeline["Properties"]["EventPattern"]["detail"]["currentPipelineExecutionStatus"] == [
@@ -426,6 +432,7 @@ def test_functions_use_the_managed_layers_and_python311(sam: dict[str, Any]) -> 
         "PrepareTrainingDataFunction",
         "EvaluateModelFunction",
         "ComputeBaselineFunction",
+        "CheckModelQualityFunction",
     }
 
 
@@ -437,7 +444,7 @@ def test_functions_get_every_variable_their_settings_require(
     names = set(sam["Globals"]["Function"]["Environment"]["Variables"])
     names |= set(sam["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {}))
     # When we list what its settings model requires
-    model = getattr(settings_module, model_name)
+    model = getattr(settings_module, model_name, None) or getattr(model_quality_settings, model_name)
     required = {field.encode_name for field in msgspec.structs.fields(model) if field.required}
     # Then nothing is missing
     assert required <= names, f"{function} lacks {sorted(required - names)}"
