@@ -165,3 +165,19 @@ def test_a_run_without_a_record_or_of_another_version_or_without_a_baseline_is_n
     store, registry = _world(flip=True, baseline=False)
     with pytest.raises(MissingModelQualityBaseline):
         service.check(REF, CFG, store, _lister(store), registry)
+
+
+def test_the_report_shows_each_metric_against_its_baseline_the_confusion_matrix_and_both_roc_curves():
+    store, registry = _world(flip=True)
+    outcome = service.check(REF, CFG, store, _lister(store), registry)
+    page = store.objects[outcome.report_s3_uri].decode()
+    stats = mq.parse_model_quality_statistics(json.loads(store.objects[outcome.statistics_s3_uri]))
+    assert "<span class='badge' style='background:#c0392b'>degraded</span>" in page
+    auc = next(c for c in outcome.comparisons if c.metric_name == "auc")
+    assert f"<td>auc</td><td class='num'>{auc.value:.4f}</td>" in page
+    assert f"<td class='num'>{outcome.baseline_values['auc']:.4f}</td>" in page
+    assert page.count("<span class='flag'>violated</span>") == sum(c.violated for c in outcome.comparisons)
+    cm = stats.confusion_matrix
+    assert cm is not None and f"<th>1</th><td class='num'>{cm['1']['0']}</td>" in page
+    assert page.count("<polyline") == 2  # the run's ROC curve and the baseline's
+    assert "<script" not in page

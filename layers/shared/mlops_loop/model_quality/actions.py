@@ -75,7 +75,8 @@ def _metrics_text(o: CheckOutcome, tolerance: float) -> str:
 def notification(o: CheckOutcome, *, env: str, tolerance: float, next_step: str) -> Notification | None:
     """The verdict's mail, or None for `clean`."""
     where = f"Ground truth for batch run {o.ref.run_id} of {_version(o)} (label set {o.label_set_id})."
-    files = f"Statistics: {o.statistics_s3_uri}\nVerdict: {o.output.join('verdict.json')}"
+    verdict_uri = o.output.join("verdict.json")
+    files = f"Report: {o.report_s3_uri}\nStatistics: {o.statistics_s3_uri}\nVerdict: {verdict_uri}"
     if o.verdict == "degraded":
         subject = f"Model quality degraded: {_version(o)}"
         body = [

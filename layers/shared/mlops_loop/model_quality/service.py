@@ -18,6 +18,7 @@ from typing import Any
 from dataquality import model_quality as mq
 
 from mlops_loop import registry, run_layout
+from mlops_loop.model_quality import report
 from mlops_loop.model_quality.check import (
     PROBLEM_TYPES,
     MetricComparison,
@@ -43,6 +44,7 @@ OUTPUT_FOLDER = "model-quality"
 STATISTICS = "statistics.json"
 VIOLATIONS = "constraint_violations.json"
 VERDICT = "verdict.json"
+REPORT = "report.html"
 LABEL_SET_ID_LENGTH = 16
 
 
@@ -140,6 +142,10 @@ class CheckOutcome:
         return str(self.output.join(STATISTICS))
 
     @property
+    def report_s3_uri(self) -> str:
+        return str(self.output.join(REPORT))
+
+    @property
     def violations_s3_uri(self) -> str:
         return str(self.output.join(VIOLATIONS))
 
@@ -161,6 +167,7 @@ class CheckOutcome:
                 c.to_dict() | {"baseline": self.baseline_values.get(c.metric_name)} for c in self.comparisons
             ],
             "statisticsS3Uri": self.statistics_s3_uri,
+            "reportS3Uri": self.report_s3_uri,
             "violationsS3Uri": self.violations_s3_uri if any(c.violated for c in self.comparisons) else None,
             "actions": actions,
             "checkedAt": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -247,14 +254,14 @@ def check(
         _json(store, constraints_uri, MissingModelQualityBaseline, "model-quality constraints"),
         constraints_uri,
     )
-    baseline_values: dict[str, float] = {}
+    baseline: mq.ModelQualityStatistics | None = None
     statistics_uri = _baseline_uri(package.raw, "Statistics")
     if statistics_uri is not None:
         baseline = mq.parse_model_quality_statistics(
             _json(store, statistics_uri, MissingModelQualityBaseline, "model-quality statistics"),
             statistics_uri,
         )
-        baseline_values = {k: m.value for k, m in baseline.metrics.items()}
+    baseline_values = {k: m.value for k, m in baseline.metrics.items()} if baseline is not None else {}
     stats = statistics_of(joined.rows, problem)
     comparisons = compare(stats, constraints, cfg.tolerance)
     live = registry.latest_approved(registry.GroupRef.parse(cfg.model_package_group), models)[
@@ -270,6 +277,16 @@ def check(
     violations = violations_document(comparisons, cfg.tolerance)
     if violations is not None:
         store.write(out.join(VIOLATIONS), json.dumps(violations, indent=2).encode(), "application/json")
+    page = report.render(
+        title=f"Model quality: {ref.group} v{ref.version}, run {ref.run_id}, label set {set_id}",
+        verdict=verdict,
+        rows=joined.report(),
+        comparisons=comparisons,
+        stats=stats,
+        baseline=baseline,
+        tolerance=cfg.tolerance,
+    )
+    store.write(out.join(REPORT), page.encode("utf-8"), "text/html; charset=utf-8")
     base.verdict, base.live_model_package_arn, base.joined = verdict, live, joined
     base.comparisons, base.baseline_values = comparisons, baseline_values
     return base
