@@ -1,15 +1,18 @@
 """`python -m story.multi_account` (`make demo-multi-account`): the seed's layout on one machine.
 
-Two accounts on one local cloud, each deployed from its own template by its own operator, as
+Three accounts on one local cloud, each deployed from its own template by its own operator, as
 `sam deploy` with each account's credentials would:
 
-- the **registry account** (111122223333, as in samconfig.toml's `[prod]`): `registry/template.yaml`
-  with `registry/samconfig.toml`'s parameters, its workload and retraining account being prod: the
-  central model package group and its resource policy, the registry artifacts bucket and its
-  policy, the customer-managed key and its key policy, the rule and role forwarding the group's
-  state changes to prod's default bus;
+- the **registry account** (111122223333, as in samconfig.toml's `[default]` and `[prod]`):
+  `registry/template.yaml` with `registry/samconfig.toml`'s parameters, its workload and retraining
+  accounts being dev and prod: the central model package group and its resource policy, the
+  registry artifacts bucket and its policy, the customer-managed key and its key policy, the rule
+  and role forwarding the group's state changes to dev's and prod's default buses;
 - the **prod account** (the local cloud's own): `template.yaml` with samconfig.toml's `[prod]`
-  parameters, the registry ones pointing at the registry stack's outputs (group ARN, bucket, key).
+  parameters, the registry ones pointing at the registry stack's outputs (group ARN, bucket, key);
+- the **dev account** (444455556666): `template.yaml` with samconfig.toml's `[default]` parameters,
+  the registry ones filled in the same way, its schedule off: its runs here are the deployment
+  pipeline's smoke run (`tools/smoke_run.py`), as the pipeline starts them.
 
 Then the loop, every call decided by IAM across the two accounts (identity policy in the caller's
 account and resource policy in the owner's):
@@ -20,10 +23,20 @@ account and resource policy in the owner's):
  3. the approval reaches prod only through the forwarding rule; prod records v1 live (reading the
     version across accounts, its evaluation from the registry bucket through the key);
  4. scheduled runs score with v1's artifacts and monitor against its baseline, both read from the
-    registry account; a shifted batch drifts; retraining registers v2 into the central group
-    (cross-account CreateModelPackage), PendingManualApproval;
- 5. a person approves v2 in the registry account; the approval reaches prod through the rule;
- 6. the next run scores with v2.
+    registry account;
+ 5. the same approval reached dev through the same rule: dev records v1 live, and the pipeline's
+    smoke run on dev scores dev's batch with v1, read from the registry account too;
+ 6. a shifted batch drifts in prod; retraining registers v2 into the central group (cross-account
+    CreateModelPackage), PendingManualApproval;
+ 7. a person approves v2 in the registry account; the approval reaches prod (and dev) through the
+    rule;
+ 8. the next run scores with v2.
+
+v2's artifacts are in prod's bucket (retraining keeps them in its own account), which dev may not
+read: dev's "approval needed" notice cannot read v2's metrics there (a warning in its log), dev
+records v2 live once it is approved, and a run of dev on v2 would fail reading v2's artifacts
+(docs/deploy.md, "Where a retrained version's artifacts live"; tests/integration/
+test_multi_account.py shows it). The story ends before dev would run with v2.
 
 A step that does not happen is named, with the AccessDenied that stopped it (the error AWS would
 answer, naming principal, action and resource). `play(...)` is the same story for tests
@@ -56,18 +69,21 @@ from localcloud.demo import (
 
 REPO = Path(__file__).resolve().parents[1]
 REGISTRY_ACCOUNT = "111122223333"
+DEV_ACCOUNT = "444455556666"
 REGISTRY_STACK = "mlops-loop-registry"
 PROD_STACK = "mlops-loop-prod"
+DEV_STACK = "mlops-loop-dev"
 _STEP_TIMEOUT = 300.0
 
 
 @dataclass
 class Layout:
-    """The two accounts' stacks on one local cloud."""
+    """The three accounts' stacks on one local cloud."""
 
     cloud: Any
     registry: Any  # the registry account's DeployedStack
     prod: Any  # the prod account's DeployedStack
+    dev: Any  # the dev account's DeployedStack
 
     @property
     def prod_account(self) -> str:
@@ -77,14 +93,40 @@ class Layout:
     def registry_account(self) -> str:
         return str(self.registry.account)
 
+    @property
+    def dev_account(self) -> str:
+        return str(self.dev.account)
 
-# -- parameters: each account's samconfig.toml, the other account's ids filled in ------------------
-def registry_parameters(registry_template: Path, prod_account: str) -> dict[str, str]:
-    """registry/samconfig.toml's parameters, with prod as the one workload and retraining account."""
+
+# -- parameters: each account's samconfig.toml, the other accounts' ids filled in -----------------
+def registry_parameters(registry_template: Path, workload_accounts: list[str]) -> dict[str, str]:
+    """registry/samconfig.toml's parameters, with these accounts (dev, prod) as the workload and
+    retraining accounts, as its example ids are."""
     from localcloud.stack import samconfig_parameters
 
     parameters = samconfig_parameters(REPO / "registry" / "samconfig.toml")
-    parameters.update({"WorkloadAccountIds": prod_account, "RetrainingAccountIds": prod_account})
+    accounts = ",".join(workload_accounts)
+    parameters.update({"WorkloadAccountIds": accounts, "RetrainingAccountIds": accounts})
+    return parameters
+
+
+def dev_parameters(template: Path, registry_outputs: dict[str, str]) -> dict[str, str]:
+    """samconfig.toml's `[default]` (dev) parameters, the registry ones from the registry stack's
+    outputs; its schedule off and no run on approval: dev's run in this story is the pipeline's
+    smoke run, started by hand."""
+    from localcloud.stack import samconfig_parameters
+
+    parameters = samconfig_parameters(template.parent / "samconfig.toml")
+    parameters.update(
+        {
+            "ModelPackageGroup": registry_outputs["ModelPackageGroupArn"],
+            "RegistryArtifactsBucket": registry_outputs["ArtifactsBucketName"],
+            "RegistryKmsKeyArn": registry_outputs["KmsKeyArn"],
+            "ScheduleState": "DISABLED",
+            "RunOnApproval": "false",
+            "LogLevel": "INFO",
+        }
+    )
     return parameters
 
 
@@ -116,7 +158,7 @@ def multi_account_cloud(
     *,
     enforce_iam: bool = True,
 ) -> Iterator[Layout]:
-    """A local cloud hosting the registry account and the prod account, both stacks deployed."""
+    """A local cloud hosting the registry, prod and dev accounts, the three stacks deployed."""
     from localcloud.cloud import LocalCloud
 
     start = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -128,19 +170,25 @@ def multi_account_cloud(
     ):
         registry = cloud.deploy(
             registry_template,
-            parameters=registry_parameters(registry_template, cloud.account),
+            parameters=registry_parameters(registry_template, [DEV_ACCOUNT, cloud.account]),
             stack_name=REGISTRY_STACK,
             account=REGISTRY_ACCOUNT,
         )
         prod = cloud.deploy(
             template, parameters=prod_parameters(template, registry.outputs), stack_name=PROD_STACK
         )
-        yield Layout(cloud, registry, prod)
+        dev = cloud.deploy(
+            template,
+            parameters=dev_parameters(template, registry.outputs),
+            stack_name=DEV_STACK,
+            account=DEV_ACCOUNT,
+        )
+        yield Layout(cloud, registry, prod, dev)
 
 
 # -- the story ---------------------------------------------------------------------------------
 class MultiAccountStory(Story):
-    """The seed's story across the registry account and the prod account (module docstring)."""
+    """The seed's story across the registry, prod and dev accounts (module docstring)."""
 
     def __init__(self, layout: Layout, timeline: Timeline, step_timeout: float = _STEP_TIMEOUT) -> None:
         super().__init__(layout.cloud, timeline, self._seed_registry, step_timeout)
@@ -151,6 +199,10 @@ class MultiAccountStory(Story):
         self.registry_group = self.group_arn.rsplit("/", 1)[-1]
         self.forwarding_rule = outputs["ForwardingRuleArn"]
         self.prod_bus = f"arn:aws:events:{layout.cloud.region}:{layout.prod_account}:event-bus/default"
+        self.dev_bus = f"arn:aws:events:{layout.cloud.region}:{layout.dev_account}:event-bus/default"
+        self.prod_topic = layout.prod.outputs["NotificationTopicArn"]
+        self.dev_topic = layout.dev.outputs["NotificationTopicArn"]
+        self.dev_smoke: Any = None  # the smoke run's SmokeResult on dev
         # Registering, listing and approving versions happen in the registry account, as its operator.
         self.sm = layout.cloud.client("sagemaker", account=layout.registry_account)
         self._denials_seen = 0
@@ -160,6 +212,8 @@ class MultiAccountStory(Story):
         self.v1_registered_in_registry()
         self.v1_live_in_prod()
         self.scheduled_run("clean batch", expect_verdict="clean", expect_version=1)
+        self.v1_live_in_dev()
+        self.dev_smoke_run()
         self.shifted_batch_arrives()
         drift_run = self.scheduled_run("shifted batch", expect_verdict="drift", expect_version=1)
         self.retraining(drift_run)
@@ -228,7 +282,7 @@ class MultiAccountStory(Story):
         self.timeline.say("event: Model Package State Change, registry bus -> forwarding rule -> prod bus")
         if not any(
             f"Approved, now live: {self.record.group} v1" in (m.subject or "")
-            for m in self.cloud.outbox.messages
+            for m in self.cloud.outbox.for_topic(self.prod_topic)
         ):
             raise self._failure(step, "prod's ModelPackageStateChangeFunction did not record v1 live", mark)
         self.notes.flush()
@@ -236,6 +290,78 @@ class MultiAccountStory(Story):
         if live != 1:
             raise self._failure(step, f"live-model parameter says v{live}, expected v1", mark)
         self.timeline.say(f"prod records v1 live ({self.live_parameter})", indent=True)
+        self._done(step)
+
+    def v1_live_in_dev(self) -> None:
+        step = "dev: v1's approval forwarded and recorded live"
+        mark = self._mark()
+        forwarded = [
+            d
+            for d in self.cloud.router.deliveries
+            if d.rule_arn == self.forwarding_rule and d.target_arn == self.dev_bus
+        ]
+        if not any(d.ok for d in forwarded):
+            errors = "; ".join(sorted({str(d.error) for d in forwarded})) or "no delivery attempted"
+            raise self._failure(
+                step, f"the forwarding rule did not put v1's event on dev's bus: {errors}", mark
+            )
+        self.timeline.say(
+            f"dev account {self.layout.dev_account}: the same event, forwarding rule -> dev bus"
+        )
+        if not any(
+            f"Approved, now live: {self.record.group} v1" in (m.subject or "")
+            for m in self.cloud.outbox.for_topic(self.dev_topic)
+        ):
+            raise self._failure(step, "dev's ModelPackageStateChangeFunction did not record v1 live", mark)
+        parameter = self.layout.dev.outputs["LiveModelParameterName"]
+        ssm = self.cloud.client("ssm", account=self.layout.dev_account)
+        live = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+        if live.get("modelPackageArn") != self.record.v1_arn:
+            raise self._failure(
+                step, f"dev's live-model parameter says {live}, expected {self.record.v1_arn}", mark
+            )
+        self.timeline.say(f"dev records v1 live ({parameter})", indent=True)
+        self._done(step)
+
+    def dev_smoke_run(self) -> None:
+        """The deployment pipeline's smoke run on dev (tools/smoke_run.py, as dev's pipeline role
+        would run it; here as dev's operator): dev's batch scored with v1 from the registry account."""
+        from tools.smoke_run import SmokeError, smoke_run
+
+        step = "dev: smoke run scores dev's batch with v1"
+        mark = self._mark()
+        dev = self.layout.dev_account
+        bucket = self.layout.dev.outputs["ArtifactsBucketName"]
+        from sample.data import breast_cancer
+
+        self.cloud.client("s3", account=dev).put_object(
+            Bucket=bucket,
+            Key="batch-input/batch-clean.csv",
+            Body=breast_cancer().files()["batch-clean.csv"].encode(),
+            ContentType="text/csv",
+        )
+        self.timeline.say(f"dev: a batch in {bucket}; $ python -m tools.smoke_run --stack-name {DEV_STACK}")
+        try:
+            result = smoke_run(
+                DEV_STACK,
+                cfn=self.cloud.client("cloudformation", account=dev),
+                sfn=self.cloud.client("stepfunctions", account=dev),
+                s3=self.cloud.client("s3", account=dev),
+                timeout=self.step_timeout,
+                poll_seconds=0.1,
+                now=self.cloud.clock.now,
+                say=lambda _line: None,
+            )
+        except SmokeError as outcome:
+            raise self._failure(step, f"smoke run exit {outcome.code}: {outcome.message}", mark) from None
+        if result.model_version != 1:
+            raise self._failure(step, f"dev scored with v{result.model_version}, expected v1", mark)
+        self.dev_smoke = result
+        self.timeline.say(
+            f"v1 (registry account) scored dev's batch: verdict {result.verdict}, "
+            f"{len(result.predictions)} prediction file(s) in dev's bucket",
+            indent=True,
+        )
         self._done(step)
 
     def approve_v2(self) -> None:
@@ -289,8 +415,16 @@ class MultiAccountStory(Story):
         return len(self.cloud.iam.denials)
 
     def _failure(self, step: str, message: str, mark: int) -> StoryStepError:
-        """The step's failure, with the first AccessDenied met since the step began."""
+        """The step's failure, with the first AccessDenied met since the step began: one naming the
+        step's account (a step's name starts with "dev:" or "registry:", else it is prod's) when
+        there is one, since the registry's events reach dev and prod alike and both may be refused."""
+        layout = self.layout
+        prefix = step.split(":", 1)[0]
+        account = {"dev": layout.dev_account, "registry": layout.registry_account}.get(
+            prefix, layout.prod_account
+        )
         denials = self.cloud.iam.denials[mark:]
+        denials = [d for d in denials if f":{account}:" in d.message] or denials
         if denials:
             message = f"{message}; stopped by {denials[0].code}: {denials[0].message}"
         return StoryStepError(step, message)
@@ -301,6 +435,8 @@ _ORDER = (
     "registry: v1 trained and registered Approved",
     "prod: v1's approval forwarded and recorded live",
     "scheduled run 1 (clean batch)",
+    "dev: v1's approval forwarded and recorded live",
+    "dev: smoke run scores dev's batch with v1",
     "shifted batch arrives",
     "scheduled run 2 (shifted batch)",
     "drift -> retraining -> v2 awaiting approval",
@@ -350,11 +486,9 @@ def main(argv: list[str] | None = None) -> int:
 
     timeline = Timeline(quiet=args.quiet)
     out = prepare_output(Path(args.output))
+    timeline.plain("The seed's multi-account layout on the local cloud: a registry, a prod and a dev account")
     timeline.plain(
-        "The seed's multi-account layout on the local cloud: a registry account and a prod account"
-    )
-    timeline.plain(
-        f"templates: {args.registry_template} (registry), {args.template} (prod)   outputs: {out}/"
+        f"templates: {args.registry_template} (registry), {args.template} (prod, dev)   outputs: {out}/"
     )
     timeline.plain("")
     record: StoryRecord | None = None
@@ -374,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(layout.prod.state_machines)} state machines",
                 indent=True,
             )
+            timeline.say(f"dev account {layout.dev_account}: {DEV_STACK}, schedule off", indent=True)
             story = MultiAccountStory(layout, timeline)
             try:
                 record = story.run()
@@ -395,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
                     {
                         "registry": {"account": layout.registry_account, "outputs": layout.registry.outputs},
                         "prod": {"account": layout.prod_account, "outputs": layout.prod.outputs},
+                        "dev": {"account": layout.dev_account, "outputs": layout.dev.outputs},
                     },
                     indent=1,
                 )

@@ -1,9 +1,10 @@
 """The seed's multi-account layout on one local cloud (story/multi_account.py, `make demo-multi-account`).
 
-The registry account deploys registry/template.yaml, the prod account template.yaml pointing at it;
-IAM is enforced across the two (identity policy in the caller's account and resource policy in the
-owner's). The whole story passes; with one grant of the registry's side removed it stops at the
-step that needs it, with the AccessDenied AWS would answer, naming principal, action and resource.
+The registry account deploys registry/template.yaml, the prod and dev accounts template.yaml
+pointing at it (samconfig's [prod] and [default]); IAM is enforced across the three (identity
+policy in the caller's account and resource policy in the owner's). The whole story passes; with
+one grant of the registry's side removed it stops at the step that needs it, with the AccessDenied
+AWS would answer, naming principal, action and resource.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ import pytest
 from localcloud.demo import StoryStepError, Timeline
 from localcloud.stack import parse_template
 from story import multi_account
-from story.multi_account import REGISTRY_ACCOUNT, Layout, MultiAccountStory, multi_account_cloud
+from story.multi_account import DEV_ACCOUNT, REGISTRY_ACCOUNT, Layout, MultiAccountStory, multi_account_cloud
+from tools.smoke_run import FAILED, SmokeError, smoke_run
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 PROD = "123456789012"  # the local cloud's own account
+PROD_BUCKET = f"mlops-loop-prod-artifacts-{PROD}"
 GROUP = "breast-cancer-classifier"  # registry/samconfig.toml's ModelPackageGroupName
 APPROVAL_STEP = "prod: v1's approval forwarded and recorded live"
 FIRST_RUN_STEP = "scheduled run 1 (clean batch)"
@@ -79,7 +82,11 @@ class Played:
 
     registry_account: str
     prod_account: str
+    dev_account: str
     record: Any
+    dev_smoke: Any  # the smoke run on dev while v1 was live (tools.smoke_run.SmokeResult)
+    dev_smoke_after_v2: SmokeError | None  # the same command once v2 (trained in prod) is live in dev
+    dev_bucket: str
     registry_outputs: dict[str, str]
     registry_packages: list[dict[str, Any]]
     prod_groups: list[dict[str, Any]]
@@ -91,12 +98,36 @@ class Played:
 def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
     out = tmp_path_factory.mktemp("multi-account")
     with multi_account_cloud(output_dir=out, now=START) as layout:
-        record = multi_account.play(layout, step_timeout=240.0)
+        story = MultiAccountStory(layout, Timeline(quiet=True), step_timeout=240.0)
+        record = story.run()
         registry = layout.cloud.client("sagemaker", account=REGISTRY_ACCOUNT)
+        records, denials = list(layout.cloud.iam.records), list(layout.cloud.iam.denials)
+        # After the story, v2 is live in dev too (its approval was forwarded there); dev runs the
+        # pipeline's smoke run once more, now on v2, whose artifacts are in prod's bucket.
+        dev = layout.dev_account
+        after_v2: SmokeError | None = None
+        with layout.cloud.iam.expecting_denials():
+            try:
+                smoke_run(
+                    multi_account.DEV_STACK,
+                    cfn=layout.cloud.client("cloudformation", account=dev),
+                    sfn=layout.cloud.client("stepfunctions", account=dev),
+                    s3=layout.cloud.client("s3", account=dev),
+                    timeout=240.0,
+                    poll_seconds=0.1,
+                    now=layout.cloud.clock.now,
+                    say=lambda _line: None,
+                )
+            except SmokeError as outcome:
+                after_v2 = outcome
         return Played(
             registry_account=layout.registry_account,
             prod_account=layout.prod_account,
+            dev_account=dev,
             record=record,
+            dev_smoke=story.dev_smoke,
+            dev_smoke_after_v2=after_v2,
+            dev_bucket=layout.dev.outputs["ArtifactsBucketName"],
             registry_outputs=dict(layout.registry.outputs),
             registry_packages=registry.list_model_packages(ModelPackageGroupName=GROUP)[
                 "ModelPackageSummaryList"
@@ -104,14 +135,18 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
             prod_groups=layout.cloud.client("sagemaker").list_model_package_groups()[
                 "ModelPackageGroupSummaryList"
             ],
-            records=list(layout.cloud.iam.records),
-            denials=list(layout.cloud.iam.denials),
+            records=records,
+            denials=denials,
         )
 
 
-def test_the_whole_story_plays_across_the_registry_and_prod_accounts(played: Played):
-    # Given both stacks deployed, each into its own account
-    assert (played.registry_account, played.prod_account) == (REGISTRY_ACCOUNT, PROD)
+def test_the_whole_story_plays_across_the_registry_prod_and_dev_accounts(played: Played):
+    # Given the three stacks deployed, each into its own account
+    assert (played.registry_account, played.prod_account, played.dev_account) == (
+        REGISTRY_ACCOUNT,
+        PROD,
+        DEV_ACCOUNT,
+    )
 
     # Then every step happened, the runs scored with v1, v1 (drift), then v2
     record = played.record
@@ -123,6 +158,56 @@ def test_the_whole_story_plays_across_the_registry_and_prod_accounts(played: Pla
     assert record.v2_arn == f"arn:aws:sagemaker:us-east-1:{REGISTRY_ACCOUNT}:model-package/{GROUP}/2"
     # and prod holds no group of its own: the registry is only in the registry account
     assert played.prod_groups == []
+
+
+def test_dev_reads_the_central_registry_as_prod_does(played: Played):
+    # The pipeline's smoke run on dev scored dev's batch with v1, the registry account's version
+    smoke = played.dev_smoke
+    assert (smoke.model_version, smoke.verdict) == (1, "clean")
+    assert smoke.predictions
+    assert all(
+        p.startswith(f"s3://{played.dev_bucket}/batch-inference/{GROUP}/v1/smoke-") for p in smoke.predictions
+    )
+    # reading v1 across accounts: the registry's group policy, bucket policy and key policy admit dev
+    registry_versions = f"arn:aws:sagemaker:us-east-1:{REGISTRY_ACCOUNT}:model-package/{GROUP}/"
+
+    def dev_calls(action: str, resource_prefix: str) -> list[Any]:
+        return [
+            r
+            for r in played.records
+            if r.allowed
+            and r.action == action
+            and r.resource.startswith(resource_prefix)
+            and f":{DEV_ACCOUNT}:" in r.principal
+        ]
+
+    assert dev_calls("sagemaker:ListModelPackages", registry_versions)
+    bucket = played.registry_outputs["ArtifactsBucketName"]
+    reads = dev_calls("s3:GetObject", f"arn:aws:s3:::{bucket}/")
+    assert any("bucket policy" in g.policy for r in reads for g in r.grants)
+    assert dev_calls("kms:Decrypt", played.registry_outputs["KmsKeyArn"])
+    # and the approvals reached dev's bus through the registry's rule, admitted by dev's bus policy
+    dev_bus = f"arn:aws:events:us-east-1:{DEV_ACCOUNT}:event-bus/default"
+    puts = [
+        r for r in played.records if r.allowed and r.action == "events:PutEvents" and r.resource == dev_bus
+    ]
+    assert puts and all(f":{REGISTRY_ACCOUNT}:" in r.principal for r in puts)
+    assert any("events policy" in g.policy for r in puts for g in r.grants)
+
+
+def test_a_version_retrained_in_prod_is_not_readable_by_dev(played: Played):
+    # Retraining keeps v2's artifacts in prod's bucket (the registry template grants no write to
+    # its own): dev records v2 live when it is approved, and its reads of v2's artifacts are
+    # refused (docs/deploy.md, "Where a retrained version's artifacts live").
+    assert played.denials, "dev read none of v2's artifacts"
+    for denial in played.denials:
+        assert denial.code == "AccessDenied"
+        assert denial.message.startswith(f"User: arn:aws:sts::{DEV_ACCOUNT}:assumed-role/mlops-loop-dev-")
+        assert f's3:GetObject on resource: "arn:aws:s3:::{PROD_BUCKET}/retraining/' in denial.message
+    # and the smoke run on dev, once v2 is live there, fails naming prod's bucket
+    after = played.dev_smoke_after_v2
+    assert after is not None and after.code == FAILED
+    assert "AccessDenied" in after.message and PROD_BUCKET in after.message
 
 
 def test_v1_is_read_from_the_registry_account_under_its_key_and_v2_registered_from_prod(played: Played):
@@ -146,8 +231,8 @@ def test_v1_is_read_from_the_registry_account_under_its_key_and_v2_registered_fr
     assert "model package group policy" in grants("sagemaker:DescribeModelPackage", registry_versions)
     assert "model package group policy" in grants("sagemaker:CreateModelPackage", registry_versions)
     assert "events policy" in grants("events:PutEvents", f"arn:aws:events:us-east-1:{PROD}:event-bus/default")
-    # and nothing was denied
-    assert played.denials == []
+    # and nothing of prod's was denied (dev's reads of v2, trained in prod, are the next test's)
+    assert not [d for d in played.denials if f":{PROD}:" in d.message.split(" is not authorized")[0]]
     # and v2's registration came from prod's retraining state machine role, into the registry's group
     creators = {
         r.principal
@@ -164,13 +249,14 @@ def test_without_the_key_policy_grant_prod_cannot_decrypt_registry_artifacts(tmp
     # Given the registry's key policy no longer admitting prod (the statement naming it)
     template = _registry_template_without(tmp_path, "RegistryKey", {"WorkloadAccountsDecryptThroughS3"})
 
-    # When the story is played, it stops at the first run: the transform job cannot read v1's model
+    # When the story is played, it stops at the first run: the batch is checked against v1's
+    # baseline before any transform, and MonitorBatch cannot read it
     with _played_until_stopped(tmp_path, template, FIRST_RUN_STEP) as (message, layout):
-        # Then S3 refused the SageMaker role's read for want of the registry's key
+        # Then S3 refused MonitorBatch's read for want of the registry's key
         key = re.escape(layout.registry.outputs["KmsKeyArn"])
         assert re.search(
             rf"stopped by AccessDenied: User: arn:aws:sts::{PROD}:assumed-role/"
-            r"\S+-SageMakerExecutionRole-\S+/SageMaker "
+            r"\S+-MonitorBatchFunctionRole-\S+ "
             rf"is not authorized to perform: kms:Decrypt on resource: {key} "
             r"because no resource-based policy allows the kms:Decrypt action$",
             message,
@@ -183,15 +269,16 @@ def test_without_the_bucket_policy_grant_prod_cannot_read_registry_artifacts(tmp
         tmp_path, "ArtifactsBucketPolicy", {"WorkloadAccountsReadArtifacts"}
     )
 
-    # When the story is played, it stops at the first run: the transform job cannot read v1's model
+    # When the story is played, it stops at the first run: the batch is checked against v1's
+    # baseline before any transform, and MonitorBatch cannot read it
     with _played_until_stopped(tmp_path, template, FIRST_RUN_STEP) as (message, layout):
-        # Then S3 refused the SageMaker role's read of the model artifact
+        # Then S3 refused MonitorBatch's read of the baseline
         bucket = layout.registry.outputs["ArtifactsBucketName"]
         assert re.search(
             rf"stopped by AccessDenied: User: arn:aws:sts::{PROD}:assumed-role/"
-            r"\S+-SageMakerExecutionRole-\S+/SageMaker "
+            r"\S+-MonitorBatchFunctionRole-\S+ "
             rf'is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::{bucket}/'
-            r'retraining/seed-v1/model/seed-v1/output/model.tar.gz" '
+            r'retraining/seed-v1/baseline/statistics.json" '
             r"because no resource-based policy allows the s3:GetObject action$",
             message,
         ), message
@@ -252,9 +339,10 @@ def test_the_command_plays_the_story_and_writes_both_accounts_outputs(tmp_path: 
     # Then it reports success, and the outputs name both accounts' stacks and prod's predictions
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "demo-multi-account OK: 10 steps" in out
+    assert "demo-multi-account OK: 12 steps" in out
     layout = json.loads((tmp_path / "demo" / "layout.json").read_text())
-    assert (layout["registry"]["account"], layout["prod"]["account"]) == (REGISTRY_ACCOUNT, PROD)
+    accounts = (layout["registry"]["account"], layout["prod"]["account"], layout["dev"]["account"])
+    assert accounts == (REGISTRY_ACCOUNT, PROD, DEV_ACCOUNT)
     assert layout["prod"]["outputs"]["ModelPackageGroupName"] == GROUP
     predictions = list((tmp_path / "demo" / "bucket" / "batch-inference" / GROUP).glob("v2/*/predictions/*"))
     assert predictions, "no v2 predictions downloaded from prod's bucket"
