@@ -395,30 +395,12 @@ class SeededCloud:
             found[logical_id] = dict((config.get("Environment") or {}).get("Variables") or {})
         return found
 
-    def settle(self, quiet: float = 0.5, timeout: float = 900.0) -> list[str]:
-        """Wait until the cloud is quiet: no execution RUNNING and, for `quiet` seconds, no new execution
-        or notification (work a case starts runs on the cloud's threads, and events it causes are
-        routed after it ends; the next case's snapshot must not see them). Returns what was waited for."""
-        sfn = self.client("stepfunctions")
-        deadline = time.monotonic() + timeout
-        waited: list[str] = []
-        while True:
-            machines = list(_pages(sfn, "list_state_machines", "stateMachines"))
-            for machine in machines:
-                arn = machine["stateMachineArn"]
-                for execution in _pages(
-                    sfn, "list_executions", "executions", stateMachineArn=arn, statusFilter="RUNNING"
-                ):
-                    remaining = max(1.0, deadline - time.monotonic())
-                    self.cloud.wait_for_execution(execution["executionArn"], timeout=remaining)
-                    waited.append(f"{machine['name']}/{execution['name']}")
-            mark = (frozenset(_executions(sfn)), self.notification_count())
-            time.sleep(quiet)
-            if (
-                mark == (frozenset(_executions(sfn)), self.notification_count())
-                or time.monotonic() > deadline
-            ):
-                return waited
+    def settle(self, timeout: float = 900.0) -> None:
+        """Wait until the cloud is quiescent (`LocalCloud.wait_quiescent`: no execution running, no job,
+        no event being routed, counts stable): work a case starts runs on the cloud's threads, and
+        events it causes are routed after it ends; the next case's snapshot must not see them. No
+        quiet period is slept: all of that work is tracked."""
+        self.cloud.wait_quiescent(timeout)
 
     def invoke(self, function: str, event: Any) -> Outcome:
         started = time.perf_counter()
@@ -478,7 +460,7 @@ def seeded_cloud(
         bucket = _one_value(environments, "ARTIFACTS_BUCKET")
         group = _one_value(environments, "MODEL_PACKAGE_GROUP")
         seed(local.endpoint_url, bucket, group, cloud.iam.operator_keys[0])
-        local.settle(quiet=2.0)  # registering v1 Approved starts work (RunOnApproval): let it finish
+        local.settle()  # registering v1 Approved starts work (RunOnApproval): let it finish
         replay_drift_episode(local, group)
         yield local
 
@@ -522,7 +504,7 @@ def replay_drift_episode(local: SeededCloud, group: str) -> str:
     local.cloud.start_execution(
         "RetrainingStateMachine", json.loads(request.input_json()), name=request.execution_name
     )
-    local.settle(quiet=2.0)
+    local.settle()
     sagemaker = local.client("sagemaker")
     for package in _pages(
         sagemaker, "list_model_packages", "ModelPackageSummaryList", ModelPackageGroupName=group
