@@ -62,21 +62,22 @@ _REGRESSION = ("mae", "mse", "rmse", "r2")
 def auc(labels: IntArray, scores: FloatArray) -> float:
     """Area under the ROC curve: P(score of a positive > score of a negative), ties counting 1/2.
     NaN when one class is absent (the metric is undefined there)."""
-    labels = np.asarray(labels)
     scores = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(scores, kind="mergesort")
+    return _auc_sorted(np.asarray(labels)[order], scores[order])
+
+
+def _auc_sorted(labels: IntArray, scores: FloatArray) -> float:
+    """`auc` of rows already in ascending order of score (Mann-Whitney U, average ranks for ties)."""
     n_pos = int(np.count_nonzero(labels == 1))
     n_neg = labels.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    ranks = np.empty(scores.size, dtype=np.float64)
     # Average rank (1-based) over each run of equal scores.
-    boundaries = np.flatnonzero(np.diff(sorted_scores)) + 1
+    boundaries = np.flatnonzero(np.diff(scores)) + 1
     starts = np.concatenate(([0], boundaries))
     ends = np.concatenate((boundaries, [scores.size]))
-    average = (starts + ends + 1) / 2.0
-    ranks[order] = np.repeat(average, ends - starts)
+    ranks = np.repeat((starts + ends + 1) / 2.0, ends - starts)
     rank_sum = float(ranks[labels == 1].sum())
     return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
 
@@ -107,8 +108,8 @@ def _rates(tp: int, tn: int, fp: int, fn: int) -> dict[str, float]:
     }
 
 
-def point_metrics(labels: IntArray, scores: FloatArray, threshold: float = THRESHOLD) -> dict[str, float]:
-    """The threshold metrics, AUC and the confusion counts (tp, tn, fp, fn)."""
+def _counted(labels: IntArray, scores: FloatArray, threshold: float = THRESHOLD) -> dict[str, float]:
+    """The threshold metrics and the confusion counts (tp, tn, fp, fn)."""
     labels = np.asarray(labels)
     predicted = np.asarray(scores) >= threshold
     positive = labels == 1
@@ -116,7 +117,12 @@ def point_metrics(labels: IntArray, scores: FloatArray, threshold: float = THRES
     fp = int(np.count_nonzero(predicted & ~positive))
     fn = int(np.count_nonzero(~predicted & positive))
     tn = int(labels.size - tp - fp - fn)
-    return {"auc": auc(labels, scores), **_rates(tp, tn, fp, fn), "tp": tp, "tn": tn, "fp": fp, "fn": fn}
+    return {**_rates(tp, tn, fp, fn), "tp": tp, "tn": tn, "fp": fp, "fn": fn}
+
+
+def point_metrics(labels: IntArray, scores: FloatArray, threshold: float = THRESHOLD) -> dict[str, float]:
+    """The threshold metrics, AUC and the confusion counts (tp, tn, fp, fn)."""
+    return {"auc": auc(labels, scores), **_counted(labels, scores, threshold)}
 
 
 def _curves(labels: IntArray, scores: FloatArray) -> dict[str, Any]:
@@ -150,10 +156,23 @@ def _samples(size: int) -> list[NDArray[np.int64]]:
     return [rng.choice(size, size=take, replace=False) for _ in range(STD_SAMPLES)]
 
 
-def _std_binary(labels: IntArray, scores: FloatArray) -> dict[str, float | str]:
+def _std_binary(labels: IntArray, scores: FloatArray, order: NDArray[np.int64]) -> dict[str, float | str]:
+    """`order`: the rows in ascending order of score. One sort serves every sample: a sample of the
+    rows in score order is still in score order."""
     if labels.size < STD_MIN_ROWS:
         return dict.fromkeys(_BINARY_STD, "NaN")
-    samples = [point_metrics(labels[idx], scores[idx]) for idx in _samples(labels.size)]
+    sorted_labels, sorted_scores = labels[order], scores[order]
+    samples = []
+    for idx in _samples(labels.size):
+        taken = np.zeros(labels.size, dtype=bool)
+        taken[idx] = True
+        keep = taken[order]
+        y, s = sorted_labels[keep], sorted_scores[keep]
+        predicted, positive = s >= THRESHOLD, y == 1
+        tp = int(np.count_nonzero(predicted & positive))
+        fp = int(np.count_nonzero(predicted & ~positive))
+        fn = int(np.count_nonzero(~predicted & positive))
+        samples.append({"auc": _auc_sorted(y, s), **_rates(tp, y.size - tp - fp - fn, fp, fn)})
     return {n: _finite_or_nan(float(np.std([s[n] for s in samples]))) for n in _BINARY_STD}
 
 
@@ -178,12 +197,13 @@ def binary_classification_report(
     """Model Monitor's model-quality statistics.json of a binary classifier (keys in AWS's order)."""
     labels = np.asarray(labels, dtype=np.int64)
     scores = np.asarray(scores, dtype=np.float64)
-    m = point_metrics(labels, scores)
-    std = _std_binary(labels, scores)
+    order = np.argsort(scores, kind="mergesort")
+    m = {"auc": _auc_sorted(labels[order], scores[order]), **_counted(labels, scores)}
+    std = _std_binary(labels, scores, order)
     prevalence = float(labels.mean()) if labels.size else 0.0
-    # The best constant classifier predicts the majority class.
+    # The best constant classifier predicts the majority class (its AUC is not reported).
     constant = np.full(labels.size, 1.0 if prevalence >= 0.5 else 0.0)
-    c = point_metrics(labels, constant)
+    c = _counted(labels, constant)
     metrics: dict[str, Any] = {
         "confusion_matrix": {
             "0": {"0": m["tn"], "1": m["fp"]},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,11 @@ import pytest
 from dataquality import model_quality as mq
 from dataquality.errors import BaselineFormatError
 from mlops_loop.model_quality.check import compare, decide, statistics_of, violations_document
-from mlops_loop.model_quality.join import Joined, Prediction
+from mlops_loop.model_quality.join import LabelObject, join, predictions_in_order
 
 MM = Path(__file__).resolve().parents[3].parent / "shared" / "model-monitor-files"
 CHURN = MM / "kubeflow-pipelines" / "churn_model_quality"
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def _stats(problem: str, **values: float) -> mq.ModelQualityStatistics:
@@ -116,11 +118,12 @@ def test_statistics_of_the_joined_rows_are_the_evaluations_metrics():
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 2, 300)
     scores = np.clip(labels * 0.6 + rng.random(300) * 0.5, 0, 1)
-    rows = [
-        Joined(Prediction("a.out", i + 1, None, float(s)), float(y))
-        for i, (y, s) in enumerate(zip(labels, scores, strict=True))
-    ]
-    stats = statistics_of(rows, BIN)
+    predictions = predictions_in_order([("a.out", "".join(f"{s}\n" for s in scores))])
+    label_text = "label\n" + "".join(f"{y}\n" for y in labels)
+    joined = join(
+        predictions, [LabelObject("l.csv", T0, label_text)], id_column="record_id", problem_type=BIN
+    )
+    stats = statistics_of(joined, BIN)
     assert stats.item_count == 300
     cm = stats.confusion_matrix
     assert cm is not None and cm["1"]["1"] == int(np.sum((scores >= 0.5) & (labels == 1)))

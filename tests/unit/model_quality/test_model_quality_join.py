@@ -149,12 +149,15 @@ def test_a_label_object_without_a_label_header_is_named():
 
 
 def test_prediction_lines_are_a_score_or_an_id_then_a_score():
+    # a line is its place among the non-empty lines, as the batch object's records are counted
     assert [(p.line, p.id, p.value) for p in parse_predictions("x.out", "0.25\n\n[0.5]\n")] == [
         (1, None, 0.25),
-        (3, None, 0.5),
+        (2, None, 0.5),
     ]
     assert parse_predictions("x.out", "id-7,3.0,0.75\n")[0].id == "id-7"
     with pytest.raises(InvalidPredictions, match=r"x\.out line 1"):
         parse_predictions("x.out", "abc\n")
     with pytest.raises(InvalidPredictions, match="mixed"):
         predictions_in_order([("a.out", "r1,0.5\n0.4\n")])
+    with pytest.raises(InvalidPredictions, match="mixed"):
+        predictions_in_order([("a.out", "r1,0.5\n"), ("b.out", "0.4\n")])

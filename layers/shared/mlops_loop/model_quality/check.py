@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import numpy as np
 from dataquality import model_metrics
 from dataquality.errors import BaselineFormatError
 from dataquality.model_quality import (
@@ -23,7 +22,7 @@ from dataquality.model_quality import (
     ModelQualityStatistics,
 )
 
-from mlops_loop.model_quality.join import Joined
+from mlops_loop.model_quality.join import JoinResult
 
 Verdict = Literal["clean", "degraded", "too_few_labels", "version_not_live"]
 #: The stack's ModelQualityProblemType (Model Monitor's ProblemType names) -> the files' section names
@@ -65,12 +64,10 @@ class MetricComparison:
 
 
 def statistics_of(
-    rows: list[Joined], problem_type: str, now: datetime | None = None
+    joined: JoinResult, problem_type: str, now: datetime | None = None
 ) -> ModelQualityStatistics:
     """Model Monitor's model-quality statistics of the joined rows (the evaluation's own metrics)."""
-    labels = np.fromiter((r.label for r in rows), dtype=np.float64, count=len(rows))
-    values = np.fromiter((r.prediction.value for r in rows), dtype=np.float64, count=len(rows))
-    return model_metrics.statistics(problem_type, labels, values, now)
+    return model_metrics.statistics(problem_type, joined.labels, joined.values, now)
 
 
 def compare(

@@ -235,12 +235,9 @@ def check(
     outputs = [u for u in store.keys(folder) if u.key.endswith(".out")]
     if not outputs:
         raise PredictionsNotFound(f"no .out object under {folder}")
-    predictions = predictions_in_order(
-        (u.key[len(folder.key) :], store.read(u).decode("utf-8")) for u in outputs
-    )
+    predictions = predictions_in_order((u.key[len(folder.key) :], store.read(u)) for u in outputs)
     texts = [
-        LabelObject(o.key, o.last_modified, store.read(S3Uri(cfg.artifacts_bucket, o.key)).decode("utf-8"))
-        for o in labels
+        LabelObject(o.key, o.last_modified, store.read(S3Uri(cfg.artifacts_bucket, o.key))) for o in labels
     ]
     joined = join(predictions, texts, id_column=cfg.id_column, problem_type=problem)
     package = registry.describe(package_arn, models)
@@ -262,7 +259,7 @@ def check(
             statistics_uri,
         )
     baseline_values = {k: m.value for k, m in baseline.metrics.items()} if baseline is not None else {}
-    stats = statistics_of(joined.rows, problem)
+    stats = statistics_of(joined, problem)
     comparisons = compare(stats, constraints, cfg.tolerance)
     live = registry.latest_approved(registry.GroupRef.parse(cfg.model_package_group), models)[
         "ModelPackageArn"
