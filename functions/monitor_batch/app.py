@@ -6,8 +6,9 @@ report.html and verdict.json under the run's monitoring prefix, emits drift metr
 returns `$.monitoring`.
 
 Named failures (errorType): BatchInputNotFound, BaselineObjectNotFound, BaselineUnreadable,
-InvalidBaseline, MonitoringOutputNotFound, MonitoringOutputUnreadable, InvalidEvent, and the
-analyzer's own (EmptyBatch, UnknownFormat, UnreadableInput, SchemaMismatch, ...).
+InvalidBaseline, MonitoringOutputNotFound, MonitoringOutputUnreadable, MonitoringOutputInvalid,
+InvalidEvent, and the analyzer's own (EmptyBatch, UnknownFormat, UnreadableInput, SchemaMismatch,
+DriftNotComparable, ...).
 """
 
 from __future__ import annotations

@@ -253,12 +253,8 @@ def test_verdict_from_aws_analyzer_violations_file(aws_baseline):
     found = dq.verdict_from_violations(doc)
     assert found.verdict == "drift"
     assert found.drifted_features == ["age", "state"]
-    assert found.feature_distances["age"] == {
-        "distance": 0.2711598746081505,
-        "threshold": 0.1,
-        "method": "Numerical",
-    }
-    assert found.feature_distances["state"]["distance"] == 0.15
+    # no distances from the descriptions' wording: they come from the statistics (test_statistics_drift.py)
+    assert found.feature_distances == {}
 
 
 def test_malformed_violations_doc_is_a_named_error():

@@ -592,3 +592,149 @@ def test_violation_descriptions_begin_with_aws_wording(
         m = re.match(AWS_VALUE_PREFIX, v["description"])
         assert m, v["description"]
         assert 0.0 <= float(m.group(1)) < 1.0
+
+
+# --------------------------------------------------------------------------- distances from statistics files
+# The Model Monitor engine's verdict: distances from AWS's statistics.json against the baseline's
+# (dq.statistics_distances), with the analyzer's method and thresholds, never from the wording of
+# AWS's violation descriptions.
+
+
+@pytest.mark.parametrize(
+    ("statistics", "constraints"), DATA_QUALITY_BASELINES[:1] + DATA_QUALITY_BASELINES[2:], ids=str
+)
+def test_every_real_baseline_against_itself_is_compared_on_every_feature_at_distance_zero(
+    statistics: Path, constraints: Path
+):
+    stats, cons = _load(statistics), _load(constraints)
+    found = dq.statistics_distances(stats, cons, stats)
+    assert found.not_compared == {} and found.drifted_features == []
+    assert set(found.feature_distances) == {f["name"] for f in stats["features"]}
+    assert {entry["distance"] for entry in found.feature_distances.values()} == {0.0}
+
+
+def _with_overrides(constraints: dict[str, Any], **distribution: str) -> dict[str, Any]:
+    """constraints.json with every feature's distribution comparison overridden (e.g. Simple)."""
+    out = json.loads(json.dumps(constraints))
+    for feat in out["features"]:
+        feat["monitoringConfigOverrides"] = {"distribution_constraints": dict(distribution)}
+    return out
+
+
+def _assert_same_distances(got: dict[str, Any], want: dict[str, Any], *, abs_tol: float = 0.0) -> None:
+    assert set(got) == set(want)
+    for name, entry in want.items():
+        assert got[name]["method"] == entry["method"] and got[name]["threshold"] == entry["threshold"], name
+        assert got[name]["distance"] == pytest.approx(entry["distance"], abs=abs_tol, rel=0), name
+
+
+@pytest.mark.parametrize("method", ["Robust", "Simple"])
+def test_aws_churn_baseline_against_the_statistics_of_a_shifted_split_gives_the_analyzers_distances(
+    tmp_path: Path, method: str
+):
+    # Given AWS's churn baseline and a held-out split with Day Mins 30% higher and Eve Calls blanked once
+    def edit(header: list[str], body: list[list[str]]) -> None:
+        i = header.index("Day Mins")
+        for r in body:
+            r[i] = f"{float(r[i]) * 1.3:.1f}"
+        body[5][header.index("Eve Calls")] = ""
+
+    stats = _load(CHURN_DQ / "statistics.json")
+    cons = _with_overrides(_load(CHURN_DQ / "constraints.json"), comparison_method=method)
+    result = dq.check(
+        _shifted_churn(tmp_path, edit), baseline_statistics=stats, baseline_constraints=cons, has_header=True
+    )
+    # When the distances are computed from the statistics.json that check wrote (what the local
+    # cloud's Model Monitor job writes)
+    found = dq.statistics_distances(stats, cons, result.statistics)
+    # Then they are the analyzer's own on the same data, feature for feature, to the bit
+    _assert_same_distances(found.feature_distances, result.feature_distances)
+    assert found.drifted_features == ["Day Mins"] and found.not_compared == {}
+    # and the verdict from the statistics and the violations file is the analyzer's, without disagreement
+    verdict = dq.verdict_from_statistics(stats, cons, result.statistics, result.violations)
+    assert (verdict.verdict, verdict.drifted_features) == (result.verdict, result.drifted_features)
+    assert verdict.violations == result.violations["violations"] and verdict.drift_disagreements == {}
+
+
+def test_aws_cardio_baseline_against_shifted_rows_gives_the_analyzers_numeric_and_categorical_distances(
+    cardio_csv: Path, tmp_path: Path
+):
+    # Given AWS's newer-generation baseline (String columns) and its rows, 68k of them (a thinned
+    # sketch), with weight_lbs 10% higher and a third of age_group relabelled "60s"
+    with cardio_csv.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    weight, age_group = header.index("weight_lbs"), header.index("age_group")
+    for k, r in enumerate(body):
+        r[weight] = repr(float(r[weight]) * 1.1)
+        if k % 3 == 0:
+            r[age_group] = "60s"
+    shifted = tmp_path / "cardio_shifted.csv"
+    with shifted.open("w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *body])
+    stats, cons = _cardio_baseline_without(CARDIO_NOT_DERIVED)
+    for method in ("LInfinity", "ChiSquared"):
+        with_method = _with_overrides(cons, categorical_drift_method=method)
+        result = dq.check(
+            shifted, baseline_statistics=stats, baseline_constraints=with_method, has_header=True
+        )
+        found = dq.statistics_distances(stats, with_method, result.statistics)
+        _assert_same_distances(found.feature_distances, result.feature_distances)
+        assert set(found.drifted_features) == {"weight_lbs", "age_group"}, method
+        assert found.feature_distances["age_group"]["method"] == method
+
+
+@pytest.mark.parametrize(
+    ("baseline_rows", "batch_statistics", "batch_rows"),
+    [
+        (
+            CHURN_CSV / "validation-dataset-with-header.csv",
+            CHURN_DQ / "statistics.json",
+            CHURN_CSV / "training-dataset-with-header.csv",
+        ),
+    ],
+    ids=["churn"],
+)
+def test_aws_statistics_as_the_batch_side_give_the_analyzers_distances_within_awss_sketch_error(
+    baseline_rows: Path, batch_statistics: Path, batch_rows: Path
+):
+    # Given our baseline of one split, and AWS's own statistics.json of another (as its Model
+    # Monitor job writes for a batch: KLL sketches), with Simple distances (Robust floors small
+    # ones at 0 and would hide differences)
+    base = dq.suggest_baseline(baseline_rows)
+    cons = _with_overrides(base.constraints, comparison_method="Simple")
+    # When the distances are computed from AWS's file, and by the analyzer from the rows AWS profiled
+    found = dq.statistics_distances(base.statistics, cons, _load(batch_statistics))
+    result = dq.check(
+        batch_rows, baseline_statistics=base.statistics, baseline_constraints=cons, has_header=True
+    )
+    # Then every feature is compared, and each distance is the analyzer's within two values' rank:
+    # AWS's sketch compacts some of its 2,333 values (ours keeps them all at this size), the same
+    # error as its bucket counts show (at most 2 of 2,333 in _assert_same_statistics)
+    assert found.not_compared == {}
+    n = _load(batch_statistics)["dataset"]["item_count"]
+    _assert_same_distances(found.feature_distances, result.feature_distances, abs_tol=2.0 / n + 1e-12)
+    assert max(e["distance"] for e in found.feature_distances.values()) > 0.02  # not all trivially 0
+
+
+def test_aws_cardio_statistics_as_the_batch_side_give_the_analyzers_distances(
+    cardio_csv: Path, tmp_path: Path
+):
+    # Given our baseline of every other cardio row, and AWS's statistics.json of all of them
+    lines = cardio_csv.read_text().splitlines()
+    half = tmp_path / "half.csv"
+    half.write_text("\n".join([lines[0], *lines[1::2]]) + "\n")
+    base = dq.suggest_baseline(half)
+    cons = _with_overrides(base.constraints, comparison_method="Simple")
+    aws, _ = _cardio_baseline_without(CARDIO_NOT_DERIVED)
+    # When compared from AWS's file and by the analyzer from the rows AWS profiled
+    found = dq.statistics_distances(base.statistics, cons, aws)
+    result = dq.check(
+        cardio_csv, baseline_statistics=base.statistics, baseline_constraints=cons, has_header=True
+    )
+    # Then the categorical distances are equal (AWS's buckets count every value) and the numerical
+    # ones within AWS's sketch error (k=2048 over 68,385 values: a rank error below 0.2%)
+    assert found.not_compared == {}
+    _assert_same_distances(found.feature_distances, result.feature_distances, abs_tol=0.002)
+    for name in ("age_group", "cholesterol_label", "bmi_category"):
+        assert found.feature_distances[name]["distance"] == result.feature_distances[name]["distance"], name

@@ -80,6 +80,14 @@ def test_drift_batch_through_the_processing_job(stack: Stack) -> None:
         "violations"
     ]
     assert {v["feature_name"] for v in violations} >= SHIFTED_FEATURES
+    # the distances come from the job's statistics.json against the baseline's (not from the
+    # descriptions' wording), and agree with the job's violations: no disagreement on record
+    assert all(monitoring["featureDistances"][name] > 0.1 for name in SHIFTED_FEATURES)
+    verdict = json.loads(stack.read(MONITORING.format(run=run_id) + "verdict.json"))
+    assert verdict["engine"] == "model-monitor" and "driftDisagreements" not in verdict
+    # every compared feature has its distance, also those within the threshold
+    within = {k: v for k, v in verdict["featureDistances"].items() if k not in monitoring["driftedFeatures"]}
+    assert within and all(d <= 0.1 for d in within.values())
     events = stack.drift_events(run_id)
     assert len(events) == 1
     assert events[0]["detail"]["executionArn"] == run.arn

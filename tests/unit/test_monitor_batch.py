@@ -179,36 +179,28 @@ def test_broken_columns_are_a_data_quality_failure(baseline, lambda_context):
 
 
 def test_classify_reads_what_model_monitor_wrote(baseline, lambda_context, tmp_path):
-    # Given a listed batch, and a Model Monitor processing job wrote its files into the monitoring prefix
-    put_batch(_rows(500, seed=5))
+    # Given a listed drifting batch, and a Model Monitor processing job wrote its files into the
+    # monitoring prefix (the local cloud's job runs this analyzer, as here)
+    put_batch(_rows(800, seed=3, shift=6.0))
     event = load_event("monitor_batch_classify")
     prefix = event["run"]["monitoringS3Uri"]
     local = tmp_path / "batch.csv"
-    local.write_bytes(_csv(_rows(500, seed=5)))
+    local.write_bytes(_csv(_rows(800, seed=3, shift=6.0)))
     batch = dataquality.check(
         str(local),
         baseline_statistics=baseline.statistics,
         baseline_constraints=baseline.constraints,
     )
     _put(prefix + "statistics.json", json.dumps(batch.statistics).encode())
-    violations = {
-        "violations": [
-            {
-                "feature_name": "mean_texture",
-                "constraint_check_type": "baseline_drift_check",
-                "description": "Baseline drift distance: 0.3127 exceeds threshold: 0.1",
-            }
-        ]
-    }
-    _put(prefix + "constraint_violations.json", json.dumps(violations).encode())
+    _put(prefix + "constraint_violations.json", json.dumps(batch.violations).encode())
 
     # When the workflow classifies them
     out = app.lambda_handler(event, lambda_context)
 
-    # Then the verdict, distances and report come from those files
-    assert out["verdict"] == "drift"
-    assert out["driftedFeatures"] == ["mean_texture"]
-    assert out["featureDistances"] == {"mean_texture": 0.3127}
+    # Then the verdict is the analyzer's, and every distance is computed from statistics.json as
+    # the analyzer computes it from the data
+    assert (out["verdict"], out["driftedFeatures"]) == ("drift", ["mean_radius"])
+    assert out["featureDistances"] == {k: v["distance"] for k, v in batch.feature_distances.items()}
     assert _keys(prefix) == ["constraint_violations.json", "report.html", "statistics.json", "verdict.json"]
 
 

@@ -17,6 +17,7 @@ from mlops_loop.errors import (
     ModelNameInUse,
     ModelNotCreated,
     ModelPackageGroupNotFound,
+    MonitoringOutputInvalid,
     MonitoringOutputNotFound,
     MonitoringOutputUnreadable,
     NoApprovedModel,
@@ -93,15 +94,146 @@ def test_an_unreadable_violations_file_fails_the_run_instead_of_reading_clean(
     assert not [uri for uri in store.objects if uri.endswith(("verdict.json", "report.html"))]
 
 
-def test_drift_violations_from_model_monitor_give_the_drift_event_and_mail(classify_request, store) -> None:
-    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"violations": [DRIFT]})
+def _model_monitor_wrote(
+    req: MonitorBatchRequest, store: FakeArtifactStore, tmp_path: Path, *, shift: float, violations: bool
+) -> Any:
+    """The files a Model Monitor job writes for a batch whose mean_texture moved by `shift` (the
+    local cloud's job runs this analyzer); returns the analyzer's own result on that batch."""
+    baseline_statistics = json.loads(store.objects[req.baseline_statistics_s3_uri])
+    baseline_constraints = json.loads(store.objects[req.baseline_constraints_s3_uri])
+    batch = tmp_path / "batch.csv"
+    batch.write_text(
+        "mean_radius,mean_texture\n" + "\n".join(f"{i % 7}.5,{i % 11 + shift}" for i in range(300))
+    )
+    result = dataquality.check(
+        str(batch),
+        baseline_statistics=baseline_statistics,
+        baseline_constraints=baseline_constraints,
+        has_header=True,
+    )
+    store.put_json(f"{req.output_s3_uri}statistics.json", result.statistics)
+    if violations:
+        store.put_json(f"{req.output_s3_uri}constraint_violations.json", result.violations)
+    return result
 
+
+def _verdict_json(req: MonitorBatchRequest, store: FakeArtifactStore) -> dict[str, Any]:
+    return json.loads(store.objects[f"{req.output_s3_uri}verdict.json"])
+
+
+def test_drift_from_model_monitor_gives_the_statistics_distances_the_event_and_mail(
+    classify_request, store, tmp_path
+) -> None:
+    # Given Model Monitor's files for a batch whose mean_texture moved
+    checked = _model_monitor_wrote(classify_request, store, tmp_path, shift=6.0, violations=True)
+    # When they are classified
     result = classify(classify_request, store)
-
+    # Then the distances of every feature are the analyzer's on the same data, from statistics.json
     assert (result.verdict, result.drifted_features) == ("drift", ["mean_texture"])
-    assert result.feature_distances == {"mean_texture": 0.3127}
+    assert result.feature_distances == {k: v["distance"] for k, v in checked.feature_distances.items()}
+    assert result.feature_distances["mean_texture"] > 0.1 >= result.feature_distances["mean_radius"]
     assert result.drift_event is not None and result.drift_event.drifted_features == ["mean_texture"]
     assert result.notification is not None and "mean_texture" in result.notification.message
+    assert "driftDisagreements" not in _verdict_json(classify_request, store)
+
+
+def test_distances_do_not_depend_on_the_wording_of_aws_descriptions(
+    classify_request, store, tmp_path
+) -> None:
+    # Given the violation's description in a wording no parser knows, claiming another distance
+    checked = _model_monitor_wrote(classify_request, store, tmp_path, shift=6.0, violations=False)
+    reworded = {**DRIFT, "description": "Drift of 0.3127 (limit 0.1) -- a future container's text"}
+    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"violations": [reworded]})
+    # When classified, Then the distance is the statistics', whatever the text says
+    result = classify(classify_request, store)
+    assert result.feature_distances["mean_texture"] == checked.feature_distances["mean_texture"]["distance"]
+    assert result.feature_distances["mean_texture"] != 0.3127
+    assert result.violations[0].description == reworded["description"]  # AWS's text, passed on as is
+
+
+def test_drift_the_statistics_find_and_the_violations_file_omits_is_drift_on_record(
+    classify_request, store, tmp_path
+) -> None:
+    # Given a moved batch's statistics.json and no constraint_violations.json
+    _model_monitor_wrote(classify_request, store, tmp_path, shift=6.0, violations=False)
+    # When classified, Then the statistics decide: drift, told with the analyzer's description
+    result = classify(classify_request, store)
+    assert (result.verdict, result.drifted_features) == ("drift", ["mean_texture"])
+    [violation] = result.violations
+    assert (violation.feature_name, violation.constraint_check_type) == (
+        "mean_texture",
+        "baseline_drift_check",
+    )
+    assert violation.description.startswith("Numerical distance: ")
+    disagreements = _verdict_json(classify_request, store)["driftDisagreements"]
+    assert list(disagreements) == ["mean_texture"]
+
+
+def test_drift_model_monitor_lists_within_the_threshold_stays_drift_on_record(
+    classify_request, store
+) -> None:
+    # Given statistics.json equal to the baseline's, and a violations file that says mean_texture drifted
+    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"violations": [DRIFT]})
+    # When classified, Then AWS's signal is kept, with the statistics' distance, and the disagreement noted
+    result = classify(classify_request, store)
+    assert (result.verdict, result.drifted_features) == ("drift", ["mean_texture"])
+    assert result.feature_distances == {"mean_radius": 0.0, "mean_texture": 0.0}
+    assert (
+        "within threshold 0.1" in _verdict_json(classify_request, store)["driftDisagreements"]["mean_texture"]
+    )
+
+
+def test_a_feature_the_statistics_cannot_compare_fails_unless_a_violation_names_it(
+    classify_request, store
+) -> None:
+    # Given the job's statistics.json without mean_texture, and no violation naming it
+    stats_uri = f"{classify_request.output_s3_uri}statistics.json"
+    stats = json.loads(store.objects[stats_uri])
+    stats["features"] = [f for f in stats["features"] if f["name"] != "mean_texture"]
+    store.put_json(stats_uri, stats)
+    # When classified, Then there is no verdict: its drift is unknown
+    with pytest.raises(dataquality.DriftNotComparable, match="'mean_texture': absent"):
+        classify(classify_request, store)
+    assert f"{classify_request.output_s3_uri}verdict.json" not in store.objects
+    # And when the job reported the column missing, that is the verdict (a data-quality failure)
+    missing = {
+        "feature_name": "mean_texture",
+        "constraint_check_type": "missing_column_check",
+        "description": "",
+    }
+    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"violations": [missing]})
+    assert classify(classify_request, store).verdict == "data_quality_failure"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"not json", MonitoringOutputInvalid),
+        (json.dumps({"version": 0.0, "features": "none"}).encode(), MonitoringOutputInvalid),
+        (None, MonitoringOutputUnreadable),
+        (b"", MonitoringOutputNotFound),
+    ],
+    ids=["not-json", "not-model-monitor-format", "refused", "absent"],
+)
+def test_statistics_json_not_there_refused_or_malformed_is_a_named_error_never_clean(
+    classify_request, store, body: bytes | None, error: type[Exception]
+) -> None:
+    stats_uri = f"{classify_request.output_s3_uri}statistics.json"
+    if body is None:
+        store.refused.add(stats_uri)
+    elif body == b"":
+        del store.objects[stats_uri]
+    else:
+        store.objects[stats_uri] = body
+    with pytest.raises(error, match=r"statistics\.json"):
+        classify(classify_request, store)
+    assert f"{classify_request.output_s3_uri}verdict.json" not in store.objects
+
+
+def test_a_malformed_violations_file_is_a_named_error(classify_request, store) -> None:
+    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"nope": []})
+    with pytest.raises(MonitoringOutputInvalid, match="violations"):
+        classify(classify_request, store)
 
 
 def test_a_missing_statistics_file_or_baseline_is_a_named_failure(classify_request, store) -> None:

@@ -4,7 +4,10 @@ Public API (called by the Lambda functions, the local cloud and the CLI)::
 
     suggest_baseline(sources, has_header=True, column_names=None) -> Baseline
     check(sources, baseline_statistics=..., baseline_constraints=..., has_header=False) -> CheckResult
-    verdict_from_violations(violations_doc) -> Verdict
+    verdict_from_violations(violations_doc) -> Verdict   # by check types only: no distances
+    statistics_distances(baseline_statistics, baseline_constraints, batch_statistics) -> StatisticsDistances
+    verdict_from_statistics(baseline_statistics, baseline_constraints, batch_statistics, violations_doc)
+        -> Verdict   # a monitoring job's output: checks from its violations, distances from the statistics
     render_report(baseline_statistics, batch_statistics, violations, title=...) -> str
     profile_sources(...) -> Profile; Profile.merge / to_bytes / from_bytes; check_profile(profile, ...)
     batch_objects(source) -> [DataFile]   # the data objects of a batch (skip rules: skip_reason)
@@ -21,7 +24,9 @@ from .errors import (
     BaselineFormatError,
     BatchNotFound,
     DataQualityError,
+    DriftNotComparable,
     EmptyBatch,
+    MonitoringOutputFormatError,
     ProfileFormatError,
     SchemaMismatch,
     UnknownFormat,
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
         VERDICT_DRIFT,
         Baseline,
         CheckResult,
+        StatisticsDistances,
         Verdict,
         baseline_column_names,
         check,
@@ -43,8 +49,10 @@ if TYPE_CHECKING:
         classify,
         profile_file,
         profile_sources,
+        statistics_distances,
         suggest_baseline,
         suggest_from_profile,
+        verdict_from_statistics,
         verdict_from_violations,
     )
     from .formats import CHECK_TYPES, DEFAULT_DRIFT_CHECK_TYPES, DEFAULT_MONITORING_CONFIG
@@ -69,6 +77,7 @@ _LAZY = {
             "VERDICT_DRIFT",
             "Baseline",
             "CheckResult",
+            "StatisticsDistances",
             "Verdict",
             "baseline_column_names",
             "batch_objects",
@@ -77,8 +86,10 @@ _LAZY = {
             "classify",
             "profile_file",
             "profile_sources",
+            "statistics_distances",
             "suggest_baseline",
             "suggest_from_profile",
+            "verdict_from_statistics",
             "verdict_from_violations",
         ),
         "engine",
@@ -122,10 +133,13 @@ __all__ = [
     "ColumnProfile",
     "DataFile",
     "DataQualityError",
+    "DriftNotComparable",
     "EmptyBatch",
+    "MonitoringOutputFormatError",
     "Profile",
     "ProfileFormatError",
     "SchemaMismatch",
+    "StatisticsDistances",
     "UnknownFormat",
     "UnreadableInput",
     "UsageError",
@@ -142,7 +156,9 @@ __all__ = [
     "render_report",
     "resolve_sources",
     "skip_reason",
+    "statistics_distances",
     "suggest_baseline",
     "suggest_from_profile",
+    "verdict_from_statistics",
     "verdict_from_violations",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -14,7 +13,14 @@ import pyarrow as pa
 
 from . import formats as fm
 from .distance import categorical_linf, chi_squared_p_value, ks_critical_term, linf_cdf_distance
-from .errors import AllMissingColumn, BaselineFormatError, EmptyBatch, UsageError
+from .errors import (
+    AllMissingColumn,
+    BaselineFormatError,
+    DriftNotComparable,
+    EmptyBatch,
+    MonitoringOutputFormatError,
+    UsageError,
+)
 from .profile import DEFAULT_KLL_K, MAX_DOMAIN_SIZE, MAX_HISTOGRAM_DISTINCT, ColumnProfile, Profile
 from .sources import (
     CsvTypeConflict,
@@ -220,6 +226,9 @@ class Verdict:
     drifted_features: list[str]
     feature_distances: dict[str, dict[str, Any]]
     violations: list[dict[str, str]]
+    #: verdict_from_statistics: features on which the violations file and the statistics disagree
+    #: about drift, and how
+    drift_disagreements: dict[str, str] = field(default_factory=dict)
 
 
 def _drift_types(drift_check_types: Iterable[str]) -> frozenset[str]:
@@ -260,37 +269,17 @@ def classify(violations: list[dict[str, str]], drift_check_types: Iterable[str])
     return (VERDICT_DRIFT if drifted else VERDICT_CLEAN), drifted
 
 
-_DISTANCE_RE = re.compile(
-    r"distance:\s*(?P<d>[-+0-9.eE]+)\s*(?:\([^)]*\)\s*)?"
-    r"(?:exceeds|is below)\s+(?:\w+\s+)?threshold:\s*(?P<t>[-+0-9.eE]+)",
-    re.IGNORECASE,
-)
-_METHOD_RE = re.compile(r"method (\w+)")
-
-
 def verdict_from_violations(
     violations_doc: Any, drift_check_types: Iterable[str] = fm.DEFAULT_DRIFT_CHECK_TYPES
 ) -> Verdict:
-    """Classify a constraint_violations.json (ours or one AWS's analyzer wrote)."""
+    """Classify a constraint_violations.json (ours or one AWS's analyzer wrote) by its check types.
+
+    It gives no distances: AWS's file has them only inside human-readable descriptions, whose
+    wording changes between container versions. They come from the statistics
+    (``statistics_distances``, ``verdict_from_statistics``)."""
     violations = fm.parse_violations(violations_doc)
     verdict, drifted = classify(violations, drift_check_types)
-    distances: dict[str, dict[str, Any]] = {}
-    for v in violations:
-        if v["constraint_check_type"] != fm.BASELINE_DRIFT_CHECK:
-            continue
-        m = _DISTANCE_RE.search(v["description"])
-        if not m:
-            continue
-        try:
-            d, t = float(m.group("d")), float(m.group("t"))
-        except ValueError:
-            continue
-        mm = _METHOD_RE.search(v["description"])
-        kind = "Categorical" if v["description"].lower().startswith("categorical") else "Numerical"
-        distances[v["feature_name"]] = {"distance": d, "threshold": t, "method": mm.group(1) if mm else kind}
-    return Verdict(
-        verdict=verdict, drifted_features=drifted, feature_distances=distances, violations=violations
-    )
+    return Verdict(verdict=verdict, drifted_features=drifted, feature_distances={}, violations=violations)
 
 
 # =========================================================================== check
@@ -347,17 +336,19 @@ def _batch_type(col: ColumnProfile, baseline_type: str | None) -> str:
     return own
 
 
-def _numeric_drift(
-    feat: fm.FeatureStats, col: ColumnProfile, cfg: fm.FeatureConfig
-) -> tuple[dict[str, Any], str] | None:
-    if feat.kll_items is None or col.num_numeric == 0:
-        return None
-    b_items = np.asarray(feat.kll_items, dtype=np.float64)
-    b_weights = np.asarray(feat.kll_weights, dtype=np.float64)
-    items, weights = col.sketch_items()
+def _numeric_distance(  # noqa: PLR0917 - the two samples, their sizes and the feature's config
+    b_items: np.ndarray,
+    b_weights: np.ndarray,
+    n: float,
+    items: np.ndarray,
+    weights: np.ndarray,
+    m: float,
+    cfg: fm.FeatureConfig,
+) -> tuple[dict[str, Any], str]:
+    """The distance entry of two numerical distributions (sorted sketch items and their weights; n, m
+    the baseline's and the batch's value counts), and the violation's description ("" if none).
+    The one definition, for a batch's profile (`check`) and a batch's statistics.json alike."""
     raw = linf_cdf_distance(b_items, b_weights, items, weights)
-    n = feat.num_present or float(b_weights.sum())
-    m = float(col.num_numeric)
     if cfg.comparison_method == fm.ROBUST:
         term = ks_critical_term(n, m)
         dist = max(0.0, raw - term)
@@ -377,15 +368,14 @@ def _numeric_drift(
     return entry, ""
 
 
-def _categorical_drift(
-    feat: fm.FeatureStats, col: ColumnProfile, cfg: fm.FeatureConfig
-) -> tuple[dict[str, Any], str] | None:
-    if not feat.categorical or not col.categories:
-        return None
-    batch: dict[str, float] = {k: float(v) for k, v in col.categories.items()}
+def _categorical_distance(
+    baseline: Mapping[str, float], batch: Mapping[str, float], cfg: fm.FeatureConfig
+) -> tuple[dict[str, Any], str]:
+    """The distance entry of two categorical distributions (counts by value), and the violation's
+    description ("" if none)."""
     threshold = cfg.categorical_comparison_threshold
     if cfg.categorical_drift_method == fm.CHI_SQUARED:
-        stat, p, dof = chi_squared_p_value(feat.categorical, batch)
+        stat, p, dof = chi_squared_p_value(baseline, batch)
         entry = {"distance": p, "threshold": threshold, "method": fm.CHI_SQUARED}
         if p < threshold:
             return entry, (
@@ -393,14 +383,37 @@ def _categorical_drift(
                 f"{threshold:g} (method ChiSquared: chi2={stat:.6g}, dof={dof})"
             )
         return entry, ""
-    dist = categorical_linf(feat.categorical, batch)
+    dist = categorical_linf(baseline, batch)
     entry = {"distance": dist, "threshold": threshold, "method": fm.LINFINITY}
-    if dist > threshold:  # strictly above, as for numbers (see _numeric_drift)
+    if dist > threshold:  # strictly above, as for numbers (see _numeric_distance)
         return entry, (
             f"Categorical distance: {dist:.6g} exceeds categorical threshold: {threshold:g} "
             "(method LInfinity)"
         )
     return entry, ""
+
+
+def _baseline_n(feat: fm.FeatureStats) -> float:
+    return feat.num_present or float(np.asarray(feat.kll_weights).sum())
+
+
+def _numeric_drift(
+    feat: fm.FeatureStats, col: ColumnProfile, cfg: fm.FeatureConfig
+) -> tuple[dict[str, Any], str] | None:
+    if feat.kll_items is None or feat.kll_weights is None or col.num_numeric == 0:
+        return None
+    items, weights = col.sketch_items()
+    return _numeric_distance(
+        feat.kll_items, feat.kll_weights, _baseline_n(feat), items, weights, float(col.num_numeric), cfg
+    )
+
+
+def _categorical_drift(
+    feat: fm.FeatureStats, col: ColumnProfile, cfg: fm.FeatureConfig
+) -> tuple[dict[str, Any], str] | None:
+    if not feat.categorical or not col.categories:
+        return None
+    return _categorical_distance(feat.categorical, {k: float(v) for k, v in col.categories.items()}, cfg)
 
 
 def _parse_baseline(
@@ -639,3 +652,196 @@ def check(
         delimiter=delimiter,
     )
     return _check_parsed(profile, stats, cons, drift_types)
+
+
+# =========================================================================== drift from two statistics files
+
+
+@dataclass(frozen=True)
+class StatisticsDistances:
+    """Each feature's distance from the baseline, from the baseline's and a batch's statistics.json."""
+
+    #: {feature: {"distance", "threshold", "method"}}, as CheckResult.feature_distances
+    feature_distances: dict[str, dict[str, Any]]
+    #: the features beyond their threshold, in the baseline's order
+    drifted_features: list[str]
+    #: a drifted feature's baseline_drift_check description (the analyzer's wording)
+    descriptions: dict[str, str]
+    #: the features whose comparison the baseline enables but the batch's statistics cannot give: why
+    not_compared: dict[str, str]
+
+
+def statistics_distances(
+    baseline_statistics: Mapping[str, Any],
+    baseline_constraints: Mapping[str, Any],
+    batch_statistics: Mapping[str, Any],
+) -> StatisticsDistances:
+    """Each feature's distance between a baseline's statistics.json and a batch's (one a monitoring
+    job wrote: Model Monitor's, or ours), with the method and threshold of the baseline's
+    constraints (``monitoring_config`` and each feature's overrides), exactly as ``check`` computes
+    them from the data: KLL sketches for numbers (L-infinity, Robust or Simple; n and m the two
+    files' ``num_present``), categorical buckets for strings (LInfinity or ChiSquared).
+
+    A malformed baseline is a ``BaselineFormatError`` (as for ``check``, also when a comparison it
+    enables has no distribution in it); a malformed batch file a ``MonitoringOutputFormatError``.
+    A feature the batch's file cannot be compared on (absent, no value, another type, a numerical
+    distribution without its KLL sketch, strings without buckets) is listed in ``not_compared``
+    with the reason: ``verdict_from_statistics`` decides whether that is an error.
+    """
+    stats, cons = _parse_baseline(baseline_statistics, baseline_constraints)
+    return _statistics_distances(stats, cons, _parse_batch_statistics(batch_statistics))
+
+
+def _parse_batch_statistics(doc: Any) -> fm.Statistics:
+    try:
+        return fm.parse_statistics(doc, "batch statistics.json")
+    except BaselineFormatError as exc:
+        raise MonitoringOutputFormatError(str(exc)) from None
+
+
+def _statistics_distances(
+    stats: fm.Statistics, cons: fm.Constraints, batch: fm.Statistics
+) -> StatisticsDistances:
+    cons_by = cons.by_name()
+    batch_by = batch.by_name()
+    distances: dict[str, dict[str, Any]] = {}
+    descriptions: dict[str, str] = {}
+    not_compared: dict[str, str] = {}
+    for feat in stats.features:
+        c = cons_by.get(feat.name)
+        cfg = c.config if c is not None else cons.config
+        if not cfg.perform_comparison:
+            continue
+        other = batch_by.get(feat.name)
+        # A baseline feature without a distribution is one _require_distributions exempts (no
+        # present value, or a String of more than MAX_HISTOGRAM_DISTINCT values): not compared by
+        # check either.
+        if feat.inferred_type in fm.NUMERIC_TYPES and feat.kll_items is not None:
+            got = _numeric_from_statistics(feat, other, cfg)
+        elif feat.inferred_type == fm.STRING and feat.categorical:
+            got = _categorical_from_statistics(feat, other, cfg)
+        else:
+            continue
+        if isinstance(got, str):
+            not_compared[feat.name] = got
+            continue
+        entry, description = got
+        distances[feat.name] = entry
+        if description:
+            descriptions[feat.name] = description
+    return StatisticsDistances(
+        feature_distances=distances,
+        drifted_features=list(descriptions),
+        descriptions=descriptions,
+        not_compared=not_compared,
+    )
+
+
+def _numeric_from_statistics(
+    feat: fm.FeatureStats, other: fm.FeatureStats | None, cfg: fm.FeatureConfig
+) -> tuple[dict[str, Any], str] | str:
+    """The numeric entry and description, or why the batch's file cannot give them."""
+    if other is None:
+        return "absent from the batch's statistics.json"
+    if other.numeric is None:
+        return f"the batch's values are {other.inferred_type}: no numerical distribution to compare"
+    if other.kll_items is None or other.kll_weights is None or other.num_present <= 0:
+        return "no numerical distribution in the batch's statistics (no value?)"
+    if not other.kll_sketched:
+        # the 10 buckets' bounds are not the batch's CDF: compared with a sketch they would read a
+        # clean batch as drift of up to a bucket's share
+        return "the batch's numerical distribution has buckets but no KLL sketch"
+    assert feat.kll_items is not None and feat.kll_weights is not None  # checked by the caller
+    return _numeric_distance(
+        feat.kll_items,
+        feat.kll_weights,
+        _baseline_n(feat),
+        other.kll_items,
+        other.kll_weights,
+        other.num_present,
+        cfg,
+    )
+
+
+def _categorical_from_statistics(
+    feat: fm.FeatureStats, other: fm.FeatureStats | None, cfg: fm.FeatureConfig
+) -> tuple[dict[str, Any], str] | str:
+    """The categorical entry and description, or why the batch's file cannot give them."""
+    if other is None:
+        return "absent from the batch's statistics.json"
+    if other.categorical is None:
+        if other.numeric is not None:
+            return f"the batch's values are {other.inferred_type}: no categorical distribution to compare"
+        return (
+            "no categorical distribution in the batch's statistics (a monitoring job writes none past "
+            f"{MAX_HISTOGRAM_DISTINCT} distinct values)"
+        )
+    if not any(other.categorical.values()):
+        return "no value in the batch"
+    assert feat.categorical is not None  # checked by the caller
+    return _categorical_distance(feat.categorical, other.categorical, cfg)
+
+
+def verdict_from_statistics(
+    baseline_statistics: Mapping[str, Any],
+    baseline_constraints: Mapping[str, Any],
+    batch_statistics: Mapping[str, Any],
+    violations_doc: Any,
+    drift_check_types: Iterable[str] = fm.DEFAULT_DRIFT_CHECK_TYPES,
+) -> Verdict:
+    """The verdict on a monitoring job's output (Model Monitor's processing job): its
+    constraint_violations.json says which checks fired (by feature and check type, never by the
+    wording of a description); the two statistics files give each feature's distance
+    (``statistics_distances``) and which features drifted.
+
+    A feature the statistics find beyond its threshold drifts, with a baseline_drift_check in the
+    returned violations (the analyzer's description) even if the job's file does not list it; one
+    the job's file lists as drifting stays drifting even if the statistics find it within (never
+    drop a signal of AWS's analyzer). Both kinds of disagreement are in ``drift_disagreements``.
+    It fails closed: a feature the statistics cannot compare, that no violation of the job names
+    (a missing column, a changed type, no values each come with one), is ``DriftNotComparable``.
+    Data-quality failures take precedence over drift, as in ``classify``.
+    """
+    drift_types = _drift_types(drift_check_types)
+    stats, cons = _parse_baseline(baseline_statistics, baseline_constraints)
+    batch = _parse_batch_statistics(batch_statistics)
+    try:
+        fired = fm.parse_violations(violations_doc)
+    except BaselineFormatError as exc:
+        raise MonitoringOutputFormatError(str(exc)) from None
+    found = _statistics_distances(stats, cons, batch)
+    named = {v["feature_name"] for v in fired}
+    unexplained = {name: why for name, why in found.not_compared.items() if name not in named}
+    if unexplained:
+        shown = "; ".join(f"{name!r}: {why}" for name, why in list(unexplained.items())[:10])
+        more = f" (+{len(unexplained) - 10} more)" if len(unexplained) > 10 else ""
+        raise DriftNotComparable(
+            f"the batch's statistics.json cannot be compared with the baseline on {len(unexplained)} "
+            f"feature(s) whose comparison is enabled, and no violation names them, so their drift is "
+            f"unknown: {shown}{more}"
+        )
+    listed = {v["feature_name"] for v in fired if v["constraint_check_type"] == fm.BASELINE_DRIFT_CHECK}
+    violations = list(fired)
+    disagreements: dict[str, str] = {}
+    for name in found.drifted_features:
+        if name not in listed:
+            violations.append(_violation(name, fm.BASELINE_DRIFT_CHECK, found.descriptions[name]))
+            disagreements[name] = "beyond its threshold in statistics.json; not in constraint_violations.json"
+    for name in sorted(listed - set(found.drifted_features)):
+        entry = found.feature_distances.get(name)
+        within = (
+            f"statistics.json gives {entry['distance']:.6g} ({entry['method']}), within threshold "
+            f"{entry['threshold']:g}"
+            if entry is not None
+            else "statistics.json cannot compare it"
+            + (f" ({found.not_compared[name]})" if name in found.not_compared else "")
+        )
+        disagreements[name] = f"baseline_drift_check in constraint_violations.json; {within}"
+    verdict, drifted = classify(violations, drift_types)
+    return Verdict(
+        verdict=verdict,
+        drifted_features=drifted,
+        feature_distances=found.feature_distances,
+        violations=violations,
+        drift_disagreements=disagreements,
+    )

@@ -43,3 +43,15 @@ class ProfileFormatError(DataQualityError):
 
 class AllMissingColumn(DataQualityError):  # noqa: N818 - public API name
     """A baseline cannot be suggested for a column that holds no value at all."""
+
+
+class MonitoringOutputFormatError(BaselineFormatError):
+    """A monitoring job's own output (the batch's statistics.json, its constraint_violations.json) is
+    malformed. A BaselineFormatError too; its own class so that a caller can tell the job's files
+    from the baseline's."""
+
+
+class DriftNotComparable(DataQualityError):  # noqa: N818 - public API name
+    """A feature whose distribution comparison the baseline enables cannot be compared with the
+    batch's statistics.json (absent, no values, another type, no sketch or buckets), and no violation
+    of the monitoring job names it: its drift is unknown, so there is no verdict."""

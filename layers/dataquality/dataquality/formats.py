@@ -295,6 +295,9 @@ class FeatureStats:
     kll_weights: np.ndarray | None = field(compare=False)
     categorical: dict[str, float] | None
     distinct_count: float | None
+    #: The numerical distribution is a KLL sketch (``distribution.kll.sketch.data``), not the 10
+    #: buckets' upper bounds a file without a sketch falls back to.
+    kll_sketched: bool = False
 
 
 @dataclass(frozen=True)
@@ -310,8 +313,9 @@ class Statistics:
 _NUMBER_TYPES = frozenset({int, float})  # what json.loads gives for numbers (bool is its own type)
 
 
-def _kll(dist: Any, where: str) -> tuple[np.ndarray, np.ndarray] | None:  # noqa: PLR0912
-    """Items and weights of a KLL sketch as Model Monitor writes it: ``data[level]`` items weigh 2**level.
+def _kll(dist: Any, where: str) -> tuple[np.ndarray, np.ndarray, bool] | None:  # noqa: PLR0912
+    """Items and weights of a KLL sketch as Model Monitor writes it: ``data[level]`` items weigh 2**level,
+    and whether they came from the sketch.
 
     Falls back to the 10 buckets (upper bounds weighted by count) when a file carries no sketch.
     """
@@ -327,6 +331,7 @@ def _kll(dist: Any, where: str) -> tuple[np.ndarray, np.ndarray] | None:  # noqa
     items: list[float] = []
     weights: list[float] = []
     sketch = kll.get("sketch")
+    sketched = False
     if sketch is not None:
         data = sketch.get("data") if isinstance(sketch, Mapping) else None
         if not isinstance(data, list) or not all(isinstance(level, list) for level in data):
@@ -337,6 +342,7 @@ def _kll(dist: Any, where: str) -> tuple[np.ndarray, np.ndarray] | None:  # noqa
                     _number(v, where, "kll.sketch.data")
             items.extend(values)
             weights.extend([float(2**level)] * len(values))
+        sketched = bool(items)
     if not items:
         buckets = kll.get("buckets")
         if buckets is None:
@@ -357,7 +363,7 @@ def _kll(dist: Any, where: str) -> tuple[np.ndarray, np.ndarray] | None:  # noqa
         bad = x[~np.isfinite(x)][0]
         raise _fail(where, f'"kll.sketch.data" must be a finite number, got {bad!r}')
     order = np.argsort(x, kind="stable")
-    return x[order], np.array(weights, dtype=np.float64)[order]
+    return x[order], np.array(weights, dtype=np.float64)[order], sketched
 
 
 def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:
@@ -411,6 +417,7 @@ def parse_statistics(doc: Any, where: str = "statistics.json") -> Statistics:
                 kll_weights=kll[1] if kll else None,
                 categorical=categorical,
                 distinct_count=distinct,
+                kll_sketched=bool(kll and kll[2]),
             )
         )
     return Statistics(item_count=item_count, features=tuple(out), raw=dict(doc))

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from . import formats as fm
-from .distance import categorical_linf, ks_critical_term, linf_cdf_distance
-from .engine import VERDICT_CLEAN, VERDICT_DRIFT, classify, verdict_from_violations
+from .distance import categorical_linf, linf_cdf_distance
+from .engine import VERDICT_CLEAN, VERDICT_DRIFT, classify, statistics_distances
 
 _BASE = "#4c78a8"
 _BATCH = "#f58518"
@@ -153,19 +153,25 @@ def render_report(
     subtitle: str = "",
     baseline_constraints: Mapping[str, Any] | None = None,
 ) -> str:
-    """Per-feature baseline-vs-batch charts, distance vs threshold, and the violations table."""
+    """Per-feature baseline-vs-batch charts, distance vs threshold, and the violations table.
+
+    The distances are ``feature_distances`` when given (the check's), else, with
+    ``baseline_constraints``, computed from the two statistics files (``statistics_distances``: the
+    check's method and thresholds); a feature without one shows the raw L-infinity distance."""
     base = fm.parse_statistics(baseline_statistics, "baseline statistics.json")
     batch = fm.parse_statistics(batch_statistics, "batch statistics.json")
-    found = verdict_from_violations(violations, drift_check_types)
-    verdict, _ = classify(found.violations, drift_check_types)
-    distances: dict[str, Mapping[str, Any]] = dict(found.feature_distances)
+    fired = fm.parse_violations(violations)
+    verdict, _ = classify(fired, drift_check_types)
+    distances: dict[str, Mapping[str, Any]] = {}
     if feature_distances:
         distances.update(feature_distances)
+    elif baseline_constraints is not None:
+        computed = statistics_distances(baseline_statistics, baseline_constraints, batch_statistics)
+        distances.update(computed.feature_distances)
     by_feature: dict[str, list[dict[str, str]]] = {}
-    for v in found.violations:
+    for v in fired:
         by_feature.setdefault(v["feature_name"], []).append(v)
     batch_by = batch.by_name()
-    cons = fm.parse_constraints(baseline_constraints) if baseline_constraints is not None else None
     color = {VERDICT_CLEAN: _OK, VERDICT_DRIFT: _WARN}.get(verdict, _BAD)
 
     out = [
@@ -175,7 +181,7 @@ def render_report(
         f"<div class='sub'>{_e(subtitle)}</div>" if subtitle else "",
         f"<p><span class='badge' style='background:{color}'>{_e(verdict.replace('_', ' '))}</span> "
         f"&nbsp;baseline rows: <b>{_e(_count(base.item_count))}</b> &nbsp;batch rows: "
-        f"<b>{_e(_count(batch.item_count))}</b> &nbsp;violations: <b>{len(found.violations)}</b></p>",
+        f"<b>{_e(_count(batch.item_count))}</b> &nbsp;violations: <b>{len(fired)}</b></p>",
         "<div class='legend sub'>charts: <span style='background:" + _BASE + "'></span>baseline"
         "<span style='background:" + _BATCH + "'></span>batch; bar under each chart: distance "
         "(green within, red beyond) and threshold (black line)</div>",
@@ -193,7 +199,7 @@ def render_report(
         d_val = float(dist["distance"]) if dist and dist.get("distance") is not None else None
         t_val = float(dist["threshold"]) if dist and dist.get("threshold") is not None else None
         if d_val is None and bf is not None:
-            d_val, method, t_val = _plain_distance(feat, bf, cons)
+            d_val, method = _raw_distance(feat, bf)
         viols = by_feature.get(feat.name, [])
         miss = "-"
         if bf is not None:
@@ -219,9 +225,9 @@ def render_report(
     out.append("<h2>Baseline vs batch</h2><div class='grid'>" + "".join(cards) + "</div>")
     # ---- violations
     out.append("<h2>Violations</h2>")
-    if found.violations:
+    if fired:
         out.append("<table><tr><th>feature</th><th>check</th><th>description</th></tr>")
-        for v in found.violations:
+        for v in fired:
             out.append(
                 f"<tr><td>{_e(v['feature_name'])}</td><td>{_e(v['constraint_check_type'])}</td>"
                 f"<td>{_e(v['description'])}</td></tr>"
@@ -233,14 +239,8 @@ def render_report(
     return "\n".join(x for x in out if x)
 
 
-def _plain_distance(
-    feat: fm.FeatureStats, bf: fm.FeatureStats, cons: fm.Constraints | None
-) -> tuple[float | None, str, float | None]:
-    """Distance from the two statistics files alone (same semantics as the check, ChiSquared aside)."""
-    cfg = None
-    if cons is not None:
-        fc = cons.by_name().get(feat.name)
-        cfg = fc.config if fc else cons.config
+def _raw_distance(feat: fm.FeatureStats, bf: fm.FeatureStats) -> tuple[float | None, str]:
+    """The raw L-infinity distance of a feature the check gave no distance for (no threshold)."""
     if feat.kll_items is not None and bf.kll_items is not None:
         d = linf_cdf_distance(
             np.asarray(feat.kll_items),
@@ -248,15 +248,10 @@ def _plain_distance(
             np.asarray(bf.kll_items),
             np.asarray(bf.kll_weights),
         )
-        if cfg is None:
-            return d, "L-inf (Simple)", None
-        if cfg.comparison_method == fm.ROBUST:
-            d = max(0.0, d - ks_critical_term(feat.num_present, bf.num_present))
-        return d, cfg.comparison_method, cfg.comparison_threshold
+        return d, "L-inf (Simple)"
     if feat.categorical and bf.categorical:
-        d = categorical_linf(feat.categorical, bf.categorical)
-        return d, fm.LINFINITY, (cfg.categorical_comparison_threshold if cfg else None)
-    return None, "-", None
+        return categorical_linf(feat.categorical, bf.categorical), fm.LINFINITY
+    return None, "-"
 
 
 def _card(  # noqa: PLR0917

@@ -65,3 +65,8 @@ class ModelNotCreated(MlopsError):
 
 class BatchInputNotFound(MlopsError):
     """The batch has no object at the given S3 URI (ListBatch, before any transform)."""
+
+
+class MonitoringOutputInvalid(MlopsError):
+    """`classify` mode: a file the Model Monitor job wrote is not JSON, or not in Model Monitor's
+    format (statistics.json, constraint_violations.json): no verdict can be read from it."""

@@ -32,6 +32,7 @@ from mlops_loop.errors import (
     BatchInputNotFound,
     InvalidBaseline,
     InvalidEvent,
+    MonitoringOutputInvalid,
     MonitoringOutputNotFound,
     MonitoringOutputUnreadable,
 )
@@ -154,9 +155,10 @@ def read_json(
     missing: type[Exception],
     what: str,
     unreadable: type[Exception] | None = None,
+    invalid: type[Exception] = InvalidBaseline,
 ) -> Any:
     """A JSON document. Absent is `missing`; present but unreadable (a refusal) is `unreadable`,
-    `missing` too unless the caller tells them apart."""
+    `missing` too unless the caller tells them apart; not JSON is `invalid`."""
     try:
         body = store.read(S3Uri.parse(uri))
     except ArtifactNotFound as exc:
@@ -166,7 +168,7 @@ def read_json(
     try:
         return json.loads(body)
     except ValueError:
-        raise InvalidBaseline(f"{what} at {uri} is not JSON") from None
+        raise invalid(f"{what} at {uri} is not JSON") from None
 
 
 def _put(store: ArtifactStore, loc: S3Uri, name: str, body: str, content_type: str) -> str:
@@ -262,6 +264,7 @@ def _finish(
     report_html: str,
     engine: str,
     objects: int,
+    drift_disagreements: dict[str, str] | None = None,
 ) -> MonitoringResult:
     # ClassifyOutcome in the ASL knows these verdicts only; a Struct built by keyword is not checked.
     checked: Verdict = msgspec.convert(verdict, Verdict)
@@ -282,6 +285,8 @@ def _finish(
         "baselineConstraintsS3Uri": req.baseline_constraints_s3_uri,
         "analyzedAt": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if drift_disagreements:
+        verdict_doc["driftDisagreements"] = drift_disagreements
     _put(store, out, VERDICT, json.dumps(verdict_doc, indent=2, sort_keys=True), "application/json")
     _emit_metrics(req.model.model_package_group_name, verdict, distances, len(violations))
     drift_event, mail = (
@@ -486,12 +491,18 @@ def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactSt
 
 
 def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> MonitoringResult:
-    """Read what Model Monitor's analyzer wrote; copy it under the monitoring prefix if elsewhere.
+    """Judge what Model Monitor's analyzer wrote; copy it under the monitoring prefix if elsewhere.
 
+    Its constraint_violations.json says which checks fired (feature and check type); the distances,
+    and which features drifted, come from its statistics.json against the baseline's, computed as
+    the analyzer computes them (`dataquality.verdict_from_statistics`), never parsed out of AWS's
+    descriptions, whose wording changes between container versions.
     It fails closed: the job succeeded (the state machine ran it with .sync), and only an absent
     constraint_violations.json (Model Monitor writes none when nothing is violated) means "no
-    violations"; a file that cannot be read (AccessDenied, 403, NoSuchBucket, KMS) fails the run
-    with MonitoringOutputUnreadable rather than read as a clean batch."""
+    violations". Absent statistics.json is MonitoringOutputNotFound; either file refused
+    (AccessDenied, 403, NoSuchBucket, KMS) MonitoringOutputUnreadable; either one not Model
+    Monitor's format MonitoringOutputInvalid; a feature the statistics cannot compare that no
+    violation explains DriftNotComparable (the analyzer's). Never a clean verdict instead."""
     import dataquality
     from dataquality import errors as dq_errors
 
@@ -502,6 +513,8 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: Artifac
         store,
         str(source.join(STATISTICS)),
         missing=MonitoringOutputNotFound,
+        unreadable=MonitoringOutputUnreadable,
+        invalid=MonitoringOutputInvalid,
         what="Model Monitor statistics.json",
     )
     try:
@@ -510,29 +523,32 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: Artifac
             str(source.join(VIOLATIONS)),
             missing=MonitoringOutputNotFound,
             unreadable=MonitoringOutputUnreadable,
+            invalid=MonitoringOutputInvalid,
             what="Model Monitor constraint_violations.json",
         )
     except MonitoringOutputNotFound:
         logger.info("No constraint_violations.json from the processing job: no violations")
         violations_doc = {"violations": []}
-    baseline_statistics = read_json(
-        store,
-        req.baseline_statistics_s3_uri,
-        missing=BaselineObjectNotFound,
-        unreadable=BaselineUnreadable,
-        what="baseline statistics",
-    )
+    baseline_statistics, baseline_constraints = _baselines(req, store)
     if source != out:
         _put(store, out, STATISTICS, json.dumps(batch_statistics), "application/json")
         _put(store, out, VIOLATIONS, json.dumps(violations_doc), "application/json")
     try:
-        found = dataquality.verdict_from_violations(violations_doc)
+        found = dataquality.verdict_from_statistics(
+            baseline_statistics, baseline_constraints, batch_statistics, violations_doc
+        )
+    except dq_errors.MonitoringOutputFormatError as exc:
+        raise MonitoringOutputInvalid(f"Model Monitor's output under {source}: {exc}") from None
     except dq_errors.BaselineFormatError as exc:
-        raise MonitoringOutputNotFound(f"constraint_violations.json under {source}: {exc}") from None
+        raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
+    if found.drift_disagreements:
+        # the statistics and AWS's analyzer disagree on drift: both are kept (see the docstring of
+        # verdict_from_statistics), and the disagreement is on record here and in verdict.json
+        logger.warning("Drift disagreements", extra={"driftDisagreements": found.drift_disagreements})
     report = dataquality.render_report(
         baseline_statistics,
         batch_statistics,
-        violations_doc,
+        {"violations": found.violations},
         title=_title(req),
         feature_distances=found.feature_distances,
     )
@@ -548,6 +564,7 @@ def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: Artifac
         report_html=report,
         engine="model-monitor",
         objects=len(_listed(req, store)),
+        drift_disagreements=found.drift_disagreements,
     )
 
 

@@ -60,6 +60,12 @@ NEXT_STEP_BY_ERROR = {
     "machine again by hand.",
     "MonitoringOutputUnreadable": "The monitoring function may not read what the Model Monitor job wrote "
     "(bucket policy, KMS key grant): fix the permission, then run the batch again; nothing was judged clean.",
+    "MonitoringOutputInvalid": "The Model Monitor job's statistics.json or constraint_violations.json is not "
+    "in Model Monitor's format (its analyzer image?): look at the files and the job, then run the batch "
+    "again; nothing was judged clean.",
+    "DriftNotComparable": "The Model Monitor job's statistics.json cannot be compared with the baseline on "
+    "the features named, and no violation explains it: look at both files (a missing distribution, a new "
+    "type); nothing was judged clean.",
     "QualityGateFailed": "The retrained candidate scored below the quality gate and was not registered: look "
     "at evaluation.json and the training data before retrying.",
     "States.Timeout": "A step ran longer than its timeout: check the SageMaker job's logs and "
