@@ -678,9 +678,11 @@ def statistics_distances(
 ) -> StatisticsDistances:
     """Each feature's distance between a baseline's statistics.json and a batch's (one a monitoring
     job wrote: Model Monitor's, or ours), with the method and threshold of the baseline's
-    constraints (``monitoring_config`` and each feature's overrides), exactly as ``check`` computes
-    them from the data: KLL sketches for numbers (L-infinity, Robust or Simple; n and m the two
-    files' ``num_present``), categorical buckets for strings (LInfinity or ChiSquared).
+    constraints (``monitoring_config`` and each feature's overrides), by the code ``check`` computes
+    them with from the data: KLL sketches for numbers (L-infinity, Robust or Simple; n and m the two
+    files' ``num_present``, where ``check``'s m counts the numbers it sketched: they differ only when
+    a numeric column holds text or infinities), categorical buckets for strings (LInfinity or
+    ChiSquared).
 
     A malformed baseline is a ``BaselineFormatError`` (as for ``check``, also when a comparison it
     enables has no distribution in it); a malformed batch file a ``MonitoringOutputFormatError``.
