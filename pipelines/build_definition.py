@@ -187,6 +187,9 @@ def build() -> Any:
             LambdaOutput(output_name="auc", output_type=LambdaOutputTypeEnum.Float),
             LambdaOutput(output_name="itemCount", output_type=LambdaOutputTypeEnum.Integer),
             LambdaOutput(output_name="evaluationS3Uri", output_type=LambdaOutputTypeEnum.String),
+            # the version's model-quality baseline (docs/model-quality.md)
+            LambdaOutput(output_name="modelQualityStatisticsS3Uri", output_type=LambdaOutputTypeEnum.String),
+            LambdaOutput(output_name="modelQualityConstraintsS3Uri", output_type=LambdaOutputTypeEnum.String),
         ],
     )
     baseline = LambdaStep(
@@ -212,6 +215,16 @@ def build() -> Any:
             "S3Uri": baseline.properties.Outputs["constraintsS3Uri"],
         },
     }
+    mq = {
+        "Statistics": {
+            "ContentType": "application/json",
+            "S3Uri": evaluate.properties.Outputs["modelQualityStatisticsS3Uri"],
+        },
+        "Constraints": {
+            "ContentType": "application/json",
+            "S3Uri": evaluate.properties.Outputs["modelQualityConstraintsS3Uri"],
+        },
+    }
     auc = evaluate.properties.Outputs["auc"]
     register = RawStep(
         "RegisterModelPackage",
@@ -228,16 +241,8 @@ def build() -> Any:
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],
             },
-            "ModelMetrics": {
-                "ModelQuality": {
-                    "Statistics": {
-                        "ContentType": "application/json",
-                        "S3Uri": evaluate.properties.Outputs["evaluationS3Uri"],
-                    }
-                },
-                "ModelDataQuality": dq,
-            },
-            "DriftCheckBaselines": {"ModelDataQuality": dq},
+            "ModelMetrics": {"ModelQuality": mq, "ModelDataQuality": dq},
+            "DriftCheckBaselines": {"ModelQuality": mq, "ModelDataQuality": dq},
             "CustomerMetadataProperties": {
                 "reason": params["Reason"],
                 "episodeId": params["EpisodeId"],

@@ -169,9 +169,16 @@ def test_drift_runs_the_pipeline_once_and_registers_v2_awaiting_approval(stack: 
         (2, "PendingManualApproval"),
     ]
     v2 = versions[1]
-    quality = v2["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-    assert quality == f"s3://{stack.bucket}/{run_prefix}evaluation/evaluation.json"
+    # the model-quality baseline (statistics and constraints), as the state machine registers it
+    model_quality = v2["ModelMetrics"]["ModelQuality"]
+    assert v2["DriftCheckBaselines"]["ModelQuality"] == model_quality
+    quality = model_quality["Statistics"]["S3Uri"]
+    assert quality == f"s3://{stack.bucket}/{run_prefix}evaluation/model-quality/statistics.json"
+    constraints = model_quality["Constraints"]["S3Uri"]
+    assert constraints == f"s3://{stack.bucket}/{run_prefix}evaluation/model-quality/constraints.json"
     evaluation = json.loads(stack.read(quality))["binary_classification_metrics"]
+    auc_constraint = json.loads(stack.read(constraints))["binary_classification_constraints"]["auc"]
+    assert auc_constraint["threshold"] == pytest.approx(evaluation["auc"]["value"])
     metadata = v2["CustomerMetadataProperties"]
     assert float(metadata["auc"]) == pytest.approx(evaluation["auc"]["value"])
     assert float(metadata["auc"]) >= 0.8  # passed the stack's quality gate

@@ -65,6 +65,15 @@ def test_registration_carries_metrics_baselines_and_lineage() -> None:
     assert register["ModelApprovalStatus"] == "PendingManualApproval"
     assert set(register["ModelMetrics"]) == {"ModelQuality", "ModelDataQuality"}
     assert set(register["DriftCheckBaselines"]["ModelDataQuality"]) == {"Statistics", "Constraints"}
+    # the version's model-quality baseline, from EvaluateModel's outputs, as the state machine registers it
+    quality = register["ModelMetrics"]["ModelQuality"]
+    assert register["DriftCheckBaselines"]["ModelQuality"] == quality
+    assert {k: v["S3Uri"] for k, v in quality.items()} == {
+        "Statistics": {"Get": "Steps.EvaluateModel.OutputParameters['modelQualityStatisticsS3Uri']"},
+        "Constraints": {"Get": "Steps.EvaluateModel.OutputParameters['modelQualityConstraintsS3Uri']"},
+    }
+    outputs = {o["OutputName"] for o in all_steps(doc()["Steps"])["EvaluateModel"]["OutputParameters"]}
+    assert {"modelQualityStatisticsS3Uri", "modelQualityConstraintsS3Uri"} <= outputs
     assert {"reason", "episodeId", "sourceExecutionArn", "trainingJobName", "auc"} <= set(
         register["CustomerMetadataProperties"]
     )
