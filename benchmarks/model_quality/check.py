@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlops_loop.model_quality import service
+from mlops_loop.model_quality.service import Listed, RunRef, Settings, check
 from mlops_loop.ports import ArtifactNotFound
 from mlops_loop.s3uri import S3Uri
 
@@ -47,9 +47,9 @@ class Directory:
             if path.is_file() and key.startswith(prefix.key):
                 yield S3Uri(prefix.bucket, key)
 
-    def listed(self, prefix: S3Uri) -> list[service.Listed]:
+    def listed(self, prefix: S3Uri) -> list[Listed]:
         return [
-            service.Listed(
+            Listed(
                 u.key, f"{self._path(u).stat().st_size}-{self._path(u).stat().st_mtime_ns}", datetime.now(UTC)
             )
             for u in self.keys(prefix)
@@ -91,17 +91,20 @@ class OneVersion:
     def model_exists(self, name: str) -> bool:
         return True
 
+    def model_package_of(self, name: str) -> str | None:
+        return ARN
+
 
 def main(root: str, run_id: str) -> int:
     store = Directory(Path(root))
-    cfg = service.Settings(
+    cfg = Settings(
         artifacts_bucket=BUCKET,
         output_prefix="batch-inference",
         ground_truth_prefix="ground-truth",
         model_package_group=GROUP,
     )
-    ref = service.RunRef(GROUP, 1, run_id)
-    outcome = service.check(ref, cfg, store, store.listed, OneVersion())
+    ref = RunRef(GROUP, 1, run_id)
+    outcome = check(ref, cfg, store, store.listed, OneVersion())
     assert outcome.joined is not None
     print(json.dumps({"verdict": outcome.verdict, **outcome.joined.counts.to_dict()}))
     return 0
