@@ -33,7 +33,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--parameter-overrides",
         nargs="*",
         metavar="KEY=VALUE",
-        help="template parameters (default: samconfig.toml [default] parameter_overrides)",
+        help="template parameters (default: samconfig.toml [single-account] parameter_overrides)",
     )
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--output-dir", help="where notifications and Lambda logs go")
