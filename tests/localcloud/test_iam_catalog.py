@@ -438,6 +438,20 @@ TASK_CALLS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "arn:aws:states:::aws-sdk:sagemaker:createModelPackage": [
         ("sagemaker", "CreateModelPackage", {"ModelPackageGroupName": "churn"})
     ],
+    # The retraining machine's idempotent steps (attach to a job of the run's name, stop it, adopt a model).
+    "arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob": [
+        ("sagemaker", "DescribeTrainingJob", {"TrainingJobName": "t"})
+    ],
+    "arn:aws:states:::aws-sdk:sagemaker:stopTrainingJob": [
+        ("sagemaker", "StopTrainingJob", {"TrainingJobName": "t"})
+    ],
+    "arn:aws:states:::aws-sdk:sagemaker:describeTransformJob": [
+        ("sagemaker", "DescribeTransformJob", {"TransformJobName": "t"})
+    ],
+    "arn:aws:states:::aws-sdk:sagemaker:stopTransformJob": [
+        ("sagemaker", "StopTransformJob", {"TransformJobName": "t"})
+    ],
+    "arn:aws:states:::aws-sdk:sagemaker:describeModel": [("sagemaker", "DescribeModel", {"ModelName": "m"})],
     "arn:aws:states:::dynamodb:deleteItem": [("dynamodb", "DeleteItem", {"TableName": "Locks", "Key": {}})],
     "arn:aws:states:::events:putEvents": [("events", "PutEvents", {"Entries": [{"Source": "s"}]})],
     "arn:aws:states:::sns:publish": [("sns", "Publish", {"TopicArn": f"arn:aws:sns:{REGION}:{A}:t"})],
