@@ -242,11 +242,13 @@ def resources_for(privilege: Privilege, params: Mapping[str, Any], region: str, 
     given = _unique(a for name in candidates if (a := _given(arn_format(privilege.prefix, name), params)))
     if given:
         return given if required else given[:1]
-    # A created stack's id is assigned by CloudFormation; a stack named by name (DescribeChangeSet,
-    # ExecuteChangeSet, DescribeStacks of `sam deploy`) is authorized on its ARN, whose id the request
-    # does not carry. Both are written "*": policies naming stack/NAME/* match it, one naming a single
-    # id does not (refused here, the strict side).
-    assigned_id = privilege.name.startswith("Create") or privilege.prefix == "cloudformation"
+    assigned_id = privilege.name.startswith("Create")
+    if privilege.prefix == "cloudformation" and not assigned_id:
+        stack = _existing_stack_arn(params, region, account)
+        if stack is not None:
+            params = {**params, "StackName": stack}
+        else:
+            assigned_id = True  # no such stack (yet): stack/NAME/*, as when it is created
     built = _unique(
         a
         for name in candidates
@@ -259,6 +261,20 @@ def resources_for(privilege: Privilege, params: Mapping[str, Any], region: str, 
             )
         return built
     return built[:1] or ["*"]
+
+
+def _existing_stack_arn(params: Mapping[str, Any], region: str, account: str) -> str | None:
+    """The ARN of the stack a request names by name (DescribeStacks, DescribeChangeSet and
+    ExecuteChangeSet of `sam deploy`): AWS authorizes against the stack's ARN, id included, so a Deny
+    on that id applies; the local cloud knows it from CloudFormation's state. None: no such stack."""
+    name = params.get("StackName")
+    if not isinstance(name, str) or not name or name.startswith("arn:"):
+        return None
+    from moto.cloudformation.models import cloudformation_backends
+
+    stacks = cloudformation_backends[account][region].stacks.values()
+    found = [s.stack_id for s in stacks if s.name == name and s.status != "DELETE_COMPLETE"]
+    return str(found[-1]) if found else None
 
 
 def _unique(arns: Iterable[str]) -> list[str]:

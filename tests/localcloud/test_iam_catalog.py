@@ -32,7 +32,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from localcloud.iam.catalog import Need, UnmappedRequestError, needs_for
 
@@ -375,15 +377,30 @@ def test_unbuildable_or_unknown_is_refused_never_allowed() -> None:
         needs("sagemaker", "DescribeEndpoint")
 
 
-def test_a_service_assigned_id_is_written_star_only_when_creating() -> None:
+def test_a_stack_named_by_name_is_authorized_on_its_real_arn_and_a_new_one_on_name_star(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # SAR (CloudFormation): stack ARN arn:...:stack/${StackName}/${Id}. CreateStack cannot know the
-    # id AWS will assign (policies grant stack/NAME/*); DeleteStack by name names a stack whose id
-    # the request does not carry: refused (a "*" there would slip past a Deny on the real id).
+    # id AWS will assign (policies grant stack/NAME/*). A request naming an existing stack by name is
+    # authorized on that stack's ARN, id included, so a Deny on the real id applies to it; a name no
+    # stack has yet (sam deploy asks DescribeStacks first) is stack/NAME/*, as when it is created.
     assert needs("cloudformation", "CreateStack", StackName="mlops") == [
         ("cloudformation:CreateStack", f"arn:aws:cloudformation:{REGION}:{A}:stack/mlops/*")
     ]
-    with pytest.raises(UnmappedRequestError):
-        needs("cloudformation", "DeleteStack", StackName="mlops")
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", A)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        assert needs("cloudformation", "DeleteStack", StackName="mlops") == [
+            ("cloudformation:DeleteStack", f"arn:aws:cloudformation:{REGION}:{A}:stack/mlops/*")
+        ]
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        body = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+        created = cfn.create_stack(StackName="mlops", TemplateBody=json.dumps(body))["StackId"]
+        assert f":{A}:stack/mlops/" in created
+        assert needs("cloudformation", "DeleteStack", StackName="mlops") == [
+            ("cloudformation:DeleteStack", created)
+        ]
     stack = f"arn:aws:cloudformation:{REGION}:{A}:stack/mlops/1b2c3d4e"
     assert needs("cloudformation", "DeleteStack", StackName=stack) == [("cloudformation:DeleteStack", stack)]
 
