@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from mlops_loop import run_layout
+from mlops_loop import monitoring, run_layout
 from sm_kit import GROUP, REPO, Run, Stack, deployed, wait_until
 
 from localcloud import sfn_errors
@@ -159,6 +159,12 @@ def test_transform_job_quota_error_is_named_with_exception_and_retried(
         baseline_statistics_s3_uri=model["baselineStatisticsS3Uri"],
         baseline_constraints_s3_uri=model["baselineConstraintsS3Uri"],
     ).dump()
+    # The run's manifest, as ListBatch writes it before the transform (the transform scores it)
+    batch = payload["batchInputS3Uri"]
+    objects = [f"s3://{stack.bucket}/{k}" for k in stack.keys(batch.removeprefix(f"s3://{stack.bucket}/"))]
+    manifest_key = str(payload["run"]["batchManifestS3Uri"]).removeprefix(f"s3://{stack.bucket}/")
+    body = json.dumps(monitoring.manifest(batch, objects)).encode()
+    stack.cloud.client("s3").put_object(Bucket=stack.bucket, Key=manifest_key, Body=body)
     stack.cloud.faults.fail_call("sagemaker", "CreateTransformJob", "ResourceLimitExceeded", times=1)
     execution = sfn.start_execution(stateMachineArn=machine, name=run_id, input=json.dumps(payload))
     run = stack.finished(execution["executionArn"])
