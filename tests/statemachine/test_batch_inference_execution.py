@@ -347,6 +347,28 @@ def test_two_runs_given_one_run_id_keep_their_own_outputs(stack: Stack) -> None:
     assert stack.keys(PREDICTIONS.format(run="sm-same-run-id")) == []
 
 
+def test_create_model_whose_answer_was_lost_is_adopted_not_retried_into_already_exists(stack: Stack) -> None:
+    # Given the version's SageMaker Model does not exist yet, and CreateModel's answer is lost: it
+    # creates the model, then answers InternalFailure (SageMaker.AmazonSageMakerException)
+    sagemaker = stack.cloud.client("sagemaker")
+    model_name = f"{GROUP}-v1"
+    with contextlib.suppress(sagemaker.exceptions.ClientError):
+        sagemaker.delete_model(ModelName=model_name)
+    stack.cloud.faults.lose_answer("sagemaker", "CreateModel")
+    run_id = "sm-create-model-lost-answer"
+    run = stack.run_batch(run_id, stack.put_batch(run_id, stack.data.batch_clean))
+
+    # Then AdoptModel finds the model serving this package and the run goes on (before: the retry
+    # met "Cannot create already existing model" six times and the run failed)
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert run.task_failures() == [("CreateModel", "SageMaker.AmazonSageMakerException")]
+    index = run.path.index("CreateModel")
+    assert run.path[index : index + 4] == ["CreateModel", "AdoptModel", "ModelAdopted", "RunBatchTransform"]
+    described = sagemaker.describe_model(ModelName=model_name)
+    assert described["PrimaryContainer"]["ModelPackageName"] == stack.v1_arn
+    assert run.path[-1] == "BatchClean"
+
+
 def test_a_throttled_create_model_is_created_again_after_adopt_model_decides(stack: Stack) -> None:
     # Given the version's SageMaker Model does not exist yet and CreateModel is throttled once
     sagemaker = stack.cloud.client("sagemaker")
