@@ -468,6 +468,12 @@ TASK_CALLS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "arn:aws:states:::aws-sdk:sagemaker:stopTransformJob": [
         ("sagemaker", "StopTransformJob", {"TransformJobName": "t"})
     ],
+    "arn:aws:states:::aws-sdk:sagemaker:describeProcessingJob": [
+        ("sagemaker", "DescribeProcessingJob", {"ProcessingJobName": "p"})
+    ],
+    "arn:aws:states:::aws-sdk:sagemaker:stopProcessingJob": [
+        ("sagemaker", "StopProcessingJob", {"ProcessingJobName": "p"})
+    ],
     "arn:aws:states:::aws-sdk:sagemaker:describeModel": [("sagemaker", "DescribeModel", {"ModelName": "m"})],
     "arn:aws:states:::dynamodb:deleteItem": [("dynamodb", "DeleteItem", {"TableName": "Locks", "Key": {}})],
     "arn:aws:states:::events:putEvents": [("events", "PutEvents", {"Entries": [{"Source": "s"}]})],

@@ -182,7 +182,14 @@ def test_transform_job_failure_is_caught_and_notified(stack: Stack, transform_fa
     run = transform_failure
     assert run.status == "FAILED"
     assert run.path[: len(LAMBDA_PATH_HEAD)] == LAMBDA_PATH_HEAD
-    assert run.path[-2:] == ["RunBatchTransform", "BatchInferenceFailed"]
+    # the failed job was looked at (it had ended: nothing to stop) before the run failed
+    assert run.path[-5:] == [
+        "RunBatchTransform",
+        "DescribeTransformJob",
+        "TransformJobEnded",
+        "RunBatchTransformFailed",
+        "BatchInferenceFailed",
+    ]
     assert run.task_failures() == [("RunBatchTransform", "States.TaskFailed")]
     job = stack.cloud.client("sagemaker").describe_transform_job(TransformJobName=f"bt-v1-{run.name}")
     assert job["TransformJobStatus"] == "Failed"
@@ -393,3 +400,39 @@ def test_a_throttled_create_model_is_created_again_after_adopt_model_decides(sta
     assert sagemaker.describe_model(ModelName=f"{GROUP}-v1")["PrimaryContainer"]["ModelPackageName"] == (
         stack.v1_arn
     )
+
+
+def test_a_transform_job_whose_create_answer_was_lost_is_attached_to_and_scored(stack: Stack) -> None:
+    # Given CreateTransformJob creates the job, then its answer is lost (an HTTP error after the work)
+    run_id = "sm-transform-lost-answer"
+    batch = stack.put_batch(run_id, stack.data.batch_clean)
+    stack.cloud.faults.lose_answer("sagemaker", "CreateTransformJob")
+    run = stack.run_batch(run_id, batch)
+    # Then the retried create meets the name in use and the run waits for that job, not a second one
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert run.task_failures()[-1] == ("RunBatchTransform", "SageMaker.ResourceInUseException")
+    attached = run.path[run.path.index("RunBatchTransform") :]
+    assert attached[:2] == ["RunBatchTransform", "DescribeTransformJob"], run.path
+    assert run.attempts("RunBatchTransform") == 2
+    assert attached[-3:] == ["AttachedTransformJob", "ClassifyOutcome", "BatchClean"], run.path
+    assert transform_jobs(stack, run_id) == [f"bt-v1-{run_id}"]
+    assert run.output["transform"]["transformJobName"] == f"bt-v1-{run_id}"
+    assert stack.keys(PREDICTIONS.format(run=run_id)) == [PREDICTIONS.format(run=run_id) + "batch.csv.out"]
+
+
+def test_a_failed_transform_step_stops_its_running_job_before_the_run_fails(stack: Stack) -> None:
+    # Given the transform job runs on (held), and the .sync poll fails with an error it does not retry
+    run_id = "sm-transform-poll-fails"
+    batch = stack.put_batch(run_id, stack.data.batch_clean)
+    stack.cloud.faults.hold_job(f"bt-v1-{run_id}")
+    stack.cloud.faults.fail_call("sagemaker", "DescribeTransformJob", "ResourceNotFound", times=1)
+    run = stack.run_batch(run_id, batch)
+    # Then the job was stopped, and had ended, before the run failed with the poll's error
+    assert run.status == "FAILED"
+    assert "StopTransformJob" in run.path, run.path
+    assert run.path[-2:] == ["RunBatchTransformFailed", "BatchInferenceFailed"], run.path
+    job = stack.cloud.client("sagemaker").describe_transform_job(TransformJobName=f"bt-v1-{run_id}")
+    assert job["TransformJobStatus"] == "Stopped"
+    cause = json.loads(run.cause)
+    assert (cause["step"], cause["error"]) == ("RunBatchTransform", "SageMaker.ResourceNotFoundException")
+    assert stack.drift_events(run_id) == []

@@ -97,3 +97,24 @@ def test_drift_batch_through_the_processing_job(stack: Stack) -> None:
         "SUCCEEDED",
         "FAILED",
     }  # training data is part 1 only here; either way it ends
+
+
+def test_a_processing_job_whose_create_answer_was_lost_is_attached_to_and_classified(stack: Stack) -> None:
+    # Given CreateProcessingJob creates the Model Monitor job, then its answer is lost
+    run_id = "sm-mm-lost-answer"
+    batch = stack.put_batch(run_id, stack.data.batch_clean)
+    stack.cloud.faults.lose_answer("sagemaker", "CreateProcessingJob")
+    try:
+        run = stack.run_batch(run_id, batch)
+    finally:
+        stack.cloud.faults.clear()
+    # Then the retried create meets the name in use, waits for that job and classifies its files
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert run.task_failures()[-1] == ("RunModelMonitorJob", "SageMaker.ResourceInUseException")
+    after = run.path[run.path.index("RunModelMonitorJob") :]
+    assert after[:2] == ["RunModelMonitorJob", "DescribeProcessingJob"], run.path
+    assert "AttachedProcessingJob" in after and after[-1] == "BatchClean", run.path
+    job_name = run.output["processing"]["processingJobName"]
+    jobs = stack.cloud.client("sagemaker").list_processing_jobs(NameContains=run_id)["ProcessingJobSummaries"]
+    assert [j["ProcessingJobName"] for j in jobs] == [job_name]
+    assert run.output["monitoring"]["verdict"] == "clean"
