@@ -66,6 +66,19 @@ def ph(name: str) -> str:
     return "${" + name + "}"
 
 
+def stack_tags() -> list[dict[str, str]]:
+    """The stack's cost tags, as the state machine's create tasks carry them (docs/deploy.md, cost
+    attribution): the jobs and the model the pipeline's steps create are billed to the stack's
+    Project/Owner/CostCenter/Environment too; Pipelines adds its own sagemaker:pipeline-* tags."""
+    return [
+        {"Key": "mlops:stack", "Value": ph("StackName")},
+        {"Key": "Project", "Value": ph("ProjectTag")},
+        {"Key": "Owner", "Value": ph("OwnerTag")},
+        {"Key": "CostCenter", "Value": ph("CostCenterTag")},
+        {"Key": "Environment", "Value": ph("EnvironmentName")},
+    ]
+
+
 def build() -> Any:
     """The sagemaker SDK Pipeline object (imports the SDK: run in .venv-sagemaker)."""
     from sagemaker.core.lambda_helper import Lambda
@@ -142,6 +155,7 @@ def build() -> Any:
             "ResourceConfig": {"InstanceCount": 1, "InstanceType": training_instance, "VolumeSizeInGB": 10},
             "RoleArn": ph("SageMakerExecutionRoleArn"),
             "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+            "Tags": stack_tags(),
         },
     )
     model_data = train.properties.ModelArtifacts.S3ModelArtifacts
@@ -152,6 +166,7 @@ def build() -> Any:
         {
             "ExecutionRoleArn": ph("SageMakerExecutionRoleArn"),
             "PrimaryContainer": {"Image": ph("XGBoostImageUri"), "ModelDataUrl": model_data},
+            "Tags": stack_tags(),
         },
     )
     score = RawStep(
@@ -172,6 +187,7 @@ def build() -> Any:
                 "KmsKeyId": ph("KmsKeyArn"),
             },
             "TransformResources": {"InstanceCount": 1, "InstanceType": transform_instance},
+            "Tags": stack_tags(),
         },
     )
     evaluate = LambdaStep(

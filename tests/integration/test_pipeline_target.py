@@ -159,8 +159,21 @@ def test_drift_runs_the_pipeline_once_and_registers_v2_awaiting_approval(stack: 
     for produced in ("evaluation/evaluation.json", "baseline/statistics.json", "baseline/constraints.json"):
         assert f"{run_prefix}{produced}" in keys, keys
     execution_id = arn.rsplit("/", 1)[-1]
-    jobs = cloud.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
-    assert [j["TrainingJobStatus"] for j in jobs if execution_id in j["TrainingJobName"]] == ["Completed"]
+    sagemaker = cloud.client("sagemaker")
+    jobs = [
+        j
+        for j in sagemaker.list_training_jobs()["TrainingJobSummaries"]
+        if execution_id in j["TrainingJobName"]
+    ]
+    assert [j["TrainingJobStatus"] for j in jobs] == ["Completed"]
+    # the step's job is billed to the stack, as the state machine's are (cost tags from the definition)
+    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=jobs[0]["TrainingJobArn"])["Tags"]}
+    expected = {
+        "CostCenter": stack.cloud.stack.parameters.get("CostCenterTag"),
+        "mlops:stack": stack.cloud.stack.name,
+    }
+    assert {k: tags.get(k) for k in expected} == expected, tags
+    assert tags["sagemaker:pipeline-step-name"] == "TrainModel"
 
     # And v2 awaits approval, with the evaluation, the baseline and the lineage attached
     versions = stack.versions()
