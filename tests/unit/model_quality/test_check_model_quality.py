@@ -184,3 +184,31 @@ def test_a_key_outside_the_layout_is_a_named_error(retraining: Retraining, bucke
 
     with pytest.raises(InvalidGroundTruthKey):
         app.lambda_handler(_event(bucket, f"ground-truth/{RUN}/_SUCCESS"), FakeLambdaContext())
+
+
+def test_the_sweep_names_a_label_set_it_cannot_check_and_checks_the_others(
+    retraining: Retraining, topic: Topic, bucket: str
+):
+    # Given one good label set and, for another run of v1, labels without a `label` header
+    _scored_run(bucket, flip=False)
+    _put(bucket, f"ground-truth/{GROUP}/v1/other-run/labels.csv", "y\n1\n")
+    _put(bucket, f"ground-truth/{GROUP}/v1/other-run/_SUCCESS", b"")
+    _put(
+        bucket,
+        f"batch-inference/{GROUP}/v1/other-run/monitoring/verdict.json",
+        json.dumps(
+            {
+                "runId": "other-run",
+                "modelPackageVersion": 1,
+                "modelPackageArn": f"arn:aws:sagemaker:{REGION}:123456789012:model-package/{GROUP}/1",
+            }
+        ),
+    )
+    _put(bucket, f"batch-inference/{GROUP}/v1/other-run/predictions/b.csv.out", "0.5\n")
+    # When the sweep runs
+    swept = app.lambda_handler(load_event("schedule_model_quality_sweep"), FakeLambdaContext())
+    # Then the bad set is named by its error, and the good one was checked all the same
+    assert [(f["marker"].split("/")[3], f["error"]) for f in swept["failed"]] == [
+        ("other-run", "InvalidLabels")
+    ]
+    assert swept["checked"] == 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from dataquality.errors import DataQualityError
 
 from mlops_loop import adapters, notifications
 from mlops_loop.errors import MlopsError
@@ -20,7 +21,7 @@ from mlops_loop.model_quality import adapters as mq_adapters
 from mlops_loop.model_quality.settings import CheckModelQualitySettings
 from mlops_loop.observability import logger, metrics
 from mlops_loop.once_per_event import once_per_event
-from mlops_loop.ports import ArtifactStore, ModelRegistry
+from mlops_loop.ports import ArtifactStore, ArtifactUnreadable, ModelRegistry
 from mlops_loop.retraining.drift import starter_for
 
 
@@ -100,6 +101,10 @@ def check_label_set(
     )
 
 
+# What a label set's own problem raises (bad labels, a bad baseline, a refused read): named per set.
+_NAMED = (MlopsError, DataQualityError, ArtifactUnreadable)
+
+
 def sweep(cfg: CheckModelQualitySettings, context: LambdaContext) -> dict[str, Any]:
     """Every marked label set without a verdict (what events missed); one failing run does not stop
     the others, and each failure is named in the result."""
@@ -108,7 +113,7 @@ def sweep(cfg: CheckModelQualitySettings, context: LambdaContext) -> dict[str, A
     for key in mq_adapters.markers(cfg.artifacts_bucket, cfg.ground_truth_prefix):
         try:
             result = check_label_set(key, cfg, context)
-        except MlopsError as exc:
+        except _NAMED as exc:
             logger.warning("Label set not checked", extra={"marker": key, "error": type(exc).__name__})
             failed.append({"marker": key, "error": type(exc).__name__, "message": str(exc)[:500]})
             continue
