@@ -90,5 +90,11 @@ def test_only_placeholders_no_account_values() -> None:
         "SageMakerExecutionRoleArn",
         "XGBoostImageUri",
         "KmsKeyArn",
+        # the stack's cost tags on the steps' jobs and model (pipelines.build_definition.stack_tags)
+        "StackName",
+        "ProjectTag",
+        "OwnerTag",
+        "CostCenterTag",
+        "EnvironmentName",
     }
     assert not re.search(r"\d{12}", text)
