@@ -62,6 +62,17 @@ def _reset_caches() -> None:
     settings.reset()
 
 
+@pytest.fixture(autouse=True)
+def _no_metrics_carried_over() -> Iterator[None]:
+    """Powertools keeps metrics in a process-wide buffer that only a handler's flush empties: a test
+    that calls the logic directly (monitoring, model quality) would leave its metrics for the next
+    handler test of the same worker to emit, so what a test sees would depend on the test order."""
+    observability = sys.modules.get("mlops_loop.observability")
+    if observability is not None:
+        observability.metrics.clear_metrics()
+    yield
+
+
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
