@@ -8,7 +8,9 @@ pipelines.build_definition --upsert``, or ``Fn::Sub`` in an ``AWS::SageMaker::Pi
 ``${Placeholders}`` get the deployed stack's values, then CreatePipeline (or UpdatePipeline when
 the name exists). The values come from the stack: ``PrepareTrainingDataFunctionArn``,
 ``EvaluateModelFunctionArn`` and ``ComputeBaselineFunctionArn`` are the ARNs of those functions;
-``SageMakerExecutionRoleArn``, ``XGBoostImageUri`` and ``KmsKeyArn`` the stack outputs of those names.
+``SageMakerExecutionRoleArn``, ``XGBoostImageUri`` and ``KmsKeyArn`` the stack outputs of those names;
+the cost tags' ``StackName`` the stack's name and ``ProjectTag``, ``OwnerTag``, ``CostCenterTag``,
+``EnvironmentName`` its parameters (as the template's ``!Sub`` fills them).
 
 The pipeline's own role (``RoleArn``) is the stack's ``RetrainingPipelineRole`` unless given (a stack
 deployed with ``CreateRetrainingPipeline=true`` has created the pipeline itself, as CloudFormation
@@ -33,6 +35,7 @@ FUNCTION_PLACEHOLDERS = {
     "ComputeBaselineFunctionArn": "ComputeBaselineFunction",
 }
 OUTPUT_PLACEHOLDERS = ("SageMakerExecutionRoleArn", "XGBoostImageUri", "KmsKeyArn")
+PARAMETER_PLACEHOLDERS = ("ProjectTag", "OwnerTag", "CostCenterTag", "EnvironmentName")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
@@ -52,6 +55,10 @@ def stack_values(stack: Any) -> dict[str, str]:
     for output in OUTPUT_PLACEHOLDERS:
         if stack.outputs.get(output):
             values[output] = stack.outputs[output]
+    for parameter in PARAMETER_PLACEHOLDERS:
+        if stack.parameters.get(parameter):
+            values[parameter] = stack.parameters[parameter]
+    values["StackName"] = stack.name
     return values
 
 

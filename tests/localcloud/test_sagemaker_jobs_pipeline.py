@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -671,9 +672,16 @@ def test_a_failing_lambda_step_fails_the_execution_and_names_the_step(
 
 # ---------------------------------------------------------------- the committed definition, filled
 def test_the_committed_definition_is_filled_from_stack_values() -> None:
-    from localcloud.pipelines import DEFINITION, FUNCTION_PLACEHOLDERS, OUTPUT_PLACEHOLDERS, fill
+    from localcloud.pipelines import (
+        DEFINITION,
+        FUNCTION_PLACEHOLDERS,
+        OUTPUT_PLACEHOLDERS,
+        PARAMETER_PLACEHOLDERS,
+        fill,
+    )
 
-    values = {name: f"value-of-{name}" for name in (*FUNCTION_PLACEHOLDERS, *OUTPUT_PLACEHOLDERS)}
+    names = (*FUNCTION_PLACEHOLDERS, *OUTPUT_PLACEHOLDERS, *PARAMETER_PLACEHOLDERS, "StackName")
+    values = {name: f"value-of-{name}" for name in names}
     text = DEFINITION.read_text()
     filled = json.loads(fill(text, values))
 
@@ -685,14 +693,15 @@ def test_the_committed_definition_is_filled_from_stack_values() -> None:
         "ComputeBaseline": "value-of-ComputeBaselineFunctionArn",
     }
     # Only the placeholders changed
-    assert filled == json.loads(text.replace("${", "value-of-").replace("Arn}", "Arn").replace("Uri}", "Uri"))
+    unbraced = re.sub(r"\$\{([A-Za-z0-9]+)\}", r"value-of-\1", text)
+    assert filled == json.loads(unbraced)
 
 
 def test_an_unfilled_placeholder_is_named() -> None:
     from localcloud.pipelines import DEFINITION, PipelineDefinitionError, fill
 
     with pytest.raises(
-        PipelineDefinitionError, match=r"no value for placeholder\(s\) KmsKeyArn, XGBoostImageUri"
+        PipelineDefinitionError, match=r"no value for placeholder\(s\) KmsKeyArn, XGBoostImageUri$"
     ):
         fill(
             DEFINITION.read_text(),
@@ -701,6 +710,9 @@ def test_an_unfilled_placeholder_is_named() -> None:
                 "EvaluateModelFunctionArn": "b",
                 "ComputeBaselineFunctionArn": "c",
                 "SageMakerExecutionRoleArn": "d",
+                **dict.fromkeys(
+                    ("StackName", "ProjectTag", "OwnerTag", "CostCenterTag", "EnvironmentName"), "t"
+                ),
             },
         )
     with pytest.raises(PipelineDefinitionError, match="not JSON"):
