@@ -11,6 +11,7 @@ import numpy as np
 from . import formats as fm
 from .distance import categorical_linf, linf_cdf_distance
 from .engine import VERDICT_CLEAN, VERDICT_DRIFT, classify, statistics_distances
+from .stylesheet import STYLESHEET
 
 _BASE = "#4c78a8"
 _BATCH = "#f58518"
@@ -19,23 +20,6 @@ _OK = "#2e7d32"
 _WARN = "#b9770e"
 _HIST_BINS = 24
 _MAX_CATEGORIES = 12
-
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fafafa}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px}
-.sub{color:#555;font-size:13px}
-.badge{display:inline-block;padding:3px 10px;border-radius:12px;color:#fff;font-weight:600;font-size:13px}
-table{border-collapse:collapse;font-size:13px;background:#fff}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f0f0f0}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-.grid{display:flex;flex-wrap:wrap;gap:14px}
-.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 12px;width:430px}
-.card h3{font-size:14px;margin:0 0 2px}
-.card .meta{font-size:12px;color:#555;margin-bottom:4px}
-.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;vertical-align:middle}
-.flag{color:#c0392b;font-weight:600}
-"""
 
 
 def _e(x: Any) -> str:
@@ -176,7 +160,7 @@ def render_report(
 
     out = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{_e(title)}</title><style>{STYLESHEET}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
         f"<div class='sub'>{_e(subtitle)}</div>" if subtitle else "",
         f"<p><span class='badge' style='background:{color}'>{_e(verdict.replace('_', ' '))}</span> "

@@ -73,7 +73,8 @@ NEXT_STEP_BY_ERROR = {
 }
 
 
-def _subject(env: str, text: str) -> str:
+def subject(env: str, text: str) -> str:
+    """`[env] text` as SNS takes a subject: one line, under 100 characters (cut with "...")."""
     clean = re.sub(r"[\x00-\x1f\x7f]+", " ", f"[{env}] {text}").strip()
     return clean if len(clean) <= SUBJECT_MAX else clean[: SUBJECT_MAX - 3].rstrip() + "..."
 
@@ -187,7 +188,7 @@ def drift_detected(
     predictions_s3_uri: str | None = None,
 ) -> Notification:
     return Notification(
-        subject=_subject(env, f"Drift detected: {_version_label(group, version)}"),
+        subject=subject(env, f"Drift detected: {_version_label(group, version)}"),
         message=_body(
             f"The scheduled batch scored by {_version_label(group, version)} drifted from the model's "
             f"training baseline on {len(drifted_features)} feature(s): {_listed(drifted_features)}.",
@@ -215,7 +216,7 @@ def data_quality_failure(
 ) -> Notification:
     where = [f"{u}\n    {links.s3(u, region)}" for u in s3_uris]
     return Notification(
-        subject=_subject(env, f"Data-quality failure in batch {run_id or ''}".rstrip()),
+        subject=subject(env, f"Data-quality failure in batch {run_id or ''}".rstrip()),
         message=_body(
             "The batch input broke the data contract of the live model (missing/extra columns, wrong "
             "types or incomplete values). Predictions of this run must not be used. No retraining was "
@@ -257,7 +258,7 @@ def batch_input_failure(
         "objects, or files without a row"
     )
     return Notification(
-        subject=_subject(env, f"{what} for run {run_id or ''}: nothing scored".replace("  ", " ")),
+        subject=subject(env, f"{what} for run {run_id or ''}: nothing scored".replace("  ", " ")),
         message=_body(
             f"{found}, so this run scored nothing: no transform job ran, no verdict was given and no "
             f"retraining was asked ({error}).",
@@ -297,7 +298,7 @@ def workflow_failed(
     }.get(status, "Open the execution to see what happened.")
     next_step = NEXT_STEP_BY_ERROR.get(error or "", next_step)
     return Notification(
-        subject=_subject(env, f"Workflow {what}: {workflow} {execution_name}"),
+        subject=subject(env, f"Workflow {what}: {workflow} {execution_name}"),
         message=_body(
             f"Step Functions execution {execution_name} of {workflow} {what}.",
             f"Model group: {group}" if group else None,
@@ -322,7 +323,7 @@ def pipeline_failed(
 ) -> Notification:
     what = "failed" if status == "Failed" else "was stopped"
     return Notification(
-        subject=_subject(env, f"Retraining pipeline {what}: {pipeline_name}"),
+        subject=subject(env, f"Retraining pipeline {what}: {pipeline_name}"),
         message=_body(
             f"SageMaker Pipeline {pipeline_name} execution {display_name or ''} {what}.".replace("  ", " "),
             f"Reason: {_truncate(failure_reason)}" if failure_reason else None,
@@ -349,7 +350,7 @@ def awaiting_approval(
     region: str,
 ) -> Notification:
     return Notification(
-        subject=_subject(env, f"Approval needed: {_version_label(group, version)}"),
+        subject=subject(env, f"Approval needed: {_version_label(group, version)}"),
         message=_body(
             f"A new version {_version_label(group, version)} is registered and waits for approval."
             + (f" It was trained because: {reason}." if reason else ""),
@@ -391,7 +392,7 @@ def approved(
         )
         title = f"Approved (not live): {label}"
     return Notification(
-        subject=_subject(env, title),
+        subject=subject(env, title),
         message=_body(
             status,
             f"Previously live: {previous_live or 'none'}",
@@ -426,7 +427,7 @@ def rejected(
     else:
         live_line = f"Live version stays: {live}." if live else "No version is live."
     return Notification(
-        subject=_subject(env, f"Rejected: {label}"),
+        subject=subject(env, f"Rejected: {label}"),
         message=_body(
             f"{label} was rejected; batch runs will not use it.",
             f"Reason given: {_truncate(approval_description, 300)}" if approval_description else None,

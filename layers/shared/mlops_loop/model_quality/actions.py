@@ -12,12 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mlops_loop import aws, registry
+from mlops_loop import aws, notifications, registry
 from mlops_loop.model_quality.errors import BatchPredictionMismatch
 from mlops_loop.model_quality.join import Joined
 from mlops_loop.model_quality.service import CheckOutcome
@@ -28,13 +27,7 @@ from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, 
 from mlops_loop.s3uri import S3Uri
 
 DETAIL_TYPE = "Model Quality Degraded"
-SUBJECT_MAX = 99
 TRAINING_FOLDER = "ground-truth"
-
-
-def _subject(env: str, text: str) -> str:
-    clean = re.sub(r"[\x00-\x1f\x7f]+", " ", f"[{env}] {text}").strip()
-    return clean if len(clean) <= SUBJECT_MAX else clean[: SUBJECT_MAX - 3].rstrip() + "..."
 
 
 def _version(o: CheckOutcome) -> str:
@@ -107,7 +100,7 @@ def notification(o: CheckOutcome, *, env: str, tolerance: float, next_step: str)
     else:
         return None
     return Notification(
-        subject=_subject(env, subject), message="\n\n".join([*body, next_step]).strip() + "\n"
+        subject=notifications.subject(env, subject), message="\n\n".join([*body, next_step]).strip() + "\n"
     )
 
 

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from dataquality.model_quality import ModelQualityStatistics
+from dataquality.stylesheet import STYLESHEET
 
 from mlops_loop.model_quality.check import MetricComparison
 
@@ -23,17 +24,6 @@ _COLOURS = {
     "too_few_labels": "#b9770e",
     "version_not_live": "#555",
 }
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fafafa}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px}
-.sub{color:#555;font-size:13px}
-.badge{display:inline-block;padding:3px 10px;border-radius:12px;color:#fff;font-weight:600;font-size:13px}
-table{border-collapse:collapse;font-size:13px;background:#fff}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:left}
-th{background:#f0f0f0} td.num{text-align:right;font-variant-numeric:tabular-nums}
-.flag{color:#c0392b;font-weight:600}
-.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;vertical-align:middle}
-"""
 _ROC = "receiver_operating_characteristic_curve"
 
 
@@ -142,7 +132,7 @@ def render(
     colour = _COLOURS.get(verdict, "#555")
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{_e(title)}</title><style>{STYLESHEET}</style></head><body>"
         f"<h1>{_e(title)}</h1><p><span class='badge' style='background:{colour}'>{_e(verdict)}</span></p>"
         f"<h2>Rows</h2>{_rows_table(rows)}"
         f"<h2>Metrics against the baseline</h2>{_metrics_table(comparisons, values, tolerance)}"

@@ -11,19 +11,10 @@ SNS's 100 characters, names and ARNs only.
 
 from __future__ import annotations
 
-import re
-
-from mlops_loop import links
+from mlops_loop import links, notifications
 from mlops_loop.models.drift import DataDriftDetectedDetail
 from mlops_loop.models.notification import Notification
 from mlops_loop.retraining.conditions import Hold
-
-SUBJECT_MAX = 99
-
-
-def _subject(env: str, text: str) -> str:
-    clean = re.sub(r"[\x00-\x1f\x7f]+", " ", f"[{env}] {text}").strip()
-    return clean if len(clean) <= SUBJECT_MAX else clean[: SUBJECT_MAX - 3].rstrip() + "..."
 
 
 def _found(drift: DataDriftDetectedDetail) -> str:
@@ -42,7 +33,7 @@ def already_running(*, env: str, drift: DataDriftDetectedDetail, holder: str | N
 def _already_running(*, env: str, group: str, found: str, holder: str | None) -> Notification:
     running = holder or "another retraining"
     return Notification(
-        subject=_subject(env, f"Retraining already running: {group}"),
+        subject=notifications.subject(env, f"Retraining already running: {group}"),
         message="\n\n".join(
             (
                 found,
@@ -143,7 +134,7 @@ def _suppressed(
             "retrains on it), or wait for the cool-down (RetrainingCooldownDays)."
         )
     return Notification(
-        subject=_subject(env, subject),
+        subject=notifications.subject(env, subject),
         message="\n\n".join(
             (
                 found,
