@@ -63,13 +63,15 @@ def _reset_caches() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_metrics_carried_over() -> Iterator[None]:
-    """Powertools keeps metrics in a process-wide buffer that only a handler's flush empties: a test
-    that calls the logic directly (monitoring, model quality) would leave its metrics for the next
-    handler test of the same worker to emit, so what a test sees would depend on the test order."""
+def _no_metrics_carried_over(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Powertools keeps metrics in a process-wide buffer that only a handler's flush empties: a unit
+    test that calls the logic directly (monitoring, model quality) would leave its metrics for the
+    next handler test of the same worker to emit, so what a test sees would depend on the test order.
+    Unit tests only: on the local cloud, functions import and run on other threads meanwhile."""
     observability = sys.modules.get("mlops_loop.observability")
-    if observability is not None:
-        observability.metrics.clear_metrics()
+    metrics = getattr(observability, "metrics", None)
+    if metrics is not None and request.path.is_relative_to(Path(__file__).parent / "unit"):
+        metrics.clear_metrics()
     yield
 
 
