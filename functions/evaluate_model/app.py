@@ -1,10 +1,11 @@
 """Retraining state machine, EvaluateModel: metrics of the candidate on the held-out test set.
 
-Input `{"runId", "predictionsS3Uri", "testLabelsS3Uri", "evaluationS3Uri", "problemType"?}`; writes
+Input `{"runId", "predictionsS3Uri", "testLabelsS3Uri", "evaluationS3Uri", "problemType"?, "reason"?}`; writes
 evaluation.json and the version's model-quality baseline (`model-quality/statistics.json`,
 `constraints.json`; Model Monitor's formats) and returns `$.evaluation` `{"auc", "accuracy",
 "precision", "recall", "f1", "itemCount", "evaluationS3Uri", "modelQualityStatisticsS3Uri",
-"modelQualityConstraintsS3Uri"}`.
+"modelQualityConstraintsS3Uri", "modelPackageDescription"}` (the description RegisterModelPackage
+sends).
 Named errors: PredictionsNotFound, PredictionCountMismatch, InvalidPredictions, InvalidEvent.
 """
 

@@ -88,6 +88,12 @@ def test_gate_passes_registers_a_version_pending_approval_with_metrics_and_basel
     package = versions[-1]
     assert package["ModelPackageArn"] == output["registration"]["modelPackageArn"]
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    # the description EvaluateModel shaped, passed as is
+    assert package["ModelPackageDescription"] == evaluation["modelPackageDescription"]
+    assert package["ModelPackageDescription"] == (
+        f"Retrained (drift) by run retrain-{episode}: "
+        f"AUC {evaluation['auc']} on {evaluation['itemCount']} held-out rows."
+    )
     container = package["InferenceSpecification"]["Containers"][0]
     assert container["ModelDataUrl"] == output["training"]["modelDataUrl"]
     assert stack.read(container["ModelDataUrl"])[:2] == b"\x1f\x8b"  # the trained model.tar.gz is there

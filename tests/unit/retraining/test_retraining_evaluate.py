@@ -11,6 +11,7 @@ import pytest
 from dataquality import model_quality as mq
 from dataquality.model_metrics import auc, binary_classification_report, point_metrics
 from mlops_loop.errors import InvalidEvent
+from mlops_loop.retraining import evaluate
 from mlops_loop.retraining.errors import InvalidPredictions, PredictionCountMismatch, PredictionsNotFound
 from sklearn import metrics as skm
 
@@ -131,6 +132,32 @@ def test_handler_writes_the_versions_model_quality_baseline_beside_the_evaluatio
     assert constraints.constraints["auc"].threshold == pytest.approx(result["auc"])
     assert constraints.constraints["auc"].comparison_operator == "LessThanThreshold"
     assert constraints.constraints["false_positive_rate"].comparison_operator == "GreaterThanThreshold"
+
+
+def test_handler_returns_the_description_the_version_is_registered_with(bucket: str) -> None:
+    # Given a drift retraining's scores on the held-out split
+    put(bucket, "retraining/retrain-x/test-predictions/test.csv.out", "0.2\n0.9\n0.4\n0.7\n")
+    put(bucket, "retraining/retrain-x/test-labels/test-labels.csv", "0\n1\n0\n1\n")
+    # When evaluated with the run's reason (as the state machine sends it)
+    result = app.lambda_handler(request(bucket) | {"reason": "drift"}, FakeLambdaContext())
+    # Then RegisterModelPackage gets the description ready-made
+    assert (
+        result["modelPackageDescription"] == "Retrained (drift) by run retrain-x: AUC 1.0 on 4 held-out rows."
+    )
+
+
+def test_description_without_reason_or_auc_and_within_createmodelpackages_limit() -> None:
+    # the pipeline's step sends no reason; a regression has no AUC
+    assert (
+        evaluate.model_package_description(None, "r", None, 3)
+        == "Retrained by run r: evaluated on 3 held-out rows."
+    )
+    # EntityDescription: at most 1024 characters (botocore's sagemaker model)
+    assert (
+        len(evaluate.model_package_description("drift", "r" * 2000, 0.5, 3))
+        == evaluate.DESCRIPTION_MAX
+        == 1024
+    )
 
 
 def test_regression_is_evaluated_on_request(bucket: str) -> None:

@@ -11,6 +11,9 @@ Written under the evaluation's folder:
   (`dataquality.model_quality.suggest_model_quality_constraints`). RegisterModelPackage registers
   them as `ModelMetrics.ModelQuality` and `DriftCheckBaselines.ModelQuality`
   (docs/model-quality.md).
+
+It also returns the description RegisterModelPackage registers with the version
+(`model_package_description`), so the state machine passes it instead of building it.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from msgspec import Meta
 
 from mlops_loop.aws import client
 from mlops_loop.models.payloads import Payload, S3UriStr
+from mlops_loop.models.retraining import RetrainingReason
 from mlops_loop.retraining.errors import InvalidPredictions, PredictionCountMismatch, PredictionsNotFound
 from mlops_loop.s3uri import S3Uri
 
+#: CreateModelPackage's ModelPackageDescription (botocore: EntityDescription, 0-1024 characters)
+DESCRIPTION_MAX = 1024
 #: Model Monitor's problem types (botocore: MonitoringProblemType) -> the files' section names
 PROBLEM_TYPES = {"BinaryClassification": "binary_classification", "Regression": "regression"}
 BASELINE_FOLDER = "model-quality"
@@ -40,6 +46,8 @@ class EvaluateRequest(Payload, kw_only=True):
     evaluation_s3_uri: Annotated[str, Meta(pattern=r"^s3://[^/]+/.+\.json$")]
     #: The retraining state machine trains a binary classifier and leaves the default.
     problem_type: Literal["BinaryClassification", "Regression"] = "BinaryClassification"
+    #: Why the run retrains (the state machine's input); the pipeline's step does not send it.
+    reason: RetrainingReason | None = None
 
 
 class EvaluationResult(Payload, kw_only=True):
@@ -55,6 +63,8 @@ class EvaluationResult(Payload, kw_only=True):
     evaluation_s3_uri: str
     model_quality_statistics_s3_uri: str
     model_quality_constraints_s3_uri: str
+    #: What RegisterModelPackage sends as ModelPackageDescription.
+    model_package_description: str
 
 
 def _read_lines(prefix: S3Uri, suffix: str) -> tuple[list[str], list[str]]:
@@ -88,6 +98,14 @@ def _value(section: dict[str, Any], name: str) -> float | None:
     return section[name]["value"] if name in section else None
 
 
+def model_package_description(reason: str | None, run_id: str, auc: float | None, item_count: int) -> str:
+    """`Retrained (drift) by run retrain-x: AUC 0.93 on 200 held-out rows.`, cut to CreateModelPackage's
+    limit. A regression has no AUC: its description names only the rows."""
+    why = f" ({reason})" if reason else ""
+    score = f"AUC {auc} on" if auc is not None else "evaluated on"
+    return f"Retrained{why} by run {run_id}: {score} {item_count} held-out rows."[:DESCRIPTION_MAX]
+
+
 def evaluate(request: EvaluateRequest) -> EvaluationResult:
     problem = PROBLEM_TYPES[request.problem_type]
     pred_keys, pred_lines = _read_lines(S3Uri.parse(request.predictions_s3_uri), ".out")
@@ -119,8 +137,9 @@ def evaluate(request: EvaluateRequest) -> EvaluationResult:
     constraints = suggest_model_quality_constraints(stats).to_dict()
     constraints_uri = _put_json(folder.join("constraints.json"), constraints)
     section = report[f"{problem}_metrics"]
+    auc = _value(section, "auc")
     return EvaluationResult(
-        auc=_value(section, "auc"),
+        auc=auc,
         accuracy=_value(section, "accuracy"),
         precision=_value(section, "precision"),
         recall=_value(section, "recall"),
@@ -129,4 +148,7 @@ def evaluate(request: EvaluateRequest) -> EvaluationResult:
         evaluation_s3_uri=request.evaluation_s3_uri,
         model_quality_statistics_s3_uri=statistics_uri,
         model_quality_constraints_s3_uri=constraints_uri,
+        model_package_description=model_package_description(
+            request.reason, request.run_id, auc, int(labels.size)
+        ),
     )
