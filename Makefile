@@ -107,7 +107,7 @@ bench: setup ## every benchmark, figures side by side
 	$(PY) -m benchmarks
 
 demo: setup ## play the whole loop on the local cloud (no AWS, no Docker)
-	$(PY) -m localcloud demo
+	$(PY) -m story.demo
 
 .PHONY: demo-multi-account
 demo-multi-account: setup ## the seed's layout on the local cloud: registry + prod accounts, IAM across both

@@ -1,4 +1,10 @@
-"""`python -m localcloud`: serve the stack locally, or invoke one function (no Docker)."""
+"""`python -m localcloud`: serve the stack locally, or invoke one function (no Docker).
+
+The engine's command line knows templates, not apps. An app adds its own set-up of a fresh stack
+(registering a sample model, upserting a pipeline) with a `Setup`: `main(argv, setup=...)` adds the
+setup's options to `serve` and `invoke` and runs it once the stack is up (`story/local.py` is this
+repository's).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +50,28 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="debugging only: let every call through (each one AWS would deny is logged as such)",
     )
-    parser.add_argument(
-        "--seed",
-        action="store_true",
-        help="first register the sample model v1, Approved, with its baseline (python -m sample.seed), "
-        "so the registry is not empty",
-    )
 
 
-def build_parser() -> argparse.ArgumentParser:
+class SetupError(RuntimeError):
+    """An app's set-up of the fresh stack could not be done; the message says what and why."""
+
+
+@dataclass(frozen=True)
+class Setup:
+    """An app's set-up of a freshly deployed stack, before `serve` serves it or `invoke` invokes.
+
+    `add_arguments(command, parser)` adds the app's options to `serve` and to `invoke`;
+    `run(cloud, args)` runs once the stack is up and returns lines to print (what it did). It raises
+    SetupError when it cannot be done; the command then exits 2 with that message. `args.empty` is true for
+    `serve --empty` (no stack)."""
+
+    add_arguments: Callable[[str, argparse.ArgumentParser], None]
+    run: Callable[[Any, argparse.Namespace], list[str]]
+
+
+def build_parser(setup: Setup | None = None, prog: str = "python -m localcloud") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m localcloud",
+        prog=prog,
         description="The whole stack on this machine: moto, in-process Lambda, no AWS account, no Docker.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,12 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="stand the stack up and serve its AWS APIs on 127.0.0.1")
     _common(serve)
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
-    serve.add_argument(
-        "--upsert-pipeline",
-        action="store_true",
-        help="create the RetrainingPipelineName SageMaker Pipeline from pipelines/retraining-pipeline.json, "
-        "filled from the stack (as a deploy would)",
-    )
     serve.add_argument(
         "--empty",
         action="store_true",
@@ -79,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("function", help="logical id (e.g. ResolveModelFunction) or function name")
     invoke.add_argument("-e", "--event", help="event JSON file (default: {})")
     invoke.add_argument("--quiet-logs", action="store_true", help="do not print the function's logs")
+    if setup is not None:
+        setup.add_arguments("serve", serve)
+        setup.add_arguments("invoke", invoke)
 
     report = commands.add_parser(
         "iam-report",
@@ -99,12 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 on a denied call or a grant unused without a written reason",
     )
-
-    from localcloud import demo
-
-    demo.add_arguments(
-        commands.add_parser("demo", help="play the whole loop: drift, retraining, approval (make demo)")
-    )
     return parser
 
 
@@ -120,56 +130,18 @@ def _start(args: argparse.Namespace) -> Any:
     )
 
 
-class SeedError(RuntimeError):
-    """--seed could not register the sample model (its outputs missing, or the seed failed)."""
-
-
-def _seed(cloud: Any, template: str) -> str:
-    """Register sample v1 (Approved) in the stack's group, as `python -m sample.seed` would."""
-    from localcloud.demo import in_process_seed
-
-    outputs = cloud.stack.outputs
-    missing = [name for name in ("ArtifactsBucketName", "ModelPackageGroupName") if name not in outputs]
-    if missing:
-        names = ", ".join(missing)
-        raise SeedError(f"--seed needs the stack outputs {names}, which the template does not declare")
-    try:
-        result = in_process_seed(cloud.region, Path(template).resolve().parent)(
-            outputs["ArtifactsBucketName"], outputs["ModelPackageGroupName"]
-        )
-    except Exception as error:  # the seed's own message says what failed
-        raise SeedError(f"--seed failed: {error}") from error
-    return str(result.get("registered") or result.get("note"))
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     stop = threading.Event()
     # Both stop it, also when SIGINT came in ignored (a background job of a non-interactive shell:
     # Python then installs no KeyboardInterrupt handler).
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if args.empty and (args.seed or args.upsert_pipeline):
-        print(
-            "localcloud: --empty deploys no stack, so --seed and --upsert-pipeline have none", file=sys.stderr
-        )
-        return 2
     with _start(args) as cloud:
-        seeded = _seed(cloud, args.template) if args.seed else None
-        pipeline_arn = None
-        if args.upsert_pipeline:
-            from localcloud.pipelines import PipelineDefinitionError, upsert_retraining_pipeline
-
-            try:
-                pipeline_arn = upsert_retraining_pipeline(cloud)
-            except PipelineDefinitionError as error:
-                print(f"localcloud: {error}", file=sys.stderr)
-                return 2
+        done = setup.run(cloud, args) if setup is not None else []
         endpoint = cloud.serve(port=args.port)
         print(f"local cloud up: {endpoint}")
-        if seeded:
-            print(f"  seeded: {seeded}")
-        if pipeline_arn:
-            print(f"  retraining pipeline: {pipeline_arn}")
+        for line in done:
+            print(f"  {line}")
         print(f"  e.g. aws --endpoint-url {endpoint} --region {cloud.region} s3 ls")
         if cloud.iam.enabled and cloud.iam.operator_keys:
             print(
@@ -204,14 +176,14 @@ def _print_stack(stack: Any) -> None:
             print(f"  {key:40s} {value}")
 
 
-def cmd_invoke(args: argparse.Namespace) -> int:
+def cmd_invoke(args: argparse.Namespace, setup: Setup | None = None) -> int:
     event: Any = {}
     if args.event:
         path = Path(args.event)
         if not path.is_file():
             raise SystemExit(f"no event file {path}")
         event = json.loads(path.read_text(encoding="utf-8"))
-    from localcloud.demo import quiet_moto_warnings
+    from localcloud.quiet import quiet_moto_warnings
 
     # Standard error carries the function's logs: keep moto's notes on unmodelled resources out.
     with quiet_moto_warnings(), _start(args) as cloud:
@@ -219,8 +191,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             known = ", ".join(sorted(cloud.stack.functions))
             print(f"no function {args.function!r} in the template; functions: {known}", file=sys.stderr)
             return 2
-        if args.seed:
-            print(f"seeded: {_seed(cloud, args.template)}", file=sys.stderr)
+        for line in setup.run(cloud, args) if setup is not None else []:
+            print(line, file=sys.stderr)
         result = cloud.invoke(args.function, event)
     if not args.quiet_logs:
         sys.stderr.write(result.logs)
@@ -247,19 +219,27 @@ def cmd_iam_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+MOVED = {
+    # The app's story left the engine (issue 12): a pointer for whoever still types the old command.
+    "demo": "the demo is this app's story, not the engine's: run `python -m story.demo` (make demo)",
+}
+
+
+def main(
+    argv: list[str] | None = None, setup: Setup | None = None, prog: str = "python -m localcloud"
+) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given and given[0] in MOVED:
+        print(f"{prog} {given[0]}: {MOVED[given[0]]}", file=sys.stderr)
+        return 2
+    args = build_parser(setup, prog).parse_args(given)
     if args.command == "iam-report":
         return cmd_iam_report(args)
-    if args.command == "demo":
-        from localcloud import demo
-
-        return demo.run(args)
     try:
         if args.command == "serve":
-            return cmd_serve(args)
-        return cmd_invoke(args)
-    except (StackDeployError, TemplateError, FileNotFoundError, SeedError) as error:
+            return cmd_serve(args, setup)
+        return cmd_invoke(args, setup)
+    except (StackDeployError, TemplateError, FileNotFoundError, SetupError) as error:
         print(f"localcloud: {error}", file=sys.stderr)
         return 2
 

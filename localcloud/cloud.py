@@ -38,6 +38,7 @@ from localcloud.lambda_runtime import FunctionRegistry
 from localcloud.outbox import Outbox
 from localcloud.scheduler import Clock
 from localcloud.stack import DeployedStack, StackDeployError, deploy, deploy_template
+from localcloud.waiting import WaitTimeoutError, wait_until
 
 LOG = logging.getLogger(__name__)
 
@@ -532,15 +533,17 @@ class LocalCloud:
     ) -> dict[str, Any]:
         """Poll until the execution leaves RUNNING; returns describe_execution's answer."""
         sfn = self.client("stepfunctions")
-        deadline = time.monotonic() + timeout
-        while True:
-            described = sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] in _TERMINAL:
-                described.pop("ResponseMetadata", None)
-                return dict(described)
-            if time.monotonic() > deadline:
-                raise ExecutionTimeoutError(f"{execution_arn} still {described['status']} after {timeout}s")
-            time.sleep(poll)
+        last: dict[str, Any] = {}
+
+        def ended() -> dict[str, Any] | None:
+            last.update(sfn.describe_execution(executionArn=execution_arn))
+            last.pop("ResponseMetadata", None)
+            return dict(last) if last["status"] in _TERMINAL else None
+
+        try:
+            return wait_until(ended, timeout, f"execution {execution_arn} to end", poll=poll)
+        except WaitTimeoutError:
+            raise ExecutionTimeoutError(f"{execution_arn} still {last['status']} after {timeout}s") from None
 
     def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")

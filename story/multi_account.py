@@ -55,7 +55,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from localcloud.demo import (
+from localcloud import quiet_moto_warnings
+from story.demo import (
     ONE_THREAD_ENV,
     Story,
     StoryRecord,
@@ -63,7 +64,6 @@ from localcloud.demo import (
     Timeline,
     download_bucket,
     prepare_output,
-    quiet_moto_warnings,
     summary,
 )
 

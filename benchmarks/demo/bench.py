@@ -1,7 +1,7 @@
 """The demo (issue 6, Measured): its wall time, and its time over the same ML work done directly.
 
 In one run, alternating, N times each (median):
-  (a) `python -m localcloud demo --output TMP` in a fresh interpreter, as `make demo` runs it
+  (a) `python -m story.demo --output TMP` in a fresh interpreter, as `make demo` runs it
       after `make setup`: wall time from process start to exit. Budget: 120 s.
   (b) `python -m benchmarks.demo.direct` in a fresh interpreter: two XGBoost trainings (with the
       two baselines their checks need), three scorings, three data-quality checks, on the same
@@ -64,7 +64,7 @@ def _run(command: list[str]) -> Done:
 def run_demo() -> tuple[Done, float | None]:
     """The demo's run, and the timeline's stamp of 'stack up' (deployment done)."""
     with tempfile.TemporaryDirectory() as folder:
-        done = _run([sys.executable, "-m", "localcloud", "demo", "--output", f"{folder}/out"])
+        done = _run([sys.executable, "-m", "story.demo", "--output", f"{folder}/out"])
     if done.returncode != 0:
         raise SystemExit(
             f"demo failed (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"

@@ -6,7 +6,7 @@ shifted batch with v1, clean batch with v2) and three data-quality checks of tho
 Prints one JSON line: seconds per phase and the verdicts (clean, drift, clean).
 
 Each training runs as the demo runs it, so both sides do the same computation: with OpenMP kept
-to one thread (`localcloud.demo.ONE_THREAD_ENV`, set by the demo command), v1 as `sample.seed`
+to one thread (`story.demo.ONE_THREAD_ENV`, set by the demo command), v1 as `sample.seed`
 trains it, v2 as the local SageMaker job runner trains it (nthread=1,
 `localcloud.sagemaker_jobs.xgboost_algo`). On 2 busy cores xgboost's default of a thread per core
 can make a training 10-20 times slower (its OpenMP workers wait on each other).
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 T0 = time.perf_counter()
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `python -m localcloud demo` (before xgboost loads)
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `python -m story.demo` (before xgboost loads)
 
 import dataquality  # noqa: E402
 import numpy as np  # noqa: E402

@@ -1,7 +1,7 @@
 """`make demo`'s story as a test, with the checks a user would make.
 
 One local cloud for the module: the real template.yaml with the demo's parameters, v1 seeded by
-`python -m sample.seed` against the served APIs, then the story of localcloud.demo (schedule ticks,
+`python -m sample.seed` against the served APIs, then the story of story.demo (schedule ticks,
 drift, retraining, approval, the v2 run). The drift event is delivered twice (EventBridge delivers
 at least once): one retraining must come of it. The assertions read the cloud itself (bucket,
 registry, executions, jobs, outbox), not only what the story recorded.
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from test_event_shapes import shape_problems, unique_kinds
 
-from localcloud import demo
+from story import demo
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -75,7 +75,7 @@ def _read(cloud: Any, bucket: str, key: str) -> str:
 # -- the story ---------------------------------------------------------------------------------
 def test_every_step_of_the_story_happens(played: Played) -> None:
     assert played.error is None, f"stopped at '{played.error.step}': {played.error.message}"
-    assert played.record.steps == list(demo._ORDER)
+    assert played.record.steps == list(demo.ORDER)
 
 
 def test_each_run_is_traceable_to_the_version_that_made_its_predictions(story: Played) -> None:

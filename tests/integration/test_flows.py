@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from test_event_shapes import shape_problems
 
-from localcloud import demo
+from story import demo
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -224,7 +224,7 @@ def test_a_throttled_tick_delivery_is_retried_and_starts_one_run(flows: Flows) -
     # Then the scheduler tried three times, delivered, and one run started and succeeded
     assert [(f.attempts, f.error, f.dead_lettered) for f in fired] == [(3, None, False)]
     name = f"scheduled-{tick:%Y%m%dT%H%M%SZ}"
-    described = cloud.wait_for_execution(demo._execution_arn(flows.batch_machine, name), timeout=120)
+    described = cloud.wait_for_execution(demo.execution_arn(flows.batch_machine, name), timeout=120)
     assert described["status"] == "SUCCEEDED"
     assert [e["name"] for e in cloud.executions(flows.batch_machine)].count(name) == 1
 
@@ -237,7 +237,7 @@ def test_a_schedule_tick_delivered_twice_starts_one_execution(flows: Flows) -> N
     # Given a tick
     [firing] = cloud.clock.advance_to(tick)
     name = f"scheduled-{tick:%Y%m%dT%H%M%SZ}"
-    cloud.wait_for_execution(demo._execution_arn(flows.batch_machine, name), timeout=120)
+    cloud.wait_for_execution(demo.execution_arn(flows.batch_machine, name), timeout=120)
     # When the scheduler delivers the same tick again (at-least-once delivery)
     again = cloud.invoke("StartBatchInferenceFunction", json.loads(firing.input))
     # Then the function saw the duplicate and started nothing

@@ -9,7 +9,6 @@ the action, as it would in AWS (and as it did before the grant was added to the 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,21 +16,14 @@ from typing import Any
 
 import pytest
 
-from localcloud import demo
+from localcloud import wait_until
+from story import demo
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.integration
-
-
-def _wait(condition: Any, what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return found
 
 
 @pytest.fixture
@@ -71,10 +63,14 @@ def test_rejecting_the_last_approved_version_is_told_and_clears_the_live_record(
     # When a person rejects it
     _reject_v1(story)
     # Then people are told, and no version is live any more
-    _wait(
-        lambda: any(m.subject and "Rejected" in m.subject for m in story.cloud.outbox.messages), "the notice"
+    wait_until(
+        lambda: any(m.subject and "Rejected" in m.subject for m in story.cloud.outbox.messages),
+        30,
+        "the notice",
     )
-    _wait(lambda: json.loads(story._live_raw())["modelPackageArn"] is None, "the live record to be cleared")
+    wait_until(
+        lambda: json.loads(story.live_raw())["modelPackageArn"] is None, 30, "the live record to be cleared"
+    )
     denied = [r for r in story.cloud.iam.records if not r.allowed]
     assert denied == []
 
@@ -86,8 +82,8 @@ def test_without_describe_model_package_group_the_rejection_fails_as_in_aws(stor
         # When v1 is rejected
         _reject_v1(story)
         # Then the call is denied with AWS's code and message, naming the action and the group
-        record = _wait(
-            lambda: next((r for r in story.cloud.iam.records if not r.allowed), None), "the denied call"
+        record = wait_until(
+            lambda: next((r for r in story.cloud.iam.records if not r.allowed), None), 30, "the denied call"
         )
         story.settle("after the rejection")
     assert record.action == "sagemaker:DescribeModelPackageGroup"

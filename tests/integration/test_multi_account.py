@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.demo import StoryStepError, Timeline
 from localcloud.stack import parse_template
 from story import multi_account
+from story.demo import StoryStepError, Timeline
 from story.multi_account import DEV_ACCOUNT, REGISTRY_ACCOUNT, Layout, MultiAccountStory, multi_account_cloud
 from tools.smoke_run import FAILED, SmokeError, smoke_run
 

@@ -22,7 +22,7 @@ import pytest
 from mlops_loop.retraining import names
 from test_event_shapes import shape_problems
 
-from localcloud.pipelines import upsert_retraining_pipeline
+from pipelines.local import upsert_retraining_pipeline
 from tests.statemachine.sm_kit import (
     DRIFT_DETAIL_TYPE,
     DRIFT_SOURCE,
@@ -50,7 +50,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def test_the_stack_created_the_pipeline_from_the_committed_definition_with_its_role(stack: Stack) -> None:
-    from localcloud.pipelines import DEFINITION, fill, stack_values
+    from pipelines.local import DEFINITION, fill, stack_values
 
     described = stack.cloud.client("sagemaker").describe_pipeline(PipelineName=PIPELINE)
     role = stack.cloud.stack.resources["RetrainingPipelineRole"]
@@ -289,7 +289,7 @@ def test_a_failing_step_fails_the_execution_and_people_are_told(stack: Stack) ->
 
 
 def test_upsert_updates_in_place_and_refuses_an_unfillable_definition(stack: Stack, tmp_path: Any) -> None:
-    from localcloud.pipelines import DEFINITION, PipelineDefinitionError
+    from pipelines.local import DEFINITION, PipelineDefinitionError
 
     sagemaker = stack.cloud.client("sagemaker")
     # Given a pipeline created from the committed definition under another name

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from localcloud import LocalCloud, demo
+from localcloud import LocalCloud, quiet_moto_warnings
+from story import demo
 
 REPO = Path(__file__).resolve().parents[2]
 SAM = REPO / ".venv-sam" / "bin" / "sam"
@@ -28,7 +29,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     if not SAM.is_file() or not BUILT.is_file():
         pytest.fail(f"needs {SAM} and {BUILT}: run `make sam-deploy-local` (it runs make setup-tools build)")
     with (
-        demo.quiet_moto_warnings(),
+        quiet_moto_warnings(),
         LocalCloud.start(template=None, output_dir=tmp_path_factory.mktemp("sam")) as c,
     ):
         c.serve()
@@ -76,7 +77,7 @@ def test_sam_deploy_of_the_built_template_makes_the_stack_the_smoke_run_passes_a
     assert (deployed / "functions" / "ResolveModelFunction" / "app.py").is_file()
     # And with v1 approved and the sample's batch in place, the pipeline's smoke run passes on it
     outputs = cloud.stack.outputs
-    seeded = demo.in_process_seed(cloud.region, REPO)(
+    seeded = demo.in_process_seed(cloud.region)(
         outputs["ArtifactsBucketName"], outputs["ModelPackageGroupName"]
     )
     assert seeded.get("registered"), seeded

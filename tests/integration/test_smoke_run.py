@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from localcloud import LocalCloud, demo
+from localcloud import LocalCloud, quiet_moto_warnings
+from story import demo
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.integration
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     # The one-account dev stack with v1 Approved and the sample's batch under batch-input/
     with (
-        demo.quiet_moto_warnings(),
+        quiet_moto_warnings(),
         LocalCloud.start(
             template=TEMPLATE,
             parameters=demo.demo_parameters(TEMPLATE),
@@ -32,7 +33,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
             output_dir=tmp_path_factory.mktemp("smoke-run"),
         ) as running,
     ):
-        seeded = demo.in_process_seed(running.region, REPO)(
+        seeded = demo.in_process_seed(running.region)(
             running.stack.outputs["ArtifactsBucketName"], running.stack.outputs["ModelPackageGroupName"]
         )
         assert seeded.get("registered"), seeded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -10,11 +11,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
+import pytest
 from lc_testkit import FIXTURE_TEMPLATE, REGION
 
-from localcloud.cli import main
+from localcloud.cli import Setup, SetupError, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -155,37 +158,48 @@ def test_exit_now_does_not_wait_forever_for_a_thread_that_never_ends():
     assert time.monotonic() - started < 30
 
 
-def test_invoke_with_seed_resolves_the_seeded_approved_v1_of_the_real_template(tmp_path, capsys):
-    # Given the real template, seeded with sample v1 (Approved) before the invoke
-    code = main(
-        [
-            "invoke",
-            "ResolveModelFunction",
-            "-t",
-            str(REPO / "template.yaml"),
-            "-e",
-            str(REPO / "events" / "resolve_model.json"),
-            "--seed",
-            "--output-dir",
-            str(tmp_path),
-        ]
-    )
-    captured = capsys.readouterr()
-    # Then ResolveModel finds v1 and its baseline, and the seed is reported on standard error
-    assert code == 0, captured.err[-2000:]
-    resolved = json.loads(captured.out)["model"]  # ResolvedRun: the version (`model`) and the run
-    assert resolved["modelPackageVersion"] == 1
-    assert resolved["baselineStatisticsS3Uri"].endswith("/baseline/statistics.json")
-    assert "seeded: arn:aws:sagemaker:" in captured.err
-    # and moto's notes on resources it does not model stay out of the function's logs
-    assert "No Moto CloudFormation support" not in captured.err
-
-
-def test_seed_on_a_template_without_the_stack_outputs_is_a_clear_error(tmp_path, capsys):
-    code = main(
-        ["invoke", "EchoFunction", "-t", str(FIXTURE_TEMPLATE), "--seed", "--output-dir", str(tmp_path)]
-    )
+def test_the_engine_has_no_demo_command_and_points_to_the_story(capsys):
+    # Given the demo moved out of the engine (it is this app's story)
+    # When someone types the old command
+    code = main(["demo", "--quiet"])
+    # Then it says where the demo is now, and does nothing else
     assert code == 2
-    assert "--seed needs the stack outputs ModelPackageGroupName, which the template does not declare" in (
-        capsys.readouterr().err
-    )
+    assert "python -m story.demo" in capsys.readouterr().err
+
+
+def test_the_engine_knows_no_app_options(tmp_path, capsys):
+    # Given the engine's command line without an app's Setup
+    # When an app's option is given
+    with pytest.raises(SystemExit) as raised:
+        main(["invoke", "EchoFunction", "-t", str(FIXTURE_TEMPLATE), "--seed", "--output-dir", str(tmp_path)])
+    # Then argparse refuses it: seeding is the app's (python -m story.local)
+    assert raised.value.code == 2
+    assert "unrecognized arguments: --seed" in capsys.readouterr().err
+
+
+def test_an_apps_setup_runs_once_the_stack_is_up_and_its_error_is_exit_2(tmp_path, capsys):
+    # Given a Setup adding an option, and failing when it is given
+    seen: list[str] = []
+
+    def add(command: str, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--refuse", action="store_true")
+
+    def run(cloud: Any, args: argparse.Namespace) -> list[str]:
+        seen.append(cloud.stack.functions["EchoFunction"])
+        if args.refuse:
+            raise SetupError("refused as asked")
+        return ["set up"]
+
+    setup = Setup(add_arguments=add, run=run)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"name": "setup"}))
+    argv = ["invoke", "EchoFunction", "-t", str(FIXTURE_TEMPLATE), "-e", str(event), "--quiet-logs"]
+    # When the command runs with it, then with the option that makes it fail
+    ok = main([*argv, "--output-dir", str(tmp_path / "a")], setup=setup)
+    ok_err = capsys.readouterr().err
+    refused = main([*argv, "--refuse", "--output-dir", str(tmp_path / "b")], setup=setup)
+    # Then it ran on the deployed stack before the invoke and its lines went to standard error;
+    # and its error is the command's, exit 2
+    assert (ok, refused) == (0, 2)
+    assert len(seen) == 2 and "set up" in ok_err
+    assert "localcloud: refused as asked" in capsys.readouterr().err

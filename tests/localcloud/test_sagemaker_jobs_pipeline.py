@@ -672,7 +672,7 @@ def test_a_failing_lambda_step_fails_the_execution_and_names_the_step(
 
 # ---------------------------------------------------------------- the committed definition, filled
 def test_the_committed_definition_is_filled_from_stack_values() -> None:
-    from localcloud.pipelines import (
+    from pipelines.local import (
         DEFINITION,
         FUNCTION_PLACEHOLDERS,
         OUTPUT_PLACEHOLDERS,
@@ -698,7 +698,7 @@ def test_the_committed_definition_is_filled_from_stack_values() -> None:
 
 
 def test_an_unfilled_placeholder_is_named() -> None:
-    from localcloud.pipelines import DEFINITION, PipelineDefinitionError, fill
+    from pipelines.local import DEFINITION, PipelineDefinitionError, fill
 
     with pytest.raises(
         PipelineDefinitionError, match=r"no value for placeholder\(s\) KmsKeyArn, XGBoostImageUri$"

@@ -1,4 +1,4 @@
-"""`python -m localcloud demo` (`make demo`): the seed's story, played on the local cloud.
+"""`python -m story.demo` (`make demo`): the seed's story, played on the local cloud.
 
 The real template.yaml is deployed on the local cloud, then the loop runs as it would in AWS,
 driven only by what a person or the calendar does:
@@ -15,6 +15,9 @@ driven only by what a person or the calendar does:
 Every step is checked against what the cloud holds (executions, registry, bucket, outbox); a step
 that does not happen is named and the demo exits 1. Nothing is simulated by the demo itself.
 `run_story(cloud, ...)` is the same story for tests (tests/integration/test_demo_story.py).
+
+This is the app's story, not the engine's: it drives `localcloud` only through its public surface
+(`LocalCloud`, its clock, outbox, router records and waits; `localcloud.waiting.wait_until`).
 """
 
 from __future__ import annotations
@@ -107,17 +110,18 @@ class Timeline:
 
 # -- helpers -------------------------------------------------------------------------------
 def wait_until(condition: Callable[[], Any], timeout: float, what: str, step: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise StoryStepError(step, f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.05)
+    """`localcloud.waiting.wait_until`, its timeout told as the step that did not happen."""
+    from localcloud.waiting import WaitTimeoutError
+    from localcloud.waiting import wait_until as wait
+
+    try:
+        return wait(condition, timeout, what)
+    except WaitTimeoutError as error:
+        raise StoryStepError(step, str(error)) from None
 
 
-def _execution_arn(state_machine_arn: str, name: str) -> str:
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN of the execution `name` of a state machine (as Step Functions forms it)."""
     return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
 
 
@@ -251,7 +255,7 @@ class Story:
                 raise StoryStepError(step, f"the tick's delivery failed: {firing.error or firing.result}")
         name = f"scheduled-{tick.astimezone(UTC):%Y%m%dT%H%M%SZ}"
         self.timeline.say(f"tick: schedule -> StartBatchInferenceFunction -> {name}")
-        arn = _execution_arn(self.batch_machine, name)
+        arn = execution_arn(self.batch_machine, name)
         described = self._wait_execution(arn, step)
         output = json.loads(described.get("output") or "{}")
         model = output.get("model") or {}
@@ -366,7 +370,7 @@ class Story:
         self.timeline.say("event: Model Package State Change -> ModelPackageStateChangeFunction", indent=True)
         self.notes.wait_for(f"Approved, now live: {self.record.group} v2", step)
         live = wait_until(lambda: self._live_version(step) == 2, 30.0, "the live model to be v2", step)
-        self.record.live_after_approval = json.loads(self._live_raw())
+        self.record.live_after_approval = json.loads(self.live_raw())
         if live:
             self.timeline.say("live model recorded: v2", indent=True)
         self._done(step)
@@ -403,11 +407,12 @@ class Story:
         pages = self.sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName=self.record.group)
         return [p for page in pages for p in page["ModelPackageSummaryList"]]
 
-    def _live_raw(self) -> str:
+    def live_raw(self) -> str:
+        """The live-model parameter's value as stored (JSON, or "none")."""
         return str(self.cloud.client("ssm").get_parameter(Name=self.live_parameter)["Parameter"]["Value"])
 
     def _live_version(self, step: str) -> int | None:
-        raw = self._live_raw()
+        raw = self.live_raw()
         if raw == "none":
             return None
         try:
@@ -483,21 +488,17 @@ def run_story(
 
 
 # -- seeding: the seeding command's own code, on the local cloud -------------------------------
-def in_process_seed(region: str, repo: Path) -> Callable[[str, str], dict[str, Any]]:
+def in_process_seed(region: str) -> Callable[[str, str], dict[str, Any]]:
     """`sample.seed.seed(...)`, what `python -m sample.seed --bucket B --group G` runs, called in this
     process: its boto3 calls reach the same moto backends as through `--endpoint-url`, without
     starting a second interpreter (its imports of xgboost and scikit-learn take seconds) and an
     HTTP round trip per call. Each function keeps its own modules, so the seed's imports of the
-    shared layer do not touch theirs (localcloud.lambda_runtime)."""
+    shared layer do not touch theirs (localcloud.lambda_runtime). Imported when first called: the
+    story's own imports stay light."""
 
     def seed(bucket: str, group: str) -> dict[str, Any]:
-        try:
-            from sample.seed import seed as seed_v1
-        except ModuleNotFoundError as error:
-            if error.name != "sample":
-                raise
-            sys.path.append(str(repo))  # the repository of the template (run from elsewhere)
-            from sample.seed import seed as seed_v1
+        from sample.seed import seed as seed_v1
+
         try:
             return seed_v1(bucket=bucket, group=group, region=region, endpoint_url=None, image_uri=None)
         except Exception as error:
@@ -521,7 +522,7 @@ def prepare_output(path: Path) -> Path:
             else:
                 child.unlink()
     path.mkdir(parents=True, exist_ok=True)
-    (path / MARKER).write_text("written by python -m localcloud demo; cleared on the next run\n")
+    (path / MARKER).write_text("written by python -m story.demo; cleared on the next run\n")
     return path
 
 
@@ -598,25 +599,6 @@ def demo_parameters(template: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def quiet_moto_warnings() -> Iterator[None]:
-    """moto's notes on what it does not model (e.g. CloudWatch alarms) and werkzeug's request log."""
-    import logging
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        loggers = [logging.getLogger(name) for name in ("moto", "werkzeug")]
-        levels = [each.level for each in loggers]
-        for each in loggers:
-            each.setLevel(logging.ERROR)
-        try:
-            yield
-        finally:
-            for each, level in zip(loggers, levels, strict=True):
-                each.setLevel(level)
-
-
-@contextlib.contextmanager
 def demo_cloud(
     template: Path,
     output_dir: Path,
@@ -632,7 +614,7 @@ def demo_cloud(
     code (`sample.seed`) on the cloud; with `serve` the APIs are also served on 127.0.0.1. The
     schedules' clock starts at `now` (default: this hour).
     """
-    from localcloud.cloud import LocalCloud
+    from localcloud import LocalCloud, quiet_moto_warnings
 
     start = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with (
@@ -647,7 +629,7 @@ def demo_cloud(
         ) as cloud,
     ):
         endpoint = cloud.serve(port=0) if serve else None
-        yield cloud, endpoint, in_process_seed(region, template.resolve().parent)
+        yield cloud, endpoint, in_process_seed(region)
 
 
 # The whole demo shares one process and, here, two cores with whatever else runs: OpenMP libraries
@@ -746,7 +728,7 @@ def _play(  # noqa: PLR0917 - the demo's context, passed once
     return record, failure, lines
 
 
-_ORDER = (
+ORDER = (
     "v1 trained and approved",
     "scheduled run 1 (clean batch)",
     "shifted batch arrives",
@@ -759,15 +741,17 @@ _ORDER = (
 
 
 def _next_step(record: StoryRecord) -> str:
-    remaining = [s for s in _ORDER if s not in record.steps]
+    remaining = [s for s in ORDER if s not in record.steps]
     return remaining[0] if remaining else "end of the story"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m localcloud demo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m story.demo", description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from localcloud.cli import exit_now
+
+    exit_now(main())  # as `python -m localcloud` ends: no one-by-one teardown of moto and xgboost
