@@ -18,6 +18,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 POLL_SECONDS = 0.05
+DEFAULT_TIMEOUT = 30.0
 
 
 class WaitTimeoutError(TimeoutError):
@@ -31,7 +32,7 @@ class WaitTimeoutError(TimeoutError):
 
 def wait_until(
     condition: Callable[[], T | None],
-    timeout: float,
+    timeout: float = DEFAULT_TIMEOUT,
     what: str = "the condition",
     *,
     poll: float = POLL_SECONDS,

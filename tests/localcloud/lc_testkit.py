@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from localcloud.waiting import wait_until
+
+__all__ = ["FIXTURE_APP", "FIXTURE_TEMPLATE", "REGION", "run_definition", "wait_execution", "wait_until"]
 
 FIXTURE_APP = Path(__file__).parent / "fixtures" / "app"
 FIXTURE_TEMPLATE = FIXTURE_APP / "template.yaml"
@@ -40,20 +43,10 @@ def service_role(cloud: Any, name: str, service: str, actions: list[str]) -> str
 
 
 def wait_execution(sfn: Any, execution_arn: str, timeout: float = 20.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    """describe_execution's answer once the execution has left RUNNING (any client: also over HTTP)."""
+
+    def ended() -> dict[str, Any] | None:
         described = sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            return dict(described)
-        assert time.monotonic() < deadline, f"{execution_arn} still RUNNING"
-        time.sleep(0.05)
+        return dict(described) if described["status"] != "RUNNING" else None
 
-
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    return wait_until(ended, timeout, f"{execution_arn} to leave RUNNING")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from localcloud import LocalCloud
 from localcloud.stack import local_parameters
+from localcloud.waiting import wait_until  # the tests' one wait, re-exported
 from sample.data import SampleData, breast_cancer, to_csv
 from sample.seed import seed
 
@@ -215,16 +216,6 @@ class Run:
             elif event["type"] in ("TaskScheduled", "LambdaFunctionScheduled") and current == state:
                 count += 1
         return count
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 @contextlib.contextmanager
