@@ -73,7 +73,7 @@ def _install() -> None:
     from moto.cloudformation.exceptions import ValidationError
     from moto.cloudformation.models import CloudFormationBackend
 
-    from localcloud.stack import _translate
+    from localcloud.stack import translate
 
     create = CloudFormationBackend.create_change_set
     execute = CloudFormationBackend.execute_change_set
@@ -89,7 +89,7 @@ def _install() -> None:
                 message=f"the local cloud deploys new stacks only: delete {stack_name} and deploy again"
             )
         parameters = dict(request.get("parameters") or {})
-        translated = _translate(copy.deepcopy(sam), parameters, self.region_name)
+        translated = translate(copy.deepcopy(sam), parameters, self.region_name)
         ids = create(self, **{**request, "template": json.dumps(translated)})
         with _Front.lock:
             _Front.pending[ids[0]] = (sam, parameters, stack_name)

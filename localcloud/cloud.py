@@ -30,7 +30,7 @@ import boto3
 from botocore.config import Config
 
 from localcloud import cfn_front, patches, runtime
-from localcloud.events import DeliveryError, EventRouter, _Invoker
+from localcloud.events import DeliveryError, EventRouter, Targets
 from localcloud.faults import Faults, throttle_error_code
 from localcloud.iam import enforcer as iam
 from localcloud.iam import sfn_credentials
@@ -172,7 +172,7 @@ class LocalCloud:
             cloud.account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
             cloud._prepare_iam()
             active.account_of_key = cloud.iam.account_of_key
-            cloud.router = EventRouter(cloud.account, region, faults, cloud._invoker())
+            cloud.router = EventRouter(cloud.account, region, faults, cloud._targets())
             active.router = cloud.router
             cloud._job_runner_wanted = job_runner
             if job_runner:
@@ -576,8 +576,8 @@ class LocalCloud:
         return self.endpoint_url
 
     # -- targets (router and scheduler) --------------------------------------------------------
-    def _invoker(self) -> _Invoker:
-        return _Invoker(
+    def _targets(self) -> Targets:
+        return Targets(
             invoke_lambda=self._invoke_lambda_arn,
             start_execution=self._start_execution_arn,
             publish_sns=self._publish_sns,

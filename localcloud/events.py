@@ -59,9 +59,12 @@ class Delivery:
     function_error: str | None = None
 
 
-@dataclass
-class _Invoker:
-    """How the router reaches targets; the facade supplies these (in-process backends)."""
+@dataclass(frozen=True)
+class Targets:
+    """How the router reaches targets, the router's one dependency on the rest of the cloud: the
+    cloud supplies these (its in-process backends), a test can supply its own. `invoke_lambda`
+    answers (payload, function errored); `start_execution` the execution ARN; `publish_sns` the
+    message id."""
 
     invoke_lambda: Callable[[str, Any], tuple[str, bool]]
     start_execution: Callable[[str, str], str]
@@ -114,7 +117,7 @@ class EventRouter:
     account: str
     region: str
     faults: Faults
-    invoker: _Invoker
+    targets: Targets
     function_dead_letter_queues: dict[str, str] = field(default_factory=dict)
     function_async_retries: dict[str, int] = field(default_factory=dict)
     function_on_failure: dict[str, str] = field(default_factory=dict)
@@ -252,7 +255,7 @@ class EventRouter:
         ):
             dead_letter = None
         if dead_letter:
-            self.invoker.send_sqs(
+            self.targets.send_sqs(
                 dead_letter,
                 json.dumps(event),
                 {
@@ -284,17 +287,17 @@ class EventRouter:
             return self.invoke_async(arn, payload)
         if service == "states":
             self._maybe_throttle("stepfunctions", "StartExecution")
-            self.invoker.start_execution(arn, payload if isinstance(payload, str) else json.dumps(payload))
+            self.targets.start_execution(arn, payload if isinstance(payload, str) else json.dumps(payload))
             return None
         if service == "sns":
             self._maybe_throttle("sns", "Publish")
             message = payload if isinstance(payload, str) else json.dumps(payload)
-            self.invoker.publish_sns(arn, message, None)
+            self.targets.publish_sns(arn, message, None)
             return None
         if service == "sqs":
             self._maybe_throttle("sqs", "SendMessage")
             body = payload if isinstance(payload, str) else json.dumps(payload)
-            self.invoker.send_sqs(arn, body, None)
+            self.targets.send_sqs(arn, body, None)
             return None
         raise DeliveryError("UnsupportedTarget", f"the local router does not deliver to {arn}")
 
@@ -307,7 +310,7 @@ class EventRouter:
         result = ""
         attempts = 0
         for attempts in range(1, retries + 2):  # noqa: B007 - the count is reported below
-            result, errored = self.invoker.invoke_lambda(function_arn, payload)
+            result, errored = self.targets.invoke_lambda(function_arn, payload)
             if not errored:
                 return None
         error_type = _error_type(result)
@@ -340,10 +343,10 @@ class EventRouter:
                 },
                 "responsePayload": json.loads(result) if result else None,
             }
-            self.invoker.send_sqs(on_failure, json.dumps(record), None)
+            self.targets.send_sqs(on_failure, json.dumps(record), None)
         elif dead_letter:
             message = json.loads(result).get("errorMessage", "") if result else ""
-            self.invoker.send_sqs(
+            self.targets.send_sqs(
                 dead_letter,
                 json.dumps(payload),
                 {"RequestID": request_id, "ErrorCode": "200", "ErrorMessage": str(message)[:1000]},

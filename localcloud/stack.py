@@ -245,7 +245,7 @@ def deploy_template(  # noqa: PLR0917 - deploy()'s parameters, the template give
     session = session or boto3.session.Session()
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]
     local = _upload_local_code(template, base, region, account, session)
-    translated = _translate(template, parameters, region)
+    translated = translate(template, parameters, region)
     post_stack = _close_gaps(translated, local, functions, stack_name)
     stack = _create_stack(translated, parameters, region, account, stack_name, session)
     _apply_post_stack(stack, post_stack, session)
@@ -373,7 +373,9 @@ def _s3_location(location: Any) -> tuple[str, str]:
     raise TemplateError(f"not a local path nor an S3 location: {location!r}")
 
 
-def _translate(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+def translate(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+    """The SAM template as CloudFormation (samtranslator, with `parameters`, in `region`); a
+    translator failure is a StackDeployError. Also `cfn_front`'s, for `sam deploy`'s change sets."""
     from samtranslator.translator.transform import transform
 
     with _region_env(region):

@@ -67,7 +67,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     )
 
 
-def _our_env() -> dict[str, str]:
+def our_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "dataquality"), str(ROOT)])
     return env
@@ -122,7 +122,7 @@ def _floor_and_ours(ref_base: Path, batch: Path, out: Path, repeat: int) -> tupl
     check = [sys.executable, "-m", "dataquality", "check", str(batch), "--baseline", str(ref_base)]
     for _ in range(repeat):
         floor.add(measure([sys.executable, str(HERE / "floor.py"), str(batch)]))
-        ours.add(measure([*check, "--out", str(out)], env=_our_env()))
+        ours.add(measure([*check, "--out", str(out)], env=our_env()))
     doc = json.loads((out / "constraint_violations.json").read_text())
     ours.flagged = sorted(
         {v["feature_name"] for v in doc["violations"] if v["constraint_check_type"] == "baseline_drift_check"}
@@ -180,7 +180,7 @@ def main(argv: list[str]) -> int:
     )
     base = DATA / "baseline"
     baseline_run = measure(
-        [sys.executable, "-m", "dataquality", "baseline", str(ref), "--out", str(base)], env=_our_env()
+        [sys.executable, "-m", "dataquality", "baseline", str(ref), "--out", str(base)], env=our_env()
     )
     print(
         f"baseline of the reference (ours, once): {baseline_run.wall:.2f} s "
@@ -262,7 +262,7 @@ def main(argv: list[str]) -> int:
                 "--out",
                 str(DATA / "check-out-scale"),
             ],
-            env=_our_env(),
+            env=our_env(),
         )
         verdicts.append(
             f"scale: {args.scale_rows:,} rows ({big.stat().st_size >> 20} MB CSV) "

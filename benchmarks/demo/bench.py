@@ -42,7 +42,7 @@ class Done:
     stderr: str
 
 
-def _run(command: list[str]) -> Done:
+def run_command(command: list[str]) -> Done:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -64,7 +64,7 @@ def _run(command: list[str]) -> Done:
 def run_demo() -> tuple[Done, float | None]:
     """The demo's run, and the timeline's stamp of 'stack up' (deployment done)."""
     with tempfile.TemporaryDirectory() as folder:
-        done = _run([sys.executable, "-m", "story.demo", "--output", f"{folder}/out"])
+        done = run_command([sys.executable, "-m", "story.demo", "--output", f"{folder}/out"])
     if done.returncode != 0:
         raise SystemExit(
             f"demo failed (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
@@ -81,7 +81,7 @@ def run_demo() -> tuple[Done, float | None]:
 
 
 def run_direct() -> tuple[Done, dict[str, float]]:
-    done = _run([sys.executable, "-m", "benchmarks.demo.direct"])
+    done = run_command([sys.executable, "-m", "benchmarks.demo.direct"])
     if done.returncode != 0:
         raise SystemExit(
             f"direct script failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr[-2000:]}"

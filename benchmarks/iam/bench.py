@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.demo.bench import _run
+from benchmarks.demo.bench import run_command
 
 RATIO_BUDGET = 1.15
 
@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     for _ in range(args.runs):
         for side, extra in (("enforced", []), ("off", ["--no-iam"])):
             with tempfile.TemporaryDirectory() as out:
-                done = _run([sys.executable, "-m", "story.demo", "--quiet", "--output", out, *extra])
+                done = run_command([sys.executable, "-m", "story.demo", "--quiet", "--output", out, *extra])
                 log = Path(out) / "iam-decisions.json"
                 if side == "enforced" and log.is_file():
                     deciding.append(float(json.loads(log.read_text()).get("seconds", 0.0)))

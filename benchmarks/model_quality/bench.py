@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.dataquality import data as dq_data
-from benchmarks.dataquality.bench import _our_env, measure
+from benchmarks.dataquality.bench import measure, our_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -37,7 +37,7 @@ RUN = "bench-run"
 
 
 def _env() -> dict[str, str]:
-    env = _our_env()
+    env = our_env()
     env["PYTHONPATH"] = env["PYTHONPATH"] + ":" + str(ROOT / "layers" / "shared")
     return env
 
@@ -109,7 +109,7 @@ def main(argv: list[str]) -> int:
     )
     batch = dq_data.write(DATA / f"features_{args.rows}.csv", args.rows, shifted=False, seed=dq_data.SEED + 2)
     base = DATA / "dq-baseline"
-    measure([sys.executable, "-m", "dataquality", "baseline", str(ref), "--out", str(base)], env=_our_env())
+    measure([sys.executable, "-m", "dataquality", "baseline", str(ref), "--out", str(base)], env=our_env())
     print(f"data ready in {time.perf_counter() - t0:.1f} s ({args.rows} rows)")
 
     runs: dict[str, dict[str, list[float]]] = {
@@ -132,7 +132,7 @@ def main(argv: list[str]) -> int:
                     "--out",
                     str(DATA / "dq-out"),
                 ],
-                _our_env(),
+                our_env(),
             ),
         ):
             run = measure(cmd, env=env)

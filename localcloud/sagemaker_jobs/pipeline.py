@@ -47,14 +47,11 @@ import re
 import secrets
 import string
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from localcloud.sagemaker_jobs import events
 from localcloud.sagemaker_jobs.errors import PipelineFailedError
 from localcloud.sagemaker_jobs.s3io import S3, S3Location
-
-if TYPE_CHECKING:
-    from localcloud.sagemaker_jobs.runner import JobRunner
 
 JOB_STEPS = {
     "Training": ("training", "TrainingJobName"),
@@ -63,6 +60,31 @@ JOB_STEPS = {
 }
 _LIST_KEYS = ("OutputName", "InputName", "ChannelName", "MetricName", "Name")
 _PATH_TOKEN = re.compile(r"\.?([A-Za-z0-9_:\-]+)|\[(-?\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+
+
+class PipelineHost(Protocol):
+    """What running a pipeline execution needs from its host (`runner.JobRunner` is one); this
+    module knows the host only through it, so the runner imports this module and not the reverse."""
+
+    account: str
+    region: str
+    poll_interval: float  # seconds between describes of a step's job
+
+    def backend(self) -> Any:
+        """moto's SageMaker backend of the host's account and region."""
+        ...
+
+    def client_as(self, role_arn: str, service: str) -> Any:
+        """A boto3 client that signs as `role_arn` (the pipeline's role), for the calling thread."""
+        ...
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Hand an EventBridge event to the host's emitter, in order."""
+        ...
+
+    def wait_stopping(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds; True as soon as the host is stopping."""
+        ...
 
 
 class _RunnerStoppedError(Exception):
@@ -80,7 +102,9 @@ def _find(backend: Any, execution_arn: str) -> tuple[Any, Any]:
     raise KeyError(execution_arn)
 
 
-def _status_event(runner: JobRunner, pipeline: Any, execution: Any, previous: str | None) -> dict[str, Any]:
+def _status_event(
+    runner: PipelineHost, pipeline: Any, execution: Any, previous: str | None
+) -> dict[str, Any]:
     ended = execution.pipeline_execution_status in ("Succeeded", "Failed", "Stopped")
     return events.pipeline_execution_event(
         pipeline_arn=pipeline.arn,
@@ -96,13 +120,13 @@ def _status_event(runner: JobRunner, pipeline: Any, execution: Any, previous: st
     )
 
 
-def accept(runner: JobRunner, backend: Any, execution_arn: str) -> None:
+def accept(runner: PipelineHost, backend: Any, execution_arn: str) -> None:
     """Called as StartPipelineExecution returns: the execution is Executing."""
     pipeline, execution = _find(backend, execution_arn)
     execution.pipeline_execution_status = "Executing"
     execution.pipeline_execution_failure_reason = None
     execution.start_time = execution.last_modified_time = _now()
-    runner._publish(_status_event(runner, pipeline, execution, None))
+    runner.publish(_status_event(runner, pipeline, execution, None))
 
 
 def describe(backend: Any, result: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +143,7 @@ def describe(backend: Any, result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def run(runner: JobRunner, execution_arn: str) -> None:
+def run(runner: PipelineHost, execution_arn: str) -> None:
     """Execute the steps on the calling (pipeline) thread and record the outcome."""
     pipeline, execution = _find(runner.backend(), execution_arn)
     reason: str | None = None
@@ -139,7 +163,7 @@ def run(runner: JobRunner, execution_arn: str) -> None:
     execution.pipeline_execution_status = status
     execution.pipeline_execution_failure_reason = reason
     execution.last_modified_time = _now()
-    runner._publish(_status_event(runner, pipeline, execution, "Executing"))
+    runner.publish(_status_event(runner, pipeline, execution, "Executing"))
 
 
 def _typed(kind: str, value: Any, name: str, what: str = "Parameter") -> Any:
@@ -203,7 +227,9 @@ def _job_name(execution_id: str, step: str) -> str:
 
 
 class _Execution:
-    def __init__(self, runner: JobRunner, pipeline: Any, execution: Any, definition: dict[str, Any]) -> None:
+    def __init__(
+        self, runner: PipelineHost, pipeline: Any, execution: Any, definition: dict[str, Any]
+    ) -> None:
         self.runner = runner
         self.pipeline = pipeline
         self.execution = execution
@@ -481,7 +507,7 @@ class _Execution:
                 raise PipelineFailedError(
                     f"{where}: job {job_name} {status}: {described.get('FailureReason', 'no reason given')}"
                 )
-            if self.runner._stopping.wait(self.runner.poll_interval):
+            if self.runner.wait_stopping(self.runner.poll_interval):
                 raise _RunnerStoppedError
 
 

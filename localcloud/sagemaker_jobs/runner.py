@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from localcloud.sagemaker_jobs import events, hooks, xgboost_algo
+from localcloud.sagemaker_jobs import events, hooks, pipeline, xgboost_algo
 from localcloud.sagemaker_jobs.errors import JobFailedError, UnsupportedImageError
 from localcloud.sagemaker_jobs.s3io import S3
 
@@ -168,9 +168,14 @@ class JobRunner:
             self._outstanding -= 1
             self._idle.notify_all()
 
-    def _publish(self, event: Event) -> None:
+    def publish(self, event: Event) -> None:
+        """Hand `event` to the emitter thread (in order); counted as work until it is emitted."""
         self._add_work()
         self._events.put(event)
+
+    def wait_stopping(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds; True as soon as the runner is stopping."""
+        return self._stopping.wait(timeout)
 
     def _loop(self, source: queue.Queue[Any], handle: Callable[[Any], None]) -> None:
         while not self._stopping.is_set():
@@ -218,7 +223,7 @@ class JobRunner:
             "transform": events.transform_job_event,
             "processing": events.processing_job_event,
         }[kind]
-        self._publish(build(described, account=self.account, region=self.region))
+        self.publish(build(described, account=self.account, region=self.region))
 
     @staticmethod
     def _status(kind: str, job: Any) -> str:
@@ -412,7 +417,7 @@ class JobRunner:
     ) -> Any:
         arn = original(backend, *args, **kwargs)
         described = self._describe_package(backend, arn)
-        self._publish(events.model_package_event(described, account=self.account, region=self.region))
+        self.publish(events.model_package_event(described, account=self.account, region=self.region))
         return arn
 
     def _on_update_model_package(
@@ -457,7 +462,7 @@ class JobRunner:
             )
             if before.get(field) != after.get(field)
         ]
-        self._publish(
+        self.publish(
             events.model_package_event(
                 after, account=self.account, region=self.region, updated_fields=updated
             )
@@ -470,8 +475,6 @@ class JobRunner:
     ) -> Any:
         """As AWS (and not moto): a repeated ClientRequestToken for the pipeline returns the execution
         that token started, and starts nothing."""
-        from localcloud.sagemaker_jobs import pipeline
-
         call = inspect.signature(original).bind(backend, *args, **kwargs).arguments
         token = call.get("client_request_token")
         with self._start_pipeline_lock:
@@ -499,12 +502,8 @@ class JobRunner:
     def _on_describe_pipeline_execution(
         self, original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        from localcloud.sagemaker_jobs import pipeline
-
         result = original(backend, *args, **kwargs)
         return pipeline.describe(backend, result)
 
     def _run_pipeline(self, execution_arn: str) -> None:
-        from localcloud.sagemaker_jobs import pipeline
-
         pipeline.run(self, execution_arn)
