@@ -11,9 +11,10 @@ baselines, then:
    `Model Quality Degraded` event, the mail, the labelled rows added to the training data, and a
    retraining (reason `model_quality`);
 4. the marker written again: the same label set, checked once, nothing new happens;
-5. the retraining runs to its end: its candidate is trained on the old rule's rows and the new
-   labels together, and its held-out AUC is printed as it is (the story does not claim recovery:
-   while the old rule's rows stay in training-data/, no model learns both rules).
+5. the retraining runs to its end: with the stack's TrainingDataWindow `SinceModelQualityDegradation`
+   its candidate is trained on the new labels only (the old rule's rows, written before them, are
+   left out), passes the quality gate and is registered with its model-quality baseline: its
+   held-out metrics on the new rule are printed beside v1's on the same rule.
 
 `play(...)` is the same story for tests (tests/integration/test_model_quality_story.py).
 """
@@ -56,6 +57,27 @@ class Outcome:
     outputs_after_second_marker: list[str] = field(default_factory=list)
     deliveries_after_second_marker: list[Any] = field(default_factory=list)
     retraining_end: dict[str, Any] = field(default_factory=dict)
+    #: The retraining's result: the objects it trained on, and the registered version's
+    #: model-quality statistics (Model Monitor's statistics.json, its held-out split of the new rule).
+    training_objects: list[str] = field(default_factory=list)
+    training_window: str = ""
+    candidate_arn: str = ""
+    candidate_statistics: dict[str, Any] = field(default_factory=dict)
+
+
+def parameters() -> dict[str, str]:
+    """The stack's parameters for the story: the local defaults, the story's group, and a training
+    window that starts at a model-quality degradation (TrainingDataWindow; the default, All, would
+    train the candidate on the old rule's rows beside the new labels, and it would learn neither)."""
+    params = local_parameters(REPO / "samconfig.toml")
+    params.update(
+        {
+            "ModelPackageGroup": GROUP,
+            "RunOnApproval": "false",
+            "TrainingDataWindow": "SinceModelQualityDegradation",
+        }
+    )
+    return params
 
 
 def labels_of(data: SampleData) -> list[str]:
@@ -133,7 +155,23 @@ def play(cloud: Any, bucket: str, data: SampleData, *, wait_for_retraining: bool
     # 5. the retraining to its end
     if wait_for_retraining and out.retrainings:
         out.retraining_end = cloud.wait_for_execution(out.retrainings[0]["executionArn"], timeout=RUN_TIMEOUT)
+        _candidate(out, cloud)
     return out
+
+
+def _candidate(out: Outcome, cloud: Any) -> None:
+    """What the retraining trained on and the version it registered (its ModelMetrics.ModelQuality)."""
+    result = json.loads(out.retraining_end.get("output") or "{}")
+    prepared = result.get("prepared") or {}
+    out.training_objects = list(prepared.get("sourceObjects") or [])
+    out.training_window = str(prepared.get("trainingWindow") or "")
+    out.candidate_arn = (result.get("registration") or {}).get("modelPackageArn", "")
+    if out.candidate_arn:
+        package = cloud.client("sagemaker").describe_model_package(ModelPackageName=out.candidate_arn)
+        uri = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        body = cloud.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        out.candidate_statistics = json.loads(body)
 
 
 def _print(out: Outcome) -> None:
@@ -157,8 +195,15 @@ def _print(out: Outcome) -> None:
     if out.retraining_end:
         end = out.retraining_end
         if end["status"] == "SUCCEEDED":
-            auc = (json.loads(end.get("output") or "{}").get("evaluation") or {}).get("auc")
-            print(f"5. retraining SUCCEEDED; the candidate's held-out AUC: {auc}")
+            print(
+                f"5. retraining SUCCEEDED, trained on {out.training_objects} (window: {out.training_window})"
+            )
+            metrics = out.candidate_statistics.get("binary_classification_metrics") or {}
+            before = {m["metricName"]: m["value"] for m in out.verdict.get("metrics", [])}
+            print(f"   registered {out.candidate_arn}; its held-out metrics on the new rule (v1's on it):")
+            for name in ("auc", "accuracy", "f1"):
+                value = (metrics.get(name) or {}).get("value")
+                print(f"   {name}: {value} ({before.get(name)})")
         else:  # the Fail state's cause is a FailureCause (JSON): the gate's AUC among its fields
             cause = json.loads(end.get("cause") or "{}")
             print(f"5. retraining {end['status']} ({end.get('error')}): held-out AUC {cause.get('auc')}")
@@ -168,10 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m story.model_quality", description=__doc__)
     parser.add_argument("--output", default=str(REPO / "build" / "story-model-quality"))
     args = parser.parse_args(argv)
-    params = local_parameters(REPO / "samconfig.toml")
-    params.update({"ModelPackageGroup": GROUP, "RunOnApproval": "false"})
     data = breast_cancer()
-    with LocalCloud.start(REPO / "template.yaml", parameters=params, output_dir=Path(args.output)) as cloud:
+    with LocalCloud.start(
+        REPO / "template.yaml", parameters=parameters(), output_dir=Path(args.output)
+    ) as cloud:
         bucket = cloud.stack.outputs["ArtifactsBucketName"]
         seed(bucket=bucket, group=GROUP, region=cloud.region, endpoint_url=None, image_uri=None, data=data)
         _print(play(cloud, bucket, data))

@@ -1,7 +1,8 @@
 """Retraining state machine, PrepareTrainingData: every labelled CSV under the training prefix ->
 train / validation / test / test-labels / baseline-data of the run, plus the run's job names.
 
-Input `{"runId", "trainingDataS3Uri", "modelPackageGroupName"}`; output: `$.prepared`
+Input `{"runId", "trainingDataS3Uri", "modelPackageGroupName"}`; the objects read are those of the
+stack's TrainingDataWindow (mlops_loop.retraining.prepare.training_window); output: `$.prepared`
 (mlops_loop.retraining.prepare.PreparedData). Named errors: NoTrainingData, InvalidTrainingData,
 InsufficientTrainingData, InvalidEvent.
 """
@@ -25,8 +26,13 @@ from mlops_loop.tracing import tracer
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings(ArtifactsSettings)
     request = parse_event(event, PrepareRequest)
-    prepared = prepare(request, cfg.artifacts_bucket)
+    prepared = prepare(request, cfg.artifacts_bucket, cfg.training_data_window)
     logger.info(
-        "Training data prepared", extra={"rows": prepared.rows, "objects": len(prepared.source_objects)}
+        "Training data prepared",
+        extra={
+            "rows": prepared.rows,
+            "objects": len(prepared.source_objects),
+            "window": prepared.training_window,
+        },
     )
     return prepared.dump()

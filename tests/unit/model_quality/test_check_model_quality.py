@@ -205,10 +205,15 @@ def test_the_sweep_names_a_label_set_it_cannot_check_and_checks_the_others(
         ),
     )
     _put(bucket, f"batch-inference/{GROUP}/v1/other-run/predictions/b.csv.out", "0.5\n")
+    # and a marked label set of a run that never ran (no monitoring record)
+    _put(bucket, f"ground-truth/{GROUP}/v1/aaa-no-such-run/labels.csv", "label\n1\n")
+    _put(bucket, f"ground-truth/{GROUP}/v1/aaa-no-such-run/_SUCCESS", b"")
     # When the sweep runs
     swept = app.lambda_handler(load_event("schedule_model_quality_sweep"), FakeLambdaContext())
-    # Then the bad set is named by its error, and the good one was checked all the same
-    assert [(f["marker"].split("/")[3], f["error"]) for f in swept["failed"]] == [
-        ("other-run", "InvalidLabels")
+    # Then each bad set is named by its own error (the first one did not stop the sweep), and the
+    # good one was checked all the same
+    assert sorted((f["marker"].split("/")[3], f["error"]) for f in swept["failed"]) == [
+        ("aaa-no-such-run", "RunNotFound"),
+        ("other-run", "InvalidLabels"),
     ]
     assert swept["checked"] == 1

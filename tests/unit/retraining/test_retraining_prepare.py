@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import moto.s3.models
 import pytest
+from mlops_loop import settings as mlops_settings
 from mlops_loop.retraining.errors import InsufficientTrainingData, InvalidTrainingData, NoTrainingData
-from mlops_loop.retraining.prepare import LabelledData, split
+from mlops_loop.retraining.prepare import LabelledData, TrainingObject, split, training_window
 
 from functions.prepare_training_data import app
 from tests.helpers import GROUP, REGION, FakeLambdaContext
@@ -119,3 +123,70 @@ def test_named_errors(bucket: str, function_env: dict[str, str]) -> None:
     put(bucket, "training-data/a.csv", csv_text([["0", "1", "2", "3"]] * 40 + [["1", "1", "2", "3"]] * 2))
     with pytest.raises(InsufficientTrainingData, match="class 1"):
         app.lambda_handler(event(bucket), FakeLambdaContext())
+
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+ROWS = f"training-data/ground-truth/{GROUP}"
+
+
+def obj(key: str, day: int) -> TrainingObject:
+    return TrainingObject(key, T0 + timedelta(days=day))
+
+
+def test_window_all_is_every_object_and_since_degradation_starts_at_the_newest_degraded_version() -> None:
+    # Given: the original data, v1's degradation rows, later data, then two runs of v2 that degraded
+    objects = [
+        obj("training-data/part1.csv", 0),
+        obj(f"{ROWS}/v1/run-a.csv", 3),
+        obj("training-data/new/part2.csv", 5),
+        obj(f"{ROWS}/v2/run-c.csv", 9),
+        obj(f"{ROWS}/v2/run-b.csv", 8),
+        obj("training-data/new/part3.csv", 10),
+        obj(f"{ROWS}/v10-notes.csv", 1),  # not a version folder
+    ]
+    # When / Then: All is everything, in key order
+    assert [o.key for o in training_window(objects, ROWS, "All").objects] == sorted(o.key for o in objects)
+    # the window starts at v2's first rows (v2 > v1 by number, not by text), and keeps what came since
+    window = training_window(objects, ROWS, "SinceModelQualityDegradation")
+    assert (window.start, window.degraded_version) == (T0 + timedelta(days=8), 2)
+    assert [o.key for o in window.objects] == [
+        f"{ROWS}/v2/run-b.csv",
+        f"{ROWS}/v2/run-c.csv",
+        "training-data/new/part3.csv",
+    ]
+    # with no degradation yet nothing is known to be stale: every object
+    plain = [o for o in objects if "/v1/" not in o.key and "/v2/" not in o.key]
+    assert training_window(plain, ROWS, "SinceModelQualityDegradation").objects == sorted(
+        plain, key=lambda o: o.key
+    )
+
+
+@pytest.fixture
+def s3_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
+    """moto's S3 stamps LastModified from this clock (S3 lists whole seconds)."""
+    now = [datetime(2026, 11, 1)]
+    monkeypatch.setattr(moto.s3.models, "utcnow", lambda: now[0])
+    yield now
+
+
+def test_handler_trains_since_the_degradation_when_the_stack_says_so(
+    bucket: str, function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, s3_clock: list[datetime]
+) -> None:
+    # Given: the old rule's data, then (a day later) the labelled rows of v1's degradation and new data
+    put(bucket, "training-data/part1.csv", csv_text(rows(120)))
+    s3_clock[0] += timedelta(days=1)
+    put(bucket, f"{ROWS}/v1/run-a.csv", csv_text(rows(60, offset=500)))
+    put(bucket, "training-data/new/part2.csv", csv_text(rows(40, offset=1000)))
+    # When: the default window, then the stack's SinceModelQualityDegradation
+    everything = app.lambda_handler(event(bucket, "run-all"), FakeLambdaContext())
+    monkeypatch.setenv("TRAINING_DATA_WINDOW", "SinceModelQualityDegradation")
+    mlops_settings.reset()  # a new environment: the stack's parameter changed
+    windowed = app.lambda_handler(event(bucket, "run-window"), FakeLambdaContext())
+    # Then: the default reads every object; the window leaves the old rule's data out
+    assert sum(everything["rows"].values()) == 220 and everything["trainingWindow"] == "All"
+    assert sum(windowed["rows"].values()) == 100
+    assert windowed["sourceObjects"] == [
+        f"s3://{bucket}/{ROWS}/v1/run-a.csv",
+        f"s3://{bucket}/training-data/new/part2.csv",
+    ]
+    assert windowed["trainingWindow"].startswith("since 2026-11-02T00:00:00")

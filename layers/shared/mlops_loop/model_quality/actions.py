@@ -23,11 +23,11 @@ from mlops_loop.model_quality.service import CheckOutcome
 from mlops_loop.models.notification import Notification
 from mlops_loop.ports import ArtifactStore
 from mlops_loop.retraining import conditions
+from mlops_loop.retraining.prepare import labelled_rows_folder
 from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult
 from mlops_loop.s3uri import S3Uri
 
 DETAIL_TYPE = "Model Quality Degraded"
-TRAINING_FOLDER = "ground-truth"
 
 
 def _version(o: CheckOutcome) -> str:
@@ -184,8 +184,8 @@ def _label_text(row: Joined) -> str:
 
 def training_uri(o: CheckOutcome, training_data_s3_uri: str) -> S3Uri:
     """One object per run: a later label set of the same run replaces its rows, never doubles them."""
-    return S3Uri.parse(training_data_s3_uri).join(
-        TRAINING_FOLDER, o.ref.group, f"v{o.ref.version}", f"{o.ref.run_id}.csv"
+    return labelled_rows_folder(training_data_s3_uri, o.ref.group).join(
+        f"v{o.ref.version}", f"{o.ref.run_id}.csv"
     )
 
 

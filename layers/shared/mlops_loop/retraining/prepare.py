@@ -1,5 +1,8 @@
 """PrepareTrainingData: every labelled CSV under the training prefix -> the channels of one run.
 
+Which CSVs: all of them (`TrainingDataWindow` `All`, the default), or, with
+`SinceModelQualityDegradation`, those written since the newest model-quality degradation's labelled
+rows (`training_window`; docs/model-quality.md, "Retraining after a degradation").
 Input CSVs have a header `label,<feature>,...` with labels 0/1 (docs/architecture.md). They are
 concatenated in key order and split, per class, with a fixed seed into train / validation / test
 (70/15/15): the same data always gives the same split. Values are copied as text, never re-formatted,
@@ -19,13 +22,15 @@ import io
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
 from mlops_loop.aws import client
 from mlops_loop.models.payloads import Payload, S3UriStr
+from mlops_loop.registry import GroupRef
 from mlops_loop.retraining import names
 from mlops_loop.retraining.errors import InsufficientTrainingData, InvalidTrainingData, NoTrainingData
 from mlops_loop.s3uri import S3Uri
@@ -38,6 +43,58 @@ LABEL_COLUMN = "label"
 _LABELS = {"0": 0, "1": 1, "0.0": 0, "1.0": 1}
 
 Row = list[str]
+
+#: Where the model-quality check adds a degraded run's labelled rows, under the training prefix:
+#: `<training prefix>ground-truth/<group>/v<version>/<run id>.csv` (mlops_loop.model_quality.actions).
+LABELLED_ROWS_FOLDER = "ground-truth"
+TrainingDataWindow = Literal["All", "SinceModelQualityDegradation"]
+
+
+def labelled_rows_folder(training_data_s3_uri: str, group: str) -> S3Uri:
+    """`<training prefix>ground-truth/<group name>` (a cross-account group's ARN gives its name)."""
+    return S3Uri.parse(training_data_s3_uri).join(LABELLED_ROWS_FOLDER, GroupRef.parse(group).name)
+
+
+@dataclass(frozen=True)
+class TrainingObject:
+    key: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class Window:
+    """The objects a run trains on; `start` is None when it is all of them."""
+
+    objects: list[TrainingObject]
+    start: datetime | None = None
+    degraded_version: int | None = None
+
+
+def training_window(
+    objects: Sequence[TrainingObject], rows_folder_key: str, policy: TrainingDataWindow
+) -> Window:
+    """`All`: every object. `SinceModelQualityDegradation`: the objects written at or after the
+    first labelled rows of the newest degraded version (the highest `v<N>` under `rows_folder_key`).
+
+    Why that point: a degradation's labels show the relation between features and label changed, so
+    the data written before them follows the old rule (a model trained on both learns neither). All of
+    the version's degraded runs follow the new rule; rows of older versions' degradations were what
+    that version was trained on, so they are past too. Data added since (newer labels) stays in.
+    No degradation yet: every object (nothing says any data is stale)."""
+    everything = sorted(objects, key=lambda o: o.key)
+    if policy == "All":
+        return Window(everything)
+    folder = rows_folder_key.rstrip("/") + "/v"
+    by_version: dict[int, list[TrainingObject]] = {}
+    for o in everything:
+        version, _, rest = o.key[len(folder) :].partition("/") if o.key.startswith(folder) else ("", "", "")
+        if version.isdigit() and rest:
+            by_version.setdefault(int(version), []).append(o)
+    if not by_version:
+        return Window(everything)
+    newest = max(by_version)
+    start = min(o.last_modified for o in by_version[newest])
+    return Window([o for o in everything if o.last_modified >= start], start, newest)
 
 
 @dataclass(frozen=True)
@@ -144,6 +201,8 @@ def channel_files(parts: Split) -> dict[str, tuple[str, str]]:
 
 
 class PrepareRequest(Payload, kw_only=True):
+    """PrepareTrainingData's input (the state machine's and the pipeline's Lambda step)."""
+
     run_id: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")]
     training_data_s3_uri: S3UriStr
     model_package_group_name: Annotated[str, Meta(min_length=1)]
@@ -167,23 +226,39 @@ class PreparedData(Payload, kw_only=True):
     rows: dict[str, int]
     source_objects: list[str]
     feature_names: list[str]
+    #: `All`, or the window's start (ISO 8601) and the degraded version it starts from.
+    training_window: str
 
 
-def list_csv_objects(prefix: S3Uri) -> list[str]:
+def list_csv_objects(prefix: S3Uri) -> list[TrainingObject]:
     s3 = client("s3")
-    keys: list[str] = []
+    found: list[TrainingObject] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=prefix.bucket, Prefix=prefix.key):
-        keys.extend(o["Key"] for o in page.get("Contents", []) if o["Key"].lower().endswith(".csv"))
-    return sorted(keys)
+        found.extend(
+            TrainingObject(o["Key"], o["LastModified"])
+            for o in page.get("Contents", [])
+            if o["Key"].lower().endswith(".csv")
+        )
+    return sorted(found, key=lambda o: o.key)
 
 
 def run_prefix(bucket: str, run_id: str) -> S3Uri:
     return S3Uri(bucket, f"retraining/{run_id}")
 
 
-def prepare(request: PrepareRequest, artifacts_bucket: str) -> PreparedData:
+def _describe(window: Window) -> str:
+    if window.start is None:
+        return "All"
+    return f"since {window.start.isoformat()} (the labelled rows of v{window.degraded_version}'s degradation)"
+
+
+def prepare(
+    request: PrepareRequest, artifacts_bucket: str, window_policy: TrainingDataWindow = "All"
+) -> PreparedData:
     source = S3Uri.parse(request.training_data_s3_uri)
-    keys = list_csv_objects(source)
+    rows_folder = labelled_rows_folder(request.training_data_s3_uri, request.model_package_group_name)
+    window = training_window(list_csv_objects(source), rows_folder.key, window_policy)
+    keys = [o.key for o in window.objects]
     if not keys:
         raise NoTrainingData(f"no .csv object under {request.training_data_s3_uri}")
     s3 = client("s3")
@@ -222,6 +297,7 @@ def prepare(request: PrepareRequest, artifacts_bucket: str) -> PreparedData:
             },
             "sourceObjects": [f"s3://{source.bucket}/{k}" for k in keys],
             "featureNames": parts_split.header[1:],
+            "trainingWindow": _describe(window),
             **names.job_names(request.model_package_group_name, request.run_id),
         },
         PreparedData,
