@@ -16,7 +16,6 @@ import contextlib
 import json
 import logging
 import os
-import sys
 import threading
 import time
 import uuid
@@ -161,7 +160,7 @@ class LocalCloud:
             }
         )
         functions.install_capture()
-        _reset_execution_environments()
+        runtime.run_resets()  # a new cloud is a cold start for the host's caches too
         # moto's interpreter logs every caught task failure at ERROR with a dump of the state;
         # failures are ordinary flow here and the execution history has them.
         interpreter_log = logging.getLogger("moto.stepfunctions.parser")
@@ -190,7 +189,7 @@ class LocalCloud:
             if unmark_logs is not None:
                 unmark_logs()
             functions.remove_capture()
-            _reset_execution_environments()
+            runtime.run_resets()
             interpreter_log.setLevel(saved_level)
             mock.stop()
             for key, value in saved_env.items():
@@ -630,16 +629,6 @@ class LocalCloud:
         raise UnsupportedTargetError(
             f"the local scheduler delivers to Lambda and Step Functions targets, not to {target_arn}"
         )
-
-
-def _reset_execution_environments() -> None:
-    """A new cloud is a cold start: forget what the shared layer cached in an earlier one
-    (settings parsed from another stack's environment, boto3 clients)."""
-    for module_name, function_name in (("mlops_loop.settings", "reset"), ("mlops_loop.aws", "reset_clients")):
-        module = sys.modules.get(module_name)
-        reset = getattr(module, function_name, None)
-        if callable(reset):
-            reset()
 
 
 _SESSION_ENV = ("AWS_DEFAULT_REGION", "AWS_REGION", "POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_DEV")

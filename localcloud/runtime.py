@@ -42,6 +42,35 @@ class AlreadyActiveError(RuntimeError):
 
 _lock = threading.Lock()
 _active: list[Runtime] = []  # at most one
+_resets: list[Callable[[], None]] = []
+
+
+def register_reset(hook: Callable[[], None]) -> None:
+    """Run `hook` as each local cloud starts and again as it stops (once per registration).
+
+    For code of the host process that caches what a cloud hands out: settings parsed from the
+    cloud's environment, boto3 clients signed with its credentials. Its owner registers how to
+    forget them (the test suite does, for the shared layer it imports: tests/conftest.py), so
+    nothing cached before a cloud, or in another one, is used in it. The engine resets no module
+    by name. A function's own modules need no hook: each function imports them afresh per cloud
+    (`lambda_runtime`)."""
+    with _lock:
+        if hook not in _resets:
+            _resets.append(hook)
+
+
+def unregister_reset(hook: Callable[[], None]) -> None:
+    with _lock:
+        if hook in _resets:
+            _resets.remove(hook)
+
+
+def run_resets() -> None:
+    """Each registered hook, in the order registered (the cloud calls this as it starts and stops)."""
+    with _lock:
+        hooks = list(_resets)
+    for hook in hooks:
+        hook()
 
 
 def activate(runtime: Runtime) -> None:

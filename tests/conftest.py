@@ -44,6 +44,7 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from localcloud.patches import patch_dynamodb_atomic_writes  # noqa: E402
+from localcloud.runtime import register_reset  # noqa: E402
 
 # AWS makes a conditional write to one item atomic; moto does not (the retraining lock's tests
 # race otherwise). The one moto fidelity fix unit tests need from the local cloud's patches.
@@ -60,6 +61,17 @@ def _reset_caches() -> None:
 
     aws.reset_clients()
     settings.reset()
+
+
+def _reset_caches_if_imported() -> None:
+    """The shared layer this process imported caches settings and boto3 clients; a local cloud's start
+    and stop make them stale (another environment, other credentials). Not imported: nothing to forget,
+    and importing it here would put the host's copy in place before a test means to."""
+    if "mlops_loop.aws" in sys.modules or "mlops_loop.settings" in sys.modules:
+        _reset_caches()
+
+
+register_reset(_reset_caches_if_imported)
 
 
 @pytest.fixture(autouse=True)

@@ -78,3 +78,55 @@ def test_the_job_runner_is_a_pipeline_host():
         wanted
     )
     assert [name for name in wanted if not hasattr(runner, name)] == []
+
+
+def _names_app_module(text: str) -> bool:
+    """`mlops_loop.settings`, `story.demo`, `mlops_loop`: a module path, not a word like 'functions'."""
+    head, dot, _ = text.partition(".")
+    return head in APP_PACKAGES and (bool(dot) or head == "mlops_loop") and " " not in text
+
+
+def test_the_engine_names_no_app_module_in_its_code():
+    # Given every module of the engine, docstrings aside
+    # When its string constants are read (sys.modules lookups by name were how it reset the app)
+    named = []
+    for path, tree in _modules():
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        named += [
+            f"{path.relative_to(ENGINE.parent)}:{node.lineno}: {node.value!r}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and _names_app_module(node.value)
+        ]
+    # Then none: what the app caches, the app registers a reset for (localcloud.runtime.register_reset)
+    assert named == []
+
+
+def test_a_registered_reset_runs_as_a_cloud_starts_and_as_it_stops(tmp_path):
+    # Given a hook registered with the engine
+    from localcloud import LocalCloud, runtime
+
+    calls: list[str] = []
+
+    def hook() -> None:
+        calls.append("active" if runtime.current() is not None else "inactive")
+
+    runtime.register_reset(hook)
+    try:
+        # When a cloud starts and stops
+        with LocalCloud.start(template=None, output_dir=tmp_path):
+            during = list(calls)
+    finally:
+        runtime.unregister_reset(hook)
+    # Then the hook ran as the cloud started (active already) and once more as it stopped
+    assert during == ["active"]
+    assert len(calls) == 2
