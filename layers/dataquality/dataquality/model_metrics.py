@@ -63,22 +63,28 @@ def auc(labels: IntArray, scores: FloatArray) -> float:
     """Area under the ROC curve: P(score of a positive > score of a negative), ties counting 1/2.
     NaN when one class is absent (the metric is undefined there)."""
     scores = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(scores, kind="mergesort")
+    order = _score_order(scores)
     return _auc_sorted(np.asarray(labels)[order], scores[order])
+
+
+def _score_order(scores: FloatArray) -> NDArray[np.intp]:
+    """The rows in ascending order of score. Unstable on purpose: ties are averaged wherever the order
+    is read, and numpy's quicksort of floats (SIMD) is about 5x its stable sort on 1M rows."""
+    return np.argsort(scores, kind="quicksort")
 
 
 def _auc_sorted(labels: IntArray, scores: FloatArray) -> float:
     """`auc` of rows already in ascending order of score (Mann-Whitney U, average ranks for ties)."""
-    n_pos = int(np.count_nonzero(labels == 1))
+    positive = labels == 1
+    n_pos = int(np.count_nonzero(positive))
     n_neg = labels.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    # Average rank (1-based) over each run of equal scores.
-    boundaries = np.flatnonzero(np.diff(scores)) + 1
-    starts = np.concatenate(([0], boundaries))
-    ends = np.concatenate((boundaries, [scores.size]))
-    ranks = np.repeat((starts + ends + 1) / 2.0, ends - starts)
-    rank_sum = float(ranks[labels == 1].sum())
+    # Average rank (1-based) of each run of equal scores, times the positives in that run.
+    ends = np.append(np.flatnonzero(np.diff(scores)) + 1, scores.size)
+    starts = np.concatenate(([0], ends[:-1]))
+    positives_before = np.concatenate(([0], np.cumsum(positive, dtype=np.int64)))
+    rank_sum = float(((starts + ends + 1) / 2.0 * (positives_before[ends] - positives_before[starts])).sum())
     return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
 
 
@@ -150,23 +156,26 @@ def _curves(labels: IntArray, scores: FloatArray) -> dict[str, Any]:
     }
 
 
-def _samples(size: int) -> list[NDArray[np.int64]]:
+def _samples(size: int) -> list[NDArray[np.bool_]]:
+    """STD_SAMPLES uniform samples without replacement of STD_FRACTION of the rows, as masks: the rows
+    whose random key is among the `take` smallest (a partition, not a shuffle of every row)."""
     rng = np.random.default_rng(STD_SEED)
     take = int(size * STD_FRACTION)
-    return [rng.choice(size, size=take, replace=False) for _ in range(STD_SAMPLES)]
+    masks = []
+    for _ in range(STD_SAMPLES):
+        keys = rng.random(size)
+        masks.append(keys <= np.partition(keys, take - 1)[take - 1] if take else np.zeros(size, bool))
+    return masks
 
 
-def _std_binary(labels: IntArray, scores: FloatArray, order: NDArray[np.int64]) -> dict[str, float | str]:
-    """`order`: the rows in ascending order of score. One sort serves every sample: a sample of the
-    rows in score order is still in score order."""
+def _std_binary(labels: IntArray, scores: FloatArray, order: NDArray[np.intp]) -> dict[str, float | str]:
+    """`order`: the rows in ascending order of score. One sort serves every sample: a uniform sample of
+    the sorted rows is a uniform sample of the rows, and still in score order."""
     if labels.size < STD_MIN_ROWS:
         return dict.fromkeys(_BINARY_STD, "NaN")
     sorted_labels, sorted_scores = labels[order], scores[order]
     samples = []
-    for idx in _samples(labels.size):
-        taken = np.zeros(labels.size, dtype=bool)
-        taken[idx] = True
-        keep = taken[order]
+    for keep in _samples(labels.size):
         y, s = sorted_labels[keep], sorted_scores[keep]
         predicted, positive = s >= THRESHOLD, y == 1
         tp = int(np.count_nonzero(predicted & positive))
@@ -197,7 +206,7 @@ def binary_classification_report(
     """Model Monitor's model-quality statistics.json of a binary classifier (keys in AWS's order)."""
     labels = np.asarray(labels, dtype=np.int64)
     scores = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(scores, kind="mergesort")
+    order = _score_order(scores)
     m = {"auc": _auc_sorted(labels[order], scores[order]), **_counted(labels, scores)}
     std = _std_binary(labels, scores, order)
     prevalence = float(labels.mean()) if labels.size else 0.0
@@ -257,7 +266,7 @@ def regression_report(
     if truth.size < STD_MIN_ROWS:
         std: dict[str, float | str] = dict.fromkeys(_REGRESSION, "NaN")
     else:
-        samples = [_regression_values(truth[idx], predicted[idx]) for idx in _samples(truth.size)]
+        samples = [_regression_values(truth[keep], predicted[keep]) for keep in _samples(truth.size)]
         std = {n: _finite_or_nan(float(np.std([s[n] for s in samples]))) for n in _REGRESSION}
     return {
         "version": 0.0,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mlops_loop import adapters
 from mlops_loop.errors import MissingBaseline, ModelPackageGroupNotFound, NoApprovedModel
 from mlops_loop.observability import logger
 
@@ -31,6 +30,14 @@ _PACKAGE_ARN = re.compile(
 )
 _GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 MODEL_NAME_MAX = 63
+
+
+def _default_registry() -> ModelRegistry:
+    """boto3's SageMaker adapter, imported only when no registry is given: logic that is handed one
+    (the model-quality check, its benchmark, unit tests) does not load the AWS SDK."""
+    from mlops_loop import adapters
+
+    return adapters.model_registry()
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def latest_approved(group: GroupRef, models: ModelRegistry | None = None) -> dic
     Walks every page the registry gives, so the answer does not depend on the page size or on
     the service honouring the sort order (the adapter asks for CreationTime Descending).
     """
-    models = models or adapters.model_registry()
+    models = models or _default_registry()
     best: dict[str, Any] | None = None
     pages = 0
     for page in models.approved_version_pages(group.api_name, group.region):
@@ -142,7 +149,7 @@ def describe(model_package_arn: str, models: ModelRegistry | None = None) -> Mod
 
     A package that does not exist (or that this account may not read) is `ModelPackageNotFound`
     (the adapter reads SageMaker's ValidationException that says so)."""
-    models = models or adapters.model_registry()
+    models = models or _default_registry()
     raw = models.describe_package(model_package_arn, region_of_package(model_package_arn))
     containers = (raw.get("InferenceSpecification") or {}).get("Containers") or [{}]
     drift_dq = (raw.get("DriftCheckBaselines") or {}).get("ModelDataQuality")
@@ -180,9 +187,9 @@ def require_baseline(package: ModelPackageVersion) -> tuple[str, str]:
 
 def model_package_of(name: str, models: ModelRegistry | None = None) -> str | None:
     """The model package the SageMaker Model `name` serves ("" none); None: no such model."""
-    return (models or adapters.model_registry()).model_package_of(name)
+    return (models or _default_registry()).model_package_of(name)
 
 
 def model_exists(name: str, models: ModelRegistry | None = None) -> bool:
     """Whether a SageMaker Model of that name exists in this account and region."""
-    return (models or adapters.model_registry()).model_exists(name)
+    return (models or _default_registry()).model_exists(name)

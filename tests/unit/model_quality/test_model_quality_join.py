@@ -161,3 +161,61 @@ def test_prediction_lines_are_a_score_or_an_id_then_a_score():
         predictions_in_order([("a.out", "r1,0.5\n0.4\n")])
     with pytest.raises(InvalidPredictions, match="mixed"):
         predictions_in_order([("a.out", "r1,0.5\n"), ("b.out", "0.4\n")])
+
+
+def _reference_join(pred_ids: list[str], label_objects: list[list[tuple[str, int]]]) -> tuple[dict, dict]:
+    """The join rules of docs/model-quality.md, a row at a time: objects oldest first, a later row of an
+    id replaces an earlier one (same object: a duplicate; another object: a correction)."""
+    predicted: dict[str, list[int]] = {}
+    for position, ident in enumerate(pred_ids):
+        predicted.setdefault(ident, []).append(position)
+    final: dict[str, tuple[int, int]] = {}
+    duplicates = corrections = 0
+    for k, rows in enumerate(label_objects):
+        for ident, label in rows:
+            if ident in final:
+                duplicates += final[ident][0] == k
+                corrections += final[ident][0] != k
+            final[ident] = (k, label)
+    matched = {predicted[i][0]: float(y) for i, (_, y) in final.items() if len(predicted.get(i, [])) == 1}
+    counts = {
+        "matched": len(matched),
+        "unmatchedLabels": sum(i not in predicted for i in final),
+        "ambiguousIds": sum(len(predicted.get(i, [])) > 1 for i in final),
+        "duplicateLabels": duplicates,
+        "correctedLabels": corrections,
+    }
+    return matched, counts
+
+
+ID_SHAPES = {
+    "one length, up to 8 bytes": lambda k: f"r{k:06d}",
+    "one length, 9 to 16 bytes": lambda k: f"rec-{k:010d}",
+    "lengths from 1 to 16 bytes": lambda k: str(k * 7919)[: 1 + k % 16],
+    "non-ASCII": lambda k: f"é{k}ü",
+    "longer than 16 bytes (hashed)": lambda k: f"customer-{k:012d}-row",
+}
+
+
+@pytest.mark.parametrize("shape", ID_SHAPES)
+@pytest.mark.parametrize("mix", ["mixed", "colliding keys"])
+def test_the_join_by_id_agrees_with_the_rules_row_by_row(shape, mix, monkeypatch):
+    import numpy as np
+    from mlops_loop.model_quality import join as join_module
+
+    if mix == "colliding keys":  # every id of up to 8 bytes gets key 0: the words must be told apart
+        monkeypatch.setattr(join_module, "_MIX", np.uint64(0))
+    rng = np.random.default_rng(len(shape))
+    make = ID_SHAPES[shape]
+    pred_ids = [make(int(k)) for k in rng.integers(0, 400, 300)]  # some ids twice: ambiguous
+    objects = [[(make(int(k)), int(rng.integers(0, 2))) for k in rng.integers(0, 500, 150)] for _ in range(3)]
+    predictions = predictions_in_order([("a.out", "".join(f"{i},0.5\n" for i in pred_ids))])
+    labels = [
+        _labels(f"l{k}.csv", "record_id,label\n" + "".join(f"{i},{y}\n" for i, y in rows), minutes=k)
+        for k, rows in enumerate(objects)
+    ]
+    result = join(predictions, labels, id_column="record_id", problem_type=BINARY)
+    expected, counts = _reference_join(pred_ids, objects)
+    assert dict(zip(result.index.tolist(), result.labels.tolist(), strict=True)) == expected
+    assert result.index.tolist() == sorted(expected)
+    assert {k: result.counts.to_dict()[k] for k in counts} == counts
