@@ -10,7 +10,7 @@
 4. The local cloud: the real template deployed into moto, served on 127.0.0.1, seeded like the
    demo (sample data in the bucket, v1 approved with its baseline) and after one replayed drift
    episode (its retraining registers v2 PendingManualApproval): what the `events/` samples name.
-5. For every case of tests/invoke_expectations.py, in order: snapshot the local cloud, run
+5. For every case of tools/invoke_table.py, in order: snapshot the local cloud, run
    `sam local invoke <LogicalId> -e <event> --skip-pull-image --env-vars <generated>`, parse
    the payload, snapshot again and check the case. The handler in the container reaches the local
    cloud through `AWS_ENDPOINT_URL` (boto3 honours it) and a relay on the container bridge's
@@ -451,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if made:
         say(f"sam-local: offline stand-ins for managed layers {made} in {LAYER_CACHE.relative_to(REPO)}")
 
-    from tests import invoke_expectations as table
+    from tools import invoke_table as table
 
     results: list[Result] = []
     functions = function_ids(template)
@@ -495,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_case(case: Any, local: Any, env_file: Path) -> Result:
-    from tests import invoke_expectations as table
+    from tools import invoke_table as table
 
     before = table.Snapshot.take(local)
     try:
@@ -519,7 +519,7 @@ def run_case(case: Any, local: Any, env_file: Path) -> Result:
 def run_in_process(cases: Sequence[Any]) -> dict[str, tuple[float, list[str]]]:
     """The same cases through the local cloud's in-process invoke, on a fresh cloud (run first, so the
     handlers load inside it): seconds and problems per case, for the per-invoke time ratio."""
-    from tests import invoke_expectations as table
+    from tools import invoke_table as table
 
     found: dict[str, tuple[float, list[str]]] = {}
     with table.seeded_cloud(output_dir=BUILD / "localcloud-in-process") as local:

@@ -1,6 +1,6 @@
 """The expectations table of `make sam-local`, run through the local cloud's in-process invoke.
 
-Same table (tests/invoke_expectations.py), same order, same seeded cloud, same checks as the
+Same table (tools/invoke_table.py), same order, same seeded cloud, same checks as the
 container runner (tools/sam_local.py): two runners, one truth. Below it, tests of the table's
 checks themselves and of the runner's pieces that need no container engine.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import invoke_expectations as table
+from tools import invoke_table as table
 from tools import sam_local
 
 TEMPLATE = table.REPO / "template.yaml"
