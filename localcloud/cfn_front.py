@@ -26,6 +26,8 @@ import threading
 from typing import Any
 from urllib.parse import urlparse
 
+from localcloud import patching
+
 LOG = logging.getLogger("localcloud.cfn")
 
 _SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -127,7 +129,12 @@ def _install() -> None:
             template_url = parsed._replace(netloc=parsed.netloc.replace("127.0.0.1", "localhost", 1)).geturl()
         return str(from_s3_url(template_url, account_id=account_id, partition=partition))
 
-    CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign,assignment]
-    CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
-    responses.get_stack_from_s3_url = stack_from_s3_url
+    patching.replace(CloudFormationBackend, "create_change_set", create_change_set)
+    patching.replace(CloudFormationBackend, "execute_change_set", execute_change_set)
+    patching.replace(responses, "get_stack_from_s3_url", stack_from_s3_url)
     _Front.installed = True
+    patching.on_close(_uninstalled)
+
+
+def _uninstalled() -> None:
+    _Front.installed = False

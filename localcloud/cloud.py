@@ -28,7 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcloud import cfn_front, patches, runtime
+from localcloud import cfn_front, patches, patching, runtime
 from localcloud.events import DeliveryError, EventRouter, Targets
 from localcloud.faults import Faults, throttle_error_code
 from localcloud.iam import enforcer as iam
@@ -141,13 +141,21 @@ class LocalCloud:
         out = Path(output_dir) if output_dir else base / "build" / "localcloud" / stamp
         out.mkdir(parents=True, exist_ok=True)
 
-        patches.apply_all()
         functions = FunctionRegistry(log_dir=out / "lambda-logs", echo_logs=echo_logs)
         faults = Faults()
         outbox = Outbox(out / "notifications.jsonl")
         cloud = cls(region, out, functions, faults, outbox, enforce_iam=enforce_iam)
         active = runtime.Runtime(functions=functions, faults=faults, outbox=outbox)
-        runtime.activate(active)  # first: a second cloud in this process fails before mocking
+        runtime.activate(active)  # first: a second cloud in this process fails before patching
+        # Every change to moto, botocore and boto3 from here on is undone as the cloud stops
+        # (localcloud.patching): after it, they are as shipped, for whatever else the process runs.
+        patching.open_scope()
+        try:
+            patches.apply_all()
+        except BaseException:
+            patching.close_scope()
+            runtime.deactivate(active)
+            raise
         saved_env = {k: os.environ.get(k) for k in _SESSION_ENV}
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         mock.start()
@@ -197,6 +205,7 @@ class LocalCloud:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+            patching.close_scope()
 
     # -- accounts and stacks -------------------------------------------------------------------
     def session(self, account: str | None = None) -> boto3.session.Session:

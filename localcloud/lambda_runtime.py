@@ -32,6 +32,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
+from localcloud import patching
+
 
 @dataclass(frozen=True)
 class FunctionCode:
@@ -377,7 +379,7 @@ def _install_environ_guard() -> None:
             return original(url)
 
     get_environ_proxies._localcloud = True  # type: ignore[attr-defined]
-    botocore.endpoint.get_environ_proxies = get_environ_proxies
+    patching.replace(botocore.endpoint, "get_environ_proxies", get_environ_proxies)
 
 
 @contextmanager
@@ -461,7 +463,7 @@ def _install_env_credentials() -> None:
         return original(self)
 
     load._localcloud = True  # type: ignore[attr-defined]
-    EnvProvider.load = load
+    patching.replace(EnvProvider, "load", load)
 
 
 _INVOCATION_SESSION = threading.local()
@@ -497,7 +499,7 @@ def _install_default_session() -> None:
         return environment.boto3_session
 
     _get_default_session._localcloud = True  # type: ignore[attr-defined]
-    boto3._get_default_session = _get_default_session
+    patching.replace(boto3, "_get_default_session", _get_default_session)
 
 
 @contextmanager

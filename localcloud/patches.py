@@ -14,6 +14,7 @@ these points fails loudly there.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import pkgutil
@@ -27,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from localcloud import runtime
+from localcloud.patching import on_close, replace
 
 _lock = threading.Lock()
 _applied: dict[str, bool] = {}
@@ -38,6 +40,12 @@ def _once(name: str, apply: Callable[[], None]) -> None:
             return
         apply()
         _applied[name] = True
+        on_close(lambda: _forget(name))  # undone with its scope: may be applied again
+
+
+def _forget(name: str) -> None:
+    with _lock:
+        _applied.pop(name, None)
 
 
 def applied() -> list[str]:
@@ -60,7 +68,7 @@ def patch_sagemaker_sync_integration() -> None:
                 return StateTaskServiceSageMaker()
             return original(service_name=service_name)
 
-        state_task_factory.state_task_service_for = state_task_service_for
+        replace(state_task_factory, "state_task_service_for", state_task_service_for)
 
     _once("sagemaker_sync_integration", apply)
 
@@ -90,7 +98,7 @@ def patch_in_process_lambda() -> None:
                 return payload, True, ""
             return active.functions.invoke(self, code, {} if event is None else event)
 
-        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+        replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
 
     _once("in_process_lambda", apply)
 
@@ -122,7 +130,7 @@ def patch_jsonata() -> None:
                 raise moto_jsonata.JSONataException("UNKNOWN", str(error)) from error
             return _jsonata_value(result)
 
-        moto_jsonata._eval_jsonata = eval_jsonata
+        replace(moto_jsonata, "_eval_jsonata", eval_jsonata)
 
     _once("jsonata", apply)
 
@@ -170,7 +178,7 @@ def patch_jsonpath_list_index() -> None:
                 name.startswith("moto.stepfunctions.parser")
                 and getattr(module, "extract_json", None) is original
             ):
-                module.extract_json = fixed_extract_json  # type: ignore[attr-defined]
+                replace(module, "extract_json", fixed_extract_json)
 
     _once("jsonpath_list_index", apply)
 
@@ -184,7 +192,7 @@ def patch_cloudformation_state_machines() -> None:
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
         # create/update/delete_from_cloudformation_json look this name up at call time.
-        models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
+        replace(models, "stepfunctions_backends", stepfunctions_parser_backends)
 
         state_machine = models.StateMachine
         original_has = state_machine.has_cfn_attr.__func__  # type: ignore[attr-defined]
@@ -200,8 +208,8 @@ def patch_cloudformation_state_machines() -> None:
                 return self.revision_id or self.arn
             return original_get(self, attribute_name)
 
-        state_machine.has_cfn_attr = classmethod(has_cfn_attr)  # type: ignore[assignment,method-assign]
-        state_machine.get_cfn_attribute = get_cfn_attribute  # type: ignore[method-assign]
+        replace(state_machine, "has_cfn_attr", classmethod(has_cfn_attr))
+        replace(state_machine, "get_cfn_attribute", get_cfn_attribute)
 
     _once("cloudformation_state_machines", apply)
 
@@ -221,7 +229,7 @@ def patch_put_events_router() -> None:
                 return original(self, events)
             return active.router.put_events(self, events)
 
-        EventsBackend.put_events = put_events  # type: ignore[method-assign]
+        replace(EventsBackend, "put_events", put_events)
 
     _once("put_events_router", apply)
 
@@ -281,7 +289,7 @@ def patch_execution_status_events() -> None:
                 original(self)
                 active.router.emit(execution_status_change_event(self.execution))
 
-        BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+        replace(BaseExecutionWorkerCommunication, "terminated", terminated)
 
     _once("execution_status_events", apply)
 
@@ -304,7 +312,7 @@ def patch_sns_outbox() -> None:
                 active.outbox.record(self.arn, message, subject, message_attributes, message_id)
             return message_id
 
-        Topic.publish = publish  # type: ignore[method-assign,assignment]
+        replace(Topic, "publish", publish)
 
     _once("sns_outbox", apply)
 
@@ -349,7 +357,7 @@ def patch_throttling_faults() -> None:
                     return status, headers, body
             return original(self)
 
-        BaseResponse.call_action = call_action  # type: ignore[method-assign]
+        replace(BaseResponse, "call_action", call_action)
 
     _once("throttling_faults", apply)
 
@@ -437,7 +445,7 @@ def patch_task_error_names() -> None:
                 return task_failure_event(self, env, task.error_name(ex.response["Error"]["Code"]), cause)
             return sdk_original(self, env, ex)
 
-        sdk_class._from_error = sdk_from_error  # type: ignore[method-assign]
+        replace(sdk_class, "_from_error", sdk_from_error)
 
         for dotted, (service, label) in _OPTIMIZED_TASK_SERVICES.items():
             module_name, class_name = dotted.split(".")
@@ -460,7 +468,7 @@ def _name_optimized_errors(cls: Any, service: str, label: str, client_error: typ
             return task_failure_event(self, env, task.error_name(code), sdk_v1_cause(label, ex))
         return original(self, env, ex)
 
-    cls._from_error = from_error
+    replace(cls, "_from_error", from_error)
 
 
 # (k) -------------------------------------------------------------------------------------------
@@ -484,7 +492,7 @@ def patch_cloudformation_no_value() -> None:
             return result
 
         # clean_json calls itself through this module name, so nested values are cleaned too.
-        parsing.clean_json = clean_json
+        replace(parsing, "clean_json", clean_json)
 
     _once("cloudformation_no_value", apply)
 
@@ -503,7 +511,7 @@ def patch_execution_default_name() -> None:
         ) -> Any:
             return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
-        StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+        replace(StepFunctionsParserBackend, "start_execution", start_execution)
 
     _once("execution_default_name", apply)
 
@@ -530,7 +538,7 @@ def patch_cloudformation_json_template() -> None:
                     return parsed
             return original(template)
 
-        Stack.parse_template = staticmethod(parse_template)  # type: ignore[method-assign]
+        replace(Stack, "parse_template", staticmethod(parse_template))
 
     _once("cloudformation_json_template", apply)
 
@@ -560,7 +568,7 @@ def patch_asl_parse_tree_cache() -> None:
             super(Preprocessor, self).__init__(*args, **kwargs)
             self._query_language_per_scope = []
 
-        Preprocessor.__init__ = own_scope_stack  # type: ignore[method-assign]
+        replace(Preprocessor, "__init__", own_scope_stack)
 
         cls = asl_parser.AmazonStateLanguageParser
         original = cls.parse
@@ -581,7 +589,7 @@ def patch_asl_parse_tree_cache() -> None:
                 return program, tree
             return Preprocessor().visit(tree), tree
 
-        cls.parse = staticmethod(parse)  # type: ignore[method-assign]
+        replace(cls, "parse", staticmethod(parse))
 
     _once("asl_parse_tree_cache", apply)
 
@@ -613,7 +621,7 @@ def patch_botocore_shared_models() -> None:
             "load_service_model",
             "load_data_with_path",
         ):
-            setattr(cls, name, _shared_loader_method(name, getattr(cls, name)))
+            replace(cls, name, _shared_loader_method(name, getattr(cls, name)))
 
     _once("botocore_shared_models", apply)
 
@@ -666,7 +674,7 @@ def patch_cloudformation_generated_names() -> None:
             head, _, suffix = name.rpartition("-")
             return f"{head[: limit - len(suffix) - 1].rstrip('-')}-{suffix}"
 
-        parsing.generate_resource_name = generate_resource_name
+        replace(parsing, "generate_resource_name", generate_resource_name)
 
     _once("cloudformation_generated_names", apply)
 
@@ -688,7 +696,7 @@ def patch_iam_inline_policy_documents() -> None:
             text = policy_json if isinstance(policy_json, str) else json.dumps(policy_json)
             original(self, policy_name, text)
 
-        Role.put_policy = put_policy  # type: ignore[method-assign]
+        replace(Role, "put_policy", put_policy)
 
     _once("iam_inline_policy_documents", apply)
 
@@ -713,7 +721,7 @@ def patch_account_from_access_key() -> None:
             account = lookup(access_key) if lookup is not None else None
             return account if account else original(access_key)
 
-        iam_models.get_account_id_from = get_account_id_from
+        replace(iam_models, "get_account_id_from", get_account_id_from)
 
     _once("account_from_access_key", apply)
 
@@ -759,14 +767,14 @@ def patch_sagemaker_cross_account() -> None:
                 return None
             return parts[4], parts[3]
 
-        SageMakerResponse.sagemaker_backend = property(sagemaker_backend)  # type: ignore[method-assign,assignment]
+        replace(SageMakerResponse, "sagemaker_backend", property(sagemaker_backend))
 
         for method, parameter in (
             ("create_model_package", "model_package_group_name"),
             ("describe_model_package_group", "model_package_group_name"),
         ):
             wrapped = _group_name_from_arn(getattr(SageMakerModelBackend, method), parameter)
-            setattr(SageMakerModelBackend, method, wrapped)
+            replace(SageMakerModelBackend, method, wrapped)
 
     _once("sagemaker_cross_account", apply)
 
@@ -789,7 +797,7 @@ def patch_kms_cross_account() -> None:
                     return kms_backends[parts[4]][parts[3]]
             return kms_backends[self.current_account][self.region]
 
-        KmsResponse.kms_backend = property(kms_backend)  # type: ignore[method-assign,assignment]
+        replace(KmsResponse, "kms_backend", property(kms_backend))
 
     _once("kms_cross_account", apply)
 
@@ -870,10 +878,29 @@ def patch_cloudformation_model_package_group() -> None:
                 )
                 return cls(str(arn), str(name))
 
+        caches = (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map)
         # CloudFormationModel.__subclasses__() holds its subclasses weakly: keep this one alive.
         _CLOUDFORMATION_MODELS.append(ModelPackageGroupResource)
-        for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        for cached in caches:
             cached.cache_clear()  # the model list is read from CloudFormationModel's subclasses
+
+        def forget() -> None:
+            # Let the class go, then moto reads its own list again: no reference may be left, so that
+            # it is collected and leaves CloudFormationModel.__subclasses__(). moto's model tracker
+            # (InstanceTrackerMeta) registered it by module part and name: that entry goes too.
+            from moto.core.model_instances import model_data
+
+            while _CLOUDFORMATION_MODELS:
+                resource = _CLOUDFORMATION_MODELS.pop()
+                tracked = model_data.get(resource.__module__.split(".")[1], {})
+                if tracked.get(resource.__name__) is resource:
+                    del tracked[resource.__name__]
+                del resource  # this frame's reference too, before the collection below
+            for cached in caches:
+                cached.cache_clear()
+            gc.collect()
+
+        on_close(forget)
 
     _once("cloudformation_model_package_group", apply)
 
@@ -895,7 +922,7 @@ def patch_dynamodb_atomic_writes() -> None:
                 with writes_lock:
                     return _original(self, *args, **kwargs)
 
-            setattr(DynamoDBBackend, name, locked)
+            replace(DynamoDBBackend, name, locked)
 
     _once("dynamodb_atomic_writes", apply)
 
@@ -926,7 +953,7 @@ def patch_sagemaker_models_and_job_stops() -> None:
                 raise ValidationError(message=f'Cannot create already existing model "{arn}".')
             return original_create_model(self, model_name, *args, **kwargs)
 
-        SageMakerModelBackend.create_model = create_model  # type: ignore[method-assign]
+        replace(SageMakerModelBackend, "create_model", create_model)
 
         def stopper(kind: str) -> Callable[..., None]:
             def stop(self: Any, name: str) -> None:
@@ -951,8 +978,8 @@ def patch_sagemaker_models_and_job_stops() -> None:
             return respond
 
         for kind, parameter in (("training", "TrainingJobName"), ("transform", "TransformJobName")):
-            setattr(SageMakerModelBackend, f"stop_{kind}_job", stopper(kind))
-            setattr(SageMakerResponse, f"stop_{kind}_job", responder(kind, parameter))
+            replace(SageMakerModelBackend, f"stop_{kind}_job", stopper(kind))
+            replace(SageMakerResponse, f"stop_{kind}_job", responder(kind, parameter))
 
     _once("sagemaker_models_and_job_stops", apply)
 
@@ -1022,7 +1049,7 @@ def patch_s3_eventbridge_notifications() -> None:
                 bucket.set_notification_configuration({"EventBridgeConfiguration": {}})
             return bucket
 
-        FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]
+        replace(FakeBucket, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json))
         original_send = notifications._send_event_bridge_message
 
         def send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
@@ -1038,7 +1065,7 @@ def patch_s3_eventbridge_notifications() -> None:
             ):
                 active.router.emit(event)
 
-        notifications._send_event_bridge_message = send
+        replace(notifications, "_send_event_bridge_message", send)
 
     _once("s3_eventbridge_notifications", apply)
 

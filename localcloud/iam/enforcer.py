@@ -29,6 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from localcloud import patching
 from localcloud.iam.catalog import Need, UnmappedRequestError, needs_for
 from localcloud.iam.decision import Decision, Grant, decide
 from localcloud.iam.policy import Policy, Request, UnsupportedPolicyError, account_of
@@ -787,7 +788,7 @@ def _install() -> None:
     """Wrap botocore's `BaseClient._make_api_call`, through which every client call passes."""
     from botocore.client import BaseClient
 
-    if _State.original_make_api_call is not None:
+    if getattr(BaseClient._make_api_call, "_localcloud", False):
         return
     original = BaseClient._make_api_call
     _State.original_make_api_call = original
@@ -803,4 +804,5 @@ def _install() -> None:
         finally:
             _IN_PROCESS.depth = depth
 
-    BaseClient._make_api_call = _make_api_call
+    _make_api_call._localcloud = True  # type: ignore[attr-defined]
+    patching.replace(BaseClient, "_make_api_call", _make_api_call)

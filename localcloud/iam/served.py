@@ -26,13 +26,13 @@ from urllib.parse import parse_qs, urlparse
 
 from botocore.exceptions import ClientError
 
+from localcloud import patching
 from localcloud.iam import enforcer
 from localcloud.request_validation import UnmodelledRejection, UntranslatablePattern
 
 LOG = logging.getLogger("localcloud.iam")
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
-_INSTALLED: list[bool] = []
 
 
 def access_key_of(headers: Mapping[str, str], query: Mapping[str, Any]) -> str | None:
@@ -47,9 +47,10 @@ def access_key_of(headers: Mapping[str, str], query: Mapping[str, Any]) -> str |
 
 def install() -> None:
     """Wrap moto's two authorization points (once per process)."""
-    if _INSTALLED:
-        return
     from moto.core.authorization import ActionAuthenticatorMixin
+
+    if getattr(ActionAuthenticatorMixin._authenticate_and_authorize_normal_action, "_localcloud", False):
+        return
 
     normal: Callable[..., Any] = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
     s3: Callable[..., Any] = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
@@ -62,9 +63,9 @@ def install() -> None:
         _check(self, {"Bucket": bucket_name, "Key": key_name})
         s3(self, bucket_name=bucket_name, key_name=key_name)
 
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = normal_action  # type: ignore[method-assign]
-    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = s3_action  # type: ignore[method-assign]
-    _INSTALLED.append(True)
+    normal_action._localcloud = True  # type: ignore[attr-defined]
+    patching.replace(ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action", normal_action)
+    patching.replace(ActionAuthenticatorMixin, "_authenticate_and_authorize_s3_action", s3_action)
 
 
 def _check(response: Any, s3_params: dict[str, Any] | None) -> None:

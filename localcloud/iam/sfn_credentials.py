@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from localcloud import patching
 from localcloud.iam import enforcer
 
 _ORIGINALS: list[Callable[..., Any]] = []  # moto's own function, kept once
@@ -47,4 +48,4 @@ def install() -> None:
         if (name.startswith("moto.stepfunctions.parser") or name.startswith("localcloud.")) and getattr(
             module, "boto_client_for", None
         ) is original:
-            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+            patching.replace(module, "boto_client_for", boto_client_for)

@@ -10,7 +10,7 @@ import pytest
 from lc_testkit import FIXTURE_TEMPLATE, REGION
 from moto import mock_aws
 
-from localcloud import LocalCloud, patches
+from localcloud import LocalCloud, patches, patching
 from localcloud.sagemaker_jobs import JobRunner
 
 
@@ -37,12 +37,13 @@ def sfn_mock() -> Iterator[Any]:
     IAM: a module's local cloud may be running, its enforcer is set aside meanwhile)."""
     from localcloud.iam import enforcer
 
-    patches.apply_all()
     running = enforcer.active()
     enforcer.deactivate()
     try:
-        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-            yield boto3.client("stepfunctions", region_name=REGION)
+        with patching.scoped():
+            patches.apply_all()  # undone after the test (already applied, if a cloud runs: kept for it)
+            with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+                yield boto3.client("stepfunctions", region_name=REGION)
     finally:
         if running is not None:
             enforcer.activate(running)

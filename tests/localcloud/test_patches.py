@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from lc_testkit import REGION, run_definition, wait_execution
 from moto.sagemaker.models import SageMakerModelBackend
 
-from localcloud import patches
+from localcloud import patches, patching
 from localcloud.sfn_sagemaker import SYNC_JOB_FAILED_ERROR
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
@@ -245,10 +245,16 @@ def test_in_process_lambda_error_is_the_exception_class_in_step_functions(cloud)
     assert described["error"] == "BrokenThingError"
 
 
-def test_patches_are_idempotent_and_all_applied():
-    patches.apply_all()
-    patches.apply_all()
-    assert len(patches.applied()) == len(patches.ALL_PATCHES)
+def test_patches_are_idempotent_and_all_applied_then_undone_with_their_scope():
+    # Given the patches applied before (by a running cloud, or the unit tests' one)
+    before = set(patches.applied())
+    # When all are applied twice in a scope, then all are applied
+    with patching.scoped():
+        patches.apply_all()
+        patches.apply_all()
+        assert len(patches.applied()) == len(patches.ALL_PATCHES)
+    # and when the scope ends, only what was applied before is
+    assert set(patches.applied()) == before
 
 
 def test_no_value_in_a_list_removes_the_element(sfn_mock):

@@ -184,10 +184,12 @@ def run_to_end(holder: str | None) -> tuple[dict[str, Any], dict[str, Any] | Non
 def executing() -> Any:
     # The definition is JSONata; moto's interpreter needs jsonata-python wired (localcloud.patches).
     from localcloud.patches import patch_jsonata
+    from localcloud.patching import scoped
 
-    patch_jsonata()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield
+    with scoped():  # moto as shipped again after the test
+        patch_jsonata()
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            yield
 
 
 def test_a_failed_step_releases_the_lock_and_fails_with_a_cause_naming_the_step(executing: None) -> None:
