@@ -94,6 +94,9 @@ class OneVersion:
     def model_package_of(self, name: str) -> str | None:
         return ARN
 
+    def newest_pending_version(self, group_api_name: str, region: str | None) -> dict[str, Any] | None:
+        return None
+
 
 def main(root: str, run_id: str) -> int:
     store = Directory(Path(root))

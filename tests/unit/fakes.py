@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from mlops_loop.errors import ModelPackageNotFound
 from mlops_loop.models.notification import Notification
-from mlops_loop.ports import ArtifactNotFound, ArtifactUnreadable
+from mlops_loop.ports import (
+    ArtifactNotFound,
+    ArtifactUnreadable,
+    ExecutionAlreadyExists,
+    Item,
+    PipelineStart,
+    StartedExecution,
+)
 from mlops_loop.s3uri import S3Uri
 
 
@@ -58,6 +66,8 @@ class FakeRegistry:
     models: set[str] = field(default_factory=set)
     #: SageMaker Model name -> the model package it serves (a model created meanwhile)
     model_packages: dict[str, str] = field(default_factory=dict)
+    #: the newest PendingManualApproval version's summary, if any
+    pending: dict[str, Any] | None = None
 
     def approved_version_pages(
         self, group_api_name: str, region: str | None
@@ -79,3 +89,119 @@ class FakeRegistry:
         if name in self.model_packages:
             return self.model_packages[name]
         return "" if name in self.models else None
+
+    def newest_pending_version(self, group_api_name: str, region: str | None) -> dict[str, Any] | None:
+        return self.pending
+
+
+@dataclass
+class FakeStateTable:
+    """Items by `id`, with DynamoDB's conditional-write semantics (a failed condition: False)."""
+
+    items: dict[str, Item] = field(default_factory=dict)
+    #: called before each conditional write: a test plays a concurrent writer there
+    before_write: Callable[[], None] | None = None
+
+    def _race(self) -> None:
+        if self.before_write is not None:
+            self.before_write()
+
+    def _holds(self, key: str, expected: Item, without: tuple[str, ...] = ()) -> bool:
+        current = self.items.get(key)
+        return (
+            current is not None
+            and all(current.get(name) == value for name, value in expected.items())
+            and not any(name in current for name in without)
+        )
+
+    def get(self, key: str) -> Item | None:
+        found = self.items.get(key)
+        return dict(found) if found is not None else None
+
+    def put(self, item: Item) -> None:
+        self.items[str(item["id"])] = dict(item)
+
+    def put_if_absent(self, item: Item, *, or_expired_before: int | None = None) -> bool:
+        self._race()
+        current = self.items.get(str(item["id"]))
+        expired = (
+            current is not None
+            and or_expired_before is not None
+            and "expiration" in current
+            and int(current["expiration"]) < or_expired_before
+        )
+        if current is not None and not expired:
+            return False
+        self.put(item)
+        return True
+
+    def replace_if(self, item: Item, expected: Item) -> bool:
+        self._race()
+        if not self._holds(str(item["id"]), expected):
+            return False
+        self.put(item)
+        return True
+
+    def update_if(self, key: str, changes: Item, expected: Item) -> bool:
+        self._race()
+        if not self._holds(key, expected):
+            return False
+        self.items[key].update(changes)
+        return True
+
+    def delete_if(self, key: str, expected: Item, *, without: tuple[str, ...] = ()) -> bool:
+        self._race()
+        if not self._holds(key, expected, without):
+            return False
+        del self.items[key]
+        return True
+
+
+@dataclass
+class FakeWorkflows:
+    """Executions by ARN with their status; StartExecution's idempotency as Step Functions has it
+    (same name and input while RUNNING: that execution; otherwise ExecutionAlreadyExists)."""
+
+    executions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pipeline_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)
+
+    def start_execution(self, state_machine_arn: str, name: str, input_json: str) -> StartedExecution:
+        arn = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+        if arn in self.executions:
+            known = self.executions[arn]
+            if known["status"] == "RUNNING" and known["input"] == input_json:
+                return StartedExecution(arn, known["startDate"])
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        self.executions[arn] = {"status": "RUNNING", "input": input_json, "startDate": datetime.now(UTC)}
+        self.started.append(arn)
+        return StartedExecution(arn, self.executions[arn]["startDate"])
+
+    def execution_status(self, execution_arn: str) -> str | None:
+        known = self.executions.get(execution_arn)
+        return None if known is None else str(known["status"])
+
+    def start_pipeline_execution(self, start: PipelineStart) -> str:
+        for arn, run in self.pipeline_runs.items():
+            if run["start"].client_request_token == start.client_request_token:
+                return arn
+        pipeline = f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{start.pipeline_name}"
+        arn = f"{pipeline}/execution/{len(self.pipeline_runs)}"
+        self.pipeline_runs[arn] = {"status": "Executing", "start": start}
+        self.started.append(arn)
+        return arn
+
+    def pipeline_execution_status(self, pipeline_execution_arn: str) -> str | None:
+        run = self.pipeline_runs.get(pipeline_execution_arn)
+        return None if run is None else str(run["status"])
+
+
+@dataclass
+class FakeParameterStore:
+    values: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def put(self, name: str, value: str) -> None:
+        self.values[name] = value

@@ -1,5 +1,7 @@
 """The boto3 adapters behind the ports, on moto (and botocore's Stubber for answers moto never gives):
-which S3 answers mean "absent" and which mean "refused"."""
+which S3 answers mean "absent" and which mean "refused"; the state table's conditional writes (the
+same cases run on the in-memory fake, so the unit tests' fake behaves as DynamoDB does); Step
+Functions' and SSM's named answers."""
 
 from __future__ import annotations
 
@@ -7,12 +9,17 @@ import importlib.util
 import re
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from mlops_loop import adapters, aws
 from mlops_loop.models.notification import Notification
-from mlops_loop.ports import ArtifactNotFound, ArtifactUnreadable
+from mlops_loop.ports import ArtifactNotFound, ArtifactUnreadable, ExecutionAlreadyExists, StateTable
 from mlops_loop.s3uri import S3Uri
+
+from tests.helpers import ACCOUNT, REGION
+from tests.unit.fakes import FakeStateTable
 
 
 def test_the_store_reads_writes_and_lists_a_runs_files(function_env, bucket) -> None:
@@ -57,5 +64,98 @@ def test_the_stubs_the_typed_accessors_name_are_installed() -> None:
     # the client as Any and check nothing
     source = Path(aws.__file__).read_text()
     modules = re.findall(r"^\s+from (mypy_boto3_\w+) import \w+Client$", source, flags=re.MULTILINE)
-    assert len(modules) == 4, modules
+    assert len(modules) == 6, modules
     assert [m for m in modules if importlib.util.find_spec(m) is None] == []
+
+
+TABLE = "mlops-loop-dev-state"
+
+
+@pytest.fixture(params=["dynamodb", "fake"])
+def table(request: pytest.FixtureRequest) -> StateTable:
+    if request.param == "fake":
+        return FakeStateTable()
+    request.getfixturevalue("aws_mock")
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return adapters.DynamoDBStateTable(TABLE)
+
+
+def test_the_state_table_puts_only_where_nothing_is_or_the_item_expired(table: StateTable) -> None:
+    # Given a lock that expires at 100
+    assert table.put_if_absent({"id": "lock", "holder": "a", "expiration": 100}, or_expired_before=50)
+    # When another writer tries before and after its expiration
+    assert not table.put_if_absent({"id": "lock", "holder": "b", "expiration": 200})
+    assert not table.put_if_absent({"id": "lock", "holder": "b", "expiration": 200}, or_expired_before=100)
+    assert table.get("lock") == {"id": "lock", "holder": "a", "expiration": 100}  # strings and numbers back
+    # Then only the late one takes it
+    assert table.put_if_absent({"id": "lock", "holder": "b", "expiration": 200}, or_expired_before=101)
+    assert table.get("lock") == {"id": "lock", "holder": "b", "expiration": 200}
+    assert table.get("nothing") is None
+
+
+def test_the_state_table_replaces_updates_and_deletes_only_what_holds_the_expected_values(
+    table: StateTable,
+) -> None:
+    table.put({"id": "lock", "holder": "a", "acquiredAt": 7})
+    assert not table.replace_if({"id": "lock", "holder": "b"}, {"holder": "a", "acquiredAt": 8})
+    assert table.replace_if({"id": "lock", "holder": "b", "acquiredAt": 9}, {"holder": "a", "acquiredAt": 7})
+
+    assert not table.update_if("lock", {"executionArn": "arn:1"}, {"holder": "a"})
+    assert not table.update_if("absent", {"executionArn": "arn:1"}, {"holder": "b"})
+    assert table.update_if("lock", {"executionArn": "arn:1"}, {"holder": "b"})
+    assert table.get("lock") == {"id": "lock", "holder": "b", "acquiredAt": 9, "executionArn": "arn:1"}
+
+    assert not table.delete_if("lock", {"holder": "b"}, without=("executionArn",))  # started: kept
+    assert not table.delete_if("lock", {"holder": "a"})
+    assert table.delete_if("lock", {"holder": "b"})
+    assert table.get("lock") is None
+    assert not table.delete_if("lock", {"holder": "b"})
+
+
+def test_a_state_table_error_other_than_a_failed_condition_propagates(aws_mock) -> None:
+    table = adapters.DynamoDBStateTable(TABLE)
+    with Stubber(aws.dynamodb()) as stub:
+        stub.add_client_error("put_item", service_error_code="ProvisionedThroughputExceededException")
+        with pytest.raises(ClientError, match="ProvisionedThroughputExceededException"):
+            table.put_if_absent({"id": "lock", "holder": "a"})
+        stub.add_client_error("delete_item", service_error_code="ConditionalCheckFailedException")
+        assert table.delete_if("lock", {"holder": "a"}) is False
+
+
+def test_the_parameter_store_reads_none_for_a_missing_parameter_and_overwrites(aws_mock) -> None:
+    store = adapters.SsmParameterStore()
+    assert store.get("/mlops-loop/dev/live-model") is None
+    store.put("/mlops-loop/dev/live-model", "one")
+    store.put("/mlops-loop/dev/live-model", "two")
+    assert store.get("/mlops-loop/dev/live-model") == "two"
+
+
+def test_workflows_start_once_per_name_and_tell_a_missing_execution(aws_mock) -> None:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = sfn.create_state_machine(
+        name="m",
+        definition='{"StartAt": "W", "States": {"W": {"Type": "Pass", "End": true}}}',
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/r",
+    )["stateMachineArn"]
+    workflows = adapters.StepFunctionsWorkflows()
+
+    started = workflows.start_execution(machine, "run-1", "{}")
+
+    assert started.execution_arn.endswith(":execution:m:run-1")
+    assert workflows.execution_status(started.execution_arn) in ("RUNNING", "SUCCEEDED")
+    assert workflows.execution_status(started.execution_arn.replace("run-1", "run-9")) is None
+    with Stubber(aws.stepfunctions()) as stub:
+        stub.add_client_error("start_execution", service_error_code="ExecutionAlreadyExists")
+        with pytest.raises(ExecutionAlreadyExists):
+            workflows.start_execution(machine, "run-1", '{"other": 1}')
+    with Stubber(aws.sagemaker()) as stub:
+        stub.add_client_error("describe_pipeline_execution", service_error_code="ResourceNotFound")
+        assert (
+            workflows.pipeline_execution_status("arn:aws:sagemaker:us-east-1:1:pipeline/p/execution/x")
+            is None
+        )

@@ -5,16 +5,52 @@ are told to people.
 Approved/Rejected event the live version is recomputed from the registry (not taken from the
 event) and recorded when it changed: approving an OLD version does not make it live while a newer
 one is approved, and rejecting the live version rolls back to the previous approved one.
+
+`handle` takes the AWS it needs as ports (`ApprovalPorts`; the adapters by default), so these rules
+are unit-tested with in-memory fakes.
 """
 
 from __future__ import annotations
 
-from mlops_loop import live, notifications, registry, scheduling
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mlops_loop import adapters, live, notifications, registry, scheduling
 from mlops_loop.errors import ConfigurationError, NoApprovedModel
 from mlops_loop.models.model_package import ModelPackageStateChangeEvent
 from mlops_loop.models.results import StateChangeResult
 from mlops_loop.observability import logger
 from mlops_loop.settings import ModelPackageStateChangeSettings
+
+if TYPE_CHECKING:
+    from mlops_loop.ports import ModelRegistry, Notifier, ParameterStore, Workflows
+
+
+def _default_registry() -> ModelRegistry:
+    return adapters.model_registry()
+
+
+def _default_parameters() -> ParameterStore:
+    return adapters.parameter_store()
+
+
+def _default_notifier() -> Notifier:
+    return adapters.notifier()
+
+
+def _default_workflows() -> Workflows:
+    return adapters.workflows()
+
+
+@dataclass(frozen=True)
+class ApprovalPorts:
+    """What the approval logic reads and writes: the registry, the live-model parameter, the topic
+    and the batch-inference state machine."""
+
+    models: ModelRegistry = field(default_factory=_default_registry)
+    parameters: ParameterStore = field(default_factory=_default_parameters)
+    notifier: Notifier = field(default_factory=_default_notifier)
+    workflows: Workflows = field(default_factory=_default_workflows)
 
 
 def other_group(
@@ -32,31 +68,39 @@ def other_group(
     return StateChangeResult(action="ignored", reason=f"other group {detail.model_package_group_name}")
 
 
-def handle(event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings) -> StateChangeResult:
+def handle(
+    event: ModelPackageStateChangeEvent,
+    cfg: ModelPackageStateChangeSettings,
+    ports: ApprovalPorts | None = None,
+) -> StateChangeResult:
     """Record and tell what the event changed (the caller runs it once per event id)."""
     ignored = other_group(event, cfg)
     if ignored is not None:
         return ignored
+    ports = ports or ApprovalPorts()
     group = registry.GroupRef.parse(cfg.model_package_group)
     if event.detail.model_approval_status == "PendingManualApproval":
-        return _ask_approval(event, cfg, group)
-    return _approval_decided(event, cfg, group)
+        return _ask_approval(event, cfg, group, ports)
+    return _approval_decided(event, cfg, group, ports)
 
 
-def _current_latest(group: registry.GroupRef) -> tuple[str | None, int | None]:
+def _current_latest(group: registry.GroupRef, models: ModelRegistry) -> tuple[str | None, int | None]:
     try:
-        summary = registry.latest_approved(group)
+        summary = registry.latest_approved(group, models)
     except NoApprovedModel:
         return None, None
     return summary["ModelPackageArn"], int(summary.get("ModelPackageVersion") or 0) or None
 
 
 def _approval_decided(
-    event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings, group: registry.GroupRef
+    event: ModelPackageStateChangeEvent,
+    cfg: ModelPackageStateChangeSettings,
+    group: registry.GroupRef,
+    ports: ApprovalPorts,
 ) -> StateChangeResult:
     detail = event.detail
-    before = live.read(cfg.live_model_parameter_name)
-    latest_arn, latest_version = _current_latest(group)
+    before = live.read(cfg.live_model_parameter_name, ports.parameters)
+    latest_arn, latest_version = _current_latest(group, ports.models)
     before_arn = before.model_package_arn if before else None
     if detail.model_approval_status == "Approved" and before_arn == detail.model_package_arn == latest_arn:
         # SageMaker may send several events per change and EventBridge delivers at least once.
@@ -70,12 +114,13 @@ def _approval_decided(
             detail.model_package_group_name if latest_arn else None,
             latest_version,
             reason=f"{detail.model_approval_status.lower()} v{detail.model_package_version}",
+            parameters=ports.parameters,
         )
     region = event.region
     if detail.model_approval_status == "Approved":
         batch_arn = None
         if cfg.run_on_approval and changed and latest_arn == detail.model_package_arn:
-            batch_arn = _start_run_on_approval(event, cfg)
+            batch_arn = _start_run_on_approval(event, cfg, ports.workflows)
         note = notifications.approved(
             env=cfg.environment_name,
             group=detail.model_package_group_name,
@@ -88,7 +133,7 @@ def _approval_decided(
             batch_execution_arn=batch_arn,
             region=region,
         )
-        message_id = notifications.publish(cfg.notification_topic_arn, note)
+        message_id = notifications.publish(cfg.notification_topic_arn, note, ports.notifier)
         return StateChangeResult(
             action="recorded_live_and_notified" if changed else "notified",
             message_id=message_id,
@@ -104,14 +149,14 @@ def _approval_decided(
         live_changed=changed,
         region=region,
     )
-    message_id = notifications.publish(cfg.notification_topic_arn, note)
+    message_id = notifications.publish(cfg.notification_topic_arn, note, ports.notifier)
     return StateChangeResult(
         action="recorded_live_and_notified" if changed else "notified", message_id=message_id
     )
 
 
 def _start_run_on_approval(
-    event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings
+    event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings, workflows: Workflows
 ) -> str | None:
     if not (cfg.batch_inference_state_machine_arn and cfg.batch_input_s3_uri):
         raise ConfigurationError(
@@ -119,23 +164,26 @@ def _start_run_on_approval(
         )
     run_id = scheduling.execution_name(f"approval-v{event.detail.model_package_version}", event.time)
     result = scheduling.start_batch_run(
-        cfg.batch_inference_state_machine_arn, run_id, cfg.batch_input_s3_uri, trigger="approval"
+        cfg.batch_inference_state_machine_arn, run_id, cfg.batch_input_s3_uri, "approval", workflows
     )
     return result.execution_arn
 
 
 def _ask_approval(
-    event: ModelPackageStateChangeEvent, cfg: ModelPackageStateChangeSettings, group: registry.GroupRef
+    event: ModelPackageStateChangeEvent,
+    cfg: ModelPackageStateChangeSettings,
+    group: registry.GroupRef,
+    ports: ApprovalPorts,
 ) -> StateChangeResult:
     detail = event.detail
-    candidate = registry.describe(detail.model_package_arn)
-    current = live.read(cfg.live_model_parameter_name)
+    candidate = registry.describe(detail.model_package_arn, ports.models)
+    current = live.read(cfg.live_model_parameter_name, ports.parameters)
     live_metrics: dict[str, float] = {}
     live_version = None
     if current and current.model_package_arn and current.model_package_arn != detail.model_package_arn:
         live_version = current.version
         live_metrics = notifications.read_metrics(
-            registry.describe(current.model_package_arn).model_quality_statistics_s3_uri
+            registry.describe(current.model_package_arn, ports.models).model_quality_statistics_s3_uri
         )
     metadata = candidate.raw.get("CustomerMetadataProperties") or {}
     reason = metadata.get("reason")
@@ -153,5 +201,6 @@ def _ask_approval(
         region=event.region,
     )
     return StateChangeResult(
-        action="asked_approval", message_id=notifications.publish(cfg.notification_topic_arn, note)
+        action="asked_approval",
+        message_id=notifications.publish(cfg.notification_topic_arn, note, ports.notifier),
     )

@@ -1,8 +1,8 @@
 """boto3 clients, created once per process with adaptive retries (throttling backs off).
 
-The typed accessors (`s3()`, `sns()`, `sagemaker()`, `stepfunctions()`) return the client typed with the
-service's mypy-boto3 stubs, so mypy checks every call made through them (operation names,
-parameters, response keys). The stubs are a dev dependency, imported for type checking only:
+The typed accessors (`s3()`, `sns()`, `sagemaker()`, `stepfunctions()`, `dynamodb()`, `ssm()`) return
+the client typed with the service's mypy-boto3 stubs, so mypy checks every call made through them
+(operation names, parameters, response keys). The stubs are a dev dependency, imported for type checking only:
 the Lambda runtime never loads them.
 """
 
@@ -15,9 +15,11 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
 
 _CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, user_agent_extra="mlops-loop")
@@ -46,6 +48,16 @@ def sagemaker(region: str | None = None) -> SageMakerClient:
 
 def stepfunctions(region: str | None = None) -> SFNClient:
     found: SFNClient = client("stepfunctions", region)
+    return found
+
+
+def dynamodb(region: str | None = None) -> DynamoDBClient:
+    found: DynamoDBClient = client("dynamodb", region)
+    return found
+
+
+def ssm(region: str | None = None) -> SSMClient:
+    found: SSMClient = client("ssm", region)
     return found
 
 

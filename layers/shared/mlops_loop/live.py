@@ -8,6 +8,7 @@ versions): that history IS the audit log of what went live when, with nothing mo
 Value (JSON): `{"modelPackageArn": ..., "modelPackageGroupName": ..., "modelPackageVersion": 3,
 "recordedAt": "<ISO time>", "reason": "approved|rejected|..."}`; `modelPackageArn` is null when no
 version is approved. A value that is not such JSON (e.g. the template's placeholder) means "none".
+The parameter is read and written through the ParameterStore port (SSM's adapter by default).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from mlops_loop import aws
+from mlops_loop import adapters
 from mlops_loop.observability import logger
+
+if TYPE_CHECKING:
+    from mlops_loop.ports import ParameterStore
 
 
 @dataclass(frozen=True)
@@ -34,13 +37,10 @@ class LiveModel:
         return f"{self.group_name} v{self.version}" if self.model_package_arn else None
 
 
-def read(parameter_name: str) -> LiveModel | None:
-    try:
-        value = aws.client("ssm").get_parameter(Name=parameter_name)["Parameter"]["Value"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return None
-        raise
+def read(parameter_name: str, parameters: ParameterStore | None = None) -> LiveModel | None:
+    value = (parameters or adapters.parameter_store()).get(parameter_name)
+    if value is None:
+        return None
     try:
         doc = json.loads(value)
     except ValueError:
@@ -61,6 +61,8 @@ def record(
     group_name: str | None,
     version: int | None,
     reason: str,
+    *,
+    parameters: ParameterStore | None = None,
 ) -> None:
     value = {
         "modelPackageArn": model_package_arn,
@@ -69,7 +71,5 @@ def record(
         "recordedAt": datetime.now(UTC).isoformat(timespec="seconds"),
         "reason": reason,
     }
-    aws.client("ssm").put_parameter(
-        Name=parameter_name, Value=json.dumps(value, sort_keys=True), Type="String", Overwrite=True
-    )
+    (parameters or adapters.parameter_store()).put(parameter_name, json.dumps(value, sort_keys=True))
     logger.info("Live model recorded", extra={"parameter": parameter_name, "live": value})

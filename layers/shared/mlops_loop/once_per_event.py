@@ -62,7 +62,8 @@ def once_per_event(
         response_hook=_told_before,
     )
     config.register_lambda_context(context)
-    store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=aws.client("dynamodb"))
+    # Powertools' persistence layer is itself the adapter: it takes the typed DynamoDB client.
+    store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=aws.dynamodb())
 
     @idempotent_function(
         data_keyword_argument="event", persistence_store=store, config=config, key_prefix=name

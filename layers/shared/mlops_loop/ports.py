@@ -1,13 +1,16 @@
 """What the loop's logic needs from AWS, as small typed ports.
 
-The logic (monitoring.py, resolve.py, failures.py) takes these; the boto3 adapters behind them are
-in adapters.py (typed with the services' mypy-boto3 stubs); unit tests pass in-memory fakes
+The logic (monitoring.py, resolve.py, failures.py, approvals.py, live.py, scheduling.py and the
+retraining starter) takes these; the boto3 adapters behind them are in adapters.py (typed with the
+services' mypy-boto3 stubs); unit tests pass in-memory fakes
 (tests/unit/fakes.py), and the adapters and whole flows are tested on moto and the local cloud.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from mlops_loop.models.notification import Notification
@@ -64,4 +67,99 @@ class ModelRegistry(Protocol):
     def model_package_of(self, name: str) -> str | None:
         """The model package a SageMaker Model serves (its container's ModelPackageName, "" when it
         names none); None when there is no model of that name."""
+        ...
+
+    def newest_pending_version(self, group_api_name: str, region: str | None) -> dict[str, Any] | None:
+        """The group's newest PendingManualApproval version (a ListModelPackages summary), or None."""
+        ...
+
+
+#: A state-table item: attribute name -> a string (DynamoDB `S`) or an integer (`N`).
+Item = dict[str, str | int]
+
+
+class StateTable(Protocol):
+    """The stack's state table (partition key `id`, TTL attribute `expiration`): the retraining lock
+    and episode markers. A conditional write whose condition does not hold answers False (DynamoDB's
+    ConditionalCheckFailedException); every other error propagates."""
+
+    def get(self, key: str) -> Item | None:
+        """The item of that `id` (a consistent read), None when there is none."""
+        ...
+
+    def put(self, item: Item) -> None: ...
+
+    def put_if_absent(self, item: Item, *, or_expired_before: int | None = None) -> bool:
+        """Write `item` if no item has its `id` (or, with `or_expired_before`, the one there has an
+        `expiration` below it)."""
+        ...
+
+    def replace_if(self, item: Item, expected: Item) -> bool:
+        """Overwrite the item of `item`'s `id` if it holds every attribute value of `expected`."""
+        ...
+
+    def update_if(self, key: str, changes: Item, expected: Item) -> bool:
+        """Set `changes` on the item of `key` if it holds every attribute value of `expected`."""
+        ...
+
+    def delete_if(self, key: str, expected: Item, *, without: tuple[str, ...] = ()) -> bool:
+        """Delete the item of `key` if it holds `expected` and has none of the attributes `without`."""
+        ...
+
+
+class ExecutionAlreadyExists(Exception):
+    """StartExecution refused the name: a closed execution has it, or a running one with another
+    input (Step Functions' ExecutionAlreadyExists)."""
+
+
+@dataclass(frozen=True)
+class StartedExecution:
+    """StartExecution's answer: with the name and input of a RUNNING execution, that execution
+    (its start date then lies before the call)."""
+
+    execution_arn: str
+    start_date: datetime
+
+
+@dataclass(frozen=True)
+class PipelineStart:
+    """StartPipelineExecution's request, as the retraining starter makes it."""
+
+    pipeline_name: str
+    display_name: str
+    description: str
+    parameters: list[dict[str, str]]
+    client_request_token: str
+    max_parallel_steps: int
+
+
+class Workflows(Protocol):
+    """Runs of the stack's workflows: Step Functions executions and SageMaker Pipeline executions."""
+
+    def start_execution(self, state_machine_arn: str, name: str, input_json: str) -> StartedExecution:
+        """Start (idempotent for a running execution of that name and input); ExecutionAlreadyExists."""
+        ...
+
+    def execution_status(self, execution_arn: str) -> str | None:
+        """DescribeExecution's status (RUNNING, SUCCEEDED...), None when no such execution exists."""
+        ...
+
+    def start_pipeline_execution(self, start: PipelineStart) -> str:
+        """The pipeline execution's ARN (the same for a repeated ClientRequestToken)."""
+        ...
+
+    def pipeline_execution_status(self, pipeline_execution_arn: str) -> str | None:
+        """PipelineExecutionStatus (Executing, Stopping, Succeeded...), None when it does not exist."""
+        ...
+
+
+class ParameterStore(Protocol):
+    """SSM Parameter Store's String parameters (the live-model record)."""
+
+    def get(self, name: str) -> str | None:
+        """The parameter's value, None when there is no such parameter (ParameterNotFound)."""
+        ...
+
+    def put(self, name: str, value: str) -> None:
+        """Write (overwrite) a String parameter."""
         ...

@@ -128,7 +128,7 @@ def _candidate(raw: dict[str, Any]) -> Candidate:
 
 def candidates_from(group: registry.GroupRef, base_arn: str) -> list[Candidate]:
     """The group's newest PendingManualApproval and Rejected versions trained from `base_arn`."""
-    sagemaker = aws.client("sagemaker", group.region)
+    sagemaker = aws.sagemaker(group.region)
     found: list[Candidate] = []
     for status in ("PendingManualApproval", "Rejected"):
         summaries = sagemaker.list_model_packages(
@@ -141,7 +141,7 @@ def candidates_from(group: registry.GroupRef, base_arn: str) -> list[Candidate]:
         ).get("ModelPackageSummaryList", [])
         for summary in summaries:
             raw = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
-            candidate = _candidate(raw)
+            candidate = _candidate(dict(raw))
             if candidate.base_arn == base_arn:
                 found.append(candidate)
     return found
@@ -151,7 +151,7 @@ def newest_training_data(training_data_s3_uri: str) -> datetime | None:
     """The newest LastModified of the `.csv` objects under the training prefix (what PrepareTrainingData
     reads), or None when there is none."""
     prefix = S3Uri.parse(training_data_s3_uri)
-    s3 = aws.client("s3")
+    s3 = aws.s3()
     newest: datetime | None = None
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=prefix.bucket, Prefix=prefix.key):
         for item in page.get("Contents", []):

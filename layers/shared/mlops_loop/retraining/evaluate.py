@@ -26,7 +26,7 @@ from dataquality import model_metrics
 from dataquality.model_quality import suggest_model_quality_constraints
 from msgspec import Meta
 
-from mlops_loop.aws import client
+from mlops_loop import aws
 from mlops_loop.models.payloads import Payload, S3UriStr
 from mlops_loop.models.retraining import RetrainingReason
 from mlops_loop.retraining.errors import InvalidPredictions, PredictionCountMismatch, PredictionsNotFound
@@ -68,7 +68,7 @@ class EvaluationResult(Payload, kw_only=True):
 
 
 def _read_lines(prefix: S3Uri, suffix: str) -> tuple[list[str], list[str]]:
-    s3 = client("s3")
+    s3 = aws.s3()
     keys: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=prefix.bucket, Prefix=prefix.key):
         keys.extend(o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(suffix))
@@ -85,7 +85,7 @@ def _first_field(line: str) -> str:
 
 
 def _put_json(uri: S3Uri, doc: dict[str, Any]) -> str:
-    client("s3").put_object(
+    aws.s3().put_object(
         Bucket=uri.bucket,
         Key=uri.key,
         Body=json.dumps(doc, indent=2).encode(),

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from mlops_loop import aws, live, registry
+from mlops_loop import adapters, live, registry
 from mlops_loop.errors import NoApprovedModel
 from mlops_loop.models.payloads import Payload
 from mlops_loop.observability import logger
 from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult
+
+if TYPE_CHECKING:
+    from mlops_loop.ports import ModelRegistry, ParameterStore
 
 FreshnessAction = Literal["off", "no_live_model", "fresh", "awaiting_approval", "retraining"]
 
@@ -43,33 +46,30 @@ def stale_episode_id(version: int, now: datetime) -> str:
     return f"stale-v{version}-{now.astimezone(UTC):%Y%m%d}"
 
 
-def live_version(group: registry.GroupRef, live_parameter_name: str) -> registry.ModelPackageVersion | None:
-    recorded = live.read(live_parameter_name)
+def live_version(
+    group: registry.GroupRef,
+    live_parameter_name: str,
+    models: ModelRegistry | None = None,
+    parameters: ParameterStore | None = None,
+) -> registry.ModelPackageVersion | None:
+    recorded = live.read(live_parameter_name, parameters)
     if recorded is not None and recorded.model_package_arn:
         if recorded.group_name in (None, group.name):
-            return registry.describe(recorded.model_package_arn)
+            return registry.describe(recorded.model_package_arn, models)
         logger.warning(
             "Live-model record names another group; using the registry",
             extra={"recorded": recorded.model_package_arn},
         )
     try:
-        summary = registry.latest_approved(group)
+        summary = registry.latest_approved(group, models)
     except NoApprovedModel:
         return None
-    return registry.describe(summary["ModelPackageArn"])
+    return registry.describe(summary["ModelPackageArn"], models)
 
 
-def _newer_pending(group: registry.GroupRef, than: datetime) -> bool:
-    response = aws.client("sagemaker", group.region).list_model_packages(
-        ModelPackageGroupName=group.api_name,
-        ModelApprovalStatus="PendingManualApproval",
-        ModelPackageType="Versioned",
-        SortBy="CreationTime",
-        SortOrder="Descending",
-        MaxResults=1,
-    )
-    summaries = response.get("ModelPackageSummaryList", [])
-    return bool(summaries) and _aware(summaries[0]["CreationTime"]) > than
+def _newer_pending(group: registry.GroupRef, than: datetime, models: ModelRegistry) -> bool:
+    pending = models.newest_pending_version(group.api_name, group.region)
+    return pending is not None and _aware(pending["CreationTime"]) > than
 
 
 def check_freshness(
@@ -80,12 +80,16 @@ def check_freshness(
     now: datetime,
     training_data_s3_uri: str,
     starter_factory: Callable[[], RetrainingStarter],
+    models: ModelRegistry | None = None,
+    parameters: ParameterStore | None = None,
 ) -> FreshnessResult:
-    """`starter_factory()` builds the RetrainingStarter only when a start is needed."""
+    """`starter_factory()` builds the RetrainingStarter only when a start is needed; `models` and
+    `parameters` default to the AWS adapters."""
     if max_age_days <= 0:
         return FreshnessResult(action="off", max_age_days=max_age_days)
+    models = models or adapters.model_registry()
     ref = registry.GroupRef.parse(group)
-    current = live_version(ref, live_parameter_name)
+    current = live_version(ref, live_parameter_name, models, parameters)
     if current is None:
         return FreshnessResult(action="no_live_model", max_age_days=max_age_days)
     created = _aware(current.creation_time)
@@ -99,7 +103,7 @@ def check_freshness(
     )
     if age <= timedelta(days=max_age_days):
         return fresh
-    if _newer_pending(ref, created):
+    if _newer_pending(ref, created, models):
         return msgspec.structs.replace(fresh, action="awaiting_approval")
     result = starter_factory().start(
         RetrainingRequest(

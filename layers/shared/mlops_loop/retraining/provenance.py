@@ -19,6 +19,7 @@ detail (another group, other features) is refused too.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,9 +33,17 @@ _MAX_PAGES = 20
 
 
 class StepFunctionsHistory(Protocol):
-    """The one Step Functions call the check makes (boto3's client, or a fake in tests)."""
+    """The one Step Functions call the check makes: the typed boto3 client (mlops_loop.aws), or a fake
+    in tests. Its errors are Step Functions' own (ExecutionDoesNotExist, InvalidArn)."""
 
-    def get_execution_history(self, **kwargs: Any) -> dict[str, Any]: ...
+    def get_execution_history(  # boto3's parameter names, so the typed client is one
+        self,
+        *,
+        executionArn: str,  # noqa: N803
+        reverseOrder: bool,  # noqa: N803
+        includeExecutionData: bool,  # noqa: N803
+        nextToken: str = ...,  # noqa: N803
+    ) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -87,15 +96,18 @@ def verify_drift_event(
     execution_arn = str(detail.get("executionArn", ""))
     if not execution_arn.startswith(execution_prefix(batch_state_machine_arn)):
         return Provenance(False, f"{execution_arn!r} is not an execution of {batch_state_machine_arn}")
-    client = sfn or aws.client("stepfunctions")
-    request: dict[str, Any] = {
-        "executionArn": execution_arn,
-        "reverseOrder": True,
-        "includeExecutionData": True,
-    }
+    client: StepFunctionsHistory = sfn or aws.stepfunctions()
+    token: str | None = None
     for _ in range(_MAX_PAGES):
         try:
-            page = client.get_execution_history(**request)
+            if token is None:
+                page = client.get_execution_history(
+                    executionArn=execution_arn, reverseOrder=True, includeExecutionData=True
+                )
+            else:
+                page = client.get_execution_history(
+                    executionArn=execution_arn, reverseOrder=True, includeExecutionData=True, nextToken=token
+                )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("ExecutionDoesNotExist", "InvalidArn"):
@@ -112,5 +124,4 @@ def verify_drift_event(
         token = page.get("nextToken")
         if not token:
             break
-        request["nextToken"] = token
     return Provenance(False, f"execution {execution_arn} put no {detail_type!r} event with this detail")

@@ -16,6 +16,9 @@ Three records in the state table (partition key `id`, TTL attribute `expiration`
 
 Concurrent deliveries of one episode race on the lock's conditional put: one wins and starts, the
 others find the lock held under their own name without a run ARN yet and start nothing.
+
+The table and the targets are ports (mlops_loop.ports: StateTable, Workflows); the DynamoDB, Step
+Functions and SageMaker adapters are in mlops_loop.adapters, the unit tests' fakes in tests/unit/fakes.py.
 """
 
 from __future__ import annotations
@@ -24,22 +27,25 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from botocore.exceptions import ClientError
-
-from mlops_loop.aws import client
+from mlops_loop import adapters
 from mlops_loop.models.payloads import Payload, RetrainingInput
+from mlops_loop.models.retraining import RetrainingReason
 from mlops_loop.observability import logger
+from mlops_loop.ports import ExecutionAlreadyExists, Item, PipelineStart
 from mlops_loop.retraining import names
 from mlops_loop.retraining.errors import RetrainingTargetNotConfigured
 from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES, QUALITY_GATE_PARAMETER
+
+if TYPE_CHECKING:
+    from mlops_loop.ports import StateTable, Workflows
 
 LOCK_TTL_SECONDS = 24 * 3600  # last-resort expiry; the state machine times out after 4 h
 START_GRACE_SECONDS = 900  # a starter may hold the lock this long before it records the run (Lambda max)
 EPISODE_TTL_SECONDS = 90 * 24 * 3600  # Step Functions keeps closed execution names for 90 days
 
-Reason = Literal["drift", "stale", "manual", "data_quality_failure", "model_quality"]
+Reason = RetrainingReason
 Outcome = Literal["started", "duplicate", "in_flight", "already_ran", "ignored", "forged", "suppressed"]
 TargetKind = Literal["state_machine", "pipeline"]
 
@@ -109,16 +115,13 @@ class StartResult(Payload, kw_only=True):
     message_id: str | None = None  # in_flight / suppressed: the mail that said so
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class RetrainingStarter:
     """Starts the retraining state machine, or the SageMaker Pipeline when `pipeline_name` is set.
 
     `quality_gate_min_auc` (the stack's QualityGateMinAuc) is passed to a pipeline; the state
     machine has the gate in its definition. `pipeline_max_parallel_steps` is each pipeline run's
-    ParallelismConfiguration (as the seed's ACK PipelineExecution sets it).
+    ParallelismConfiguration (as the seed's ACK PipelineExecution sets it). `table` and `workflows`
+    default to the AWS adapters.
     """
 
     def __init__(
@@ -130,6 +133,8 @@ class RetrainingStarter:
         quality_gate_min_auc: float | None = None,
         pipeline_max_parallel_steps: int = 2,
         clock: Callable[[], float] | None = None,
+        table: StateTable | None = None,
+        workflows: Workflows | None = None,
     ) -> None:
         if not pipeline_name and not state_machine_arn:
             raise RetrainingTargetNotConfigured(
@@ -146,20 +151,21 @@ class RetrainingStarter:
         self.pipeline_name = pipeline_name
         self.target: TargetKind = "pipeline" if pipeline_name else "state_machine"
         self._clock = clock or time.time
-        self._ddb = client("dynamodb")
+        self._table = table or adapters.state_table(table_name)
+        self._workflows = workflows or adapters.workflows()
 
     # --- public ---------------------------------------------------------------------------
 
     def start(self, request: RetrainingRequest) -> StartResult:
         name = request.execution_name
         now = int(self._clock())
-        marker = self._get(names.episode_key(request.group, request.episode_id))
+        marker = self._table.get(names.episode_key(request.group, request.episode_id))
         if marker is not None:
             return self._result(
                 False,
                 "duplicate",
                 name,
-                marker.get("executionArn"),
+                _text(marker.get("executionArn")),
                 None,
                 "this episode already started a retraining run",
             )
@@ -199,35 +205,26 @@ class RetrainingStarter:
 
     # --- lock -----------------------------------------------------------------------------
 
-    def _acquire(self, request: RetrainingRequest, now: int) -> dict[str, Any] | StartResult:  # noqa: PLR0911
+    def _acquire(self, request: RetrainingRequest, now: int) -> Item | StartResult:  # noqa: PLR0911
         name = request.execution_name
         key = names.lock_key(request.group)
-        item = {
-            "id": {"S": key},
-            "holder": {"S": name},
-            "episodeId": {"S": request.episode_id},
-            "reason": {"S": request.reason},
-            "target": {"S": self.target},
-            "acquiredAt": {"N": str(now)},
-            "expiration": {"N": str(now + LOCK_TTL_SECONDS)},
+        item: Item = {
+            "id": key,
+            "holder": name,
+            "episodeId": request.episode_id,
+            "reason": request.reason,
+            "target": self.target,
+            "acquiredAt": now,
+            "expiration": now + LOCK_TTL_SECONDS,
         }
-        try:
-            self._ddb.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
+        if self._table.put_if_absent(item, or_expired_before=now):
             return item
-        except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise
-        current = self._get(key)
+        current = self._table.get(key)
         if current is None:  # released between our put and our read: try once more
-            return self._acquire_or_in_flight(request, now, item)
-        holder = current.get("holder", "")
-        run_arn = current.get("executionArn")
-        acquired_at = int(current.get("acquiredAt", "0"))
+            return self._acquire_or_in_flight(request, item)
+        holder = str(current.get("holder", ""))
+        run_arn = _text(current.get("executionArn"))
+        acquired_at = int(current.get("acquiredAt", 0))
         if holder == name:
             if run_arn or now - acquired_at < START_GRACE_SECONDS:
                 return self._result(
@@ -239,7 +236,7 @@ class RetrainingStarter:
                     "another delivery of this episode holds the lock and starts the run",
                 )
         elif run_arn:
-            if self._is_running(current.get("target", "state_machine"), run_arn):
+            if self._is_running(str(current.get("target", "state_machine")), run_arn):
                 return self._result(
                     False, "in_flight", name, None, holder, f"retraining {holder} is in flight for this group"
                 )
@@ -251,113 +248,65 @@ class RetrainingStarter:
         logger.warning(
             "Taking over a stale retraining lock", extra={"previousHolder": holder, "newHolder": name}
         )
-        try:
-            self._ddb.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression="holder = :old AND acquiredAt = :at",
-                ExpressionAttributeValues={":old": {"S": holder}, ":at": {"N": str(acquired_at)}},
-            )
-        except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise
+        if not self._table.replace_if(item, {"holder": holder, "acquiredAt": acquired_at}):
             return self._result(False, "in_flight", name, None, None, "another request took the lock first")
         return item
 
-    def _acquire_or_in_flight(self, request: RetrainingRequest, now: int, item: dict[str, Any]) -> Any:
-        try:
-            self._ddb.put_item(
-                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(id)"
-            )
+    def _acquire_or_in_flight(self, request: RetrainingRequest, item: Item) -> Item | StartResult:
+        if self._table.put_if_absent(item):
             return item
-        except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise
-            return self._result(
-                False, "in_flight", request.execution_name, None, None, "another request took the lock first"
-            )
-
-    def _release(self, group: str, name: str, *, only_if_unstarted: bool) -> None:
-        condition = "holder = :me" + (" AND attribute_not_exists(executionArn)" if only_if_unstarted else "")
-        try:
-            self._ddb.delete_item(
-                TableName=self.table_name,
-                Key={"id": {"S": names.lock_key(group)}},
-                ConditionExpression=condition,
-                ExpressionAttributeValues={":me": {"S": name}},
-            )
-        except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise
-
-    def _record_run(self, group: str, name: str, arn: str) -> None:
-        try:
-            self._ddb.update_item(
-                TableName=self.table_name,
-                Key={"id": {"S": names.lock_key(group)}},
-                UpdateExpression="SET executionArn = :arn",
-                ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":arn": {"S": arn}, ":me": {"S": name}},
-            )
-        except ClientError as exc:
-            # A fast run may already have finished and released the lock: nothing to record.
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise
-
-    def _mark_episode(self, request: RetrainingRequest, arn: str, now: int) -> None:
-        self._ddb.put_item(
-            TableName=self.table_name,
-            Item={
-                "id": {"S": names.episode_key(request.group, request.episode_id)},
-                "executionArn": {"S": arn},
-                "executionName": {"S": request.execution_name},
-                "reason": {"S": request.reason},
-                "startedAt": {"N": str(now)},
-                "expiration": {"N": str(now + EPISODE_TTL_SECONDS)},
-            },
+        return self._result(
+            False, "in_flight", request.execution_name, None, None, "another request took the lock first"
         )
 
-    def _get(self, key: str) -> dict[str, str] | None:
-        response = self._ddb.get_item(TableName=self.table_name, Key={"id": {"S": key}}, ConsistentRead=True)
-        item = response.get("Item")
-        if not item:
-            return None
-        return {k: next(iter(v.values())) for k, v in item.items()}
+    def _release(self, group: str, name: str, *, only_if_unstarted: bool) -> None:
+        # Not held by this run (any more): nothing to release.
+        self._table.delete_if(
+            names.lock_key(group), {"holder": name}, without=("executionArn",) if only_if_unstarted else ()
+        )
+
+    def _record_run(self, group: str, name: str, arn: str) -> None:
+        # A fast run may already have finished and released the lock: nothing to record then.
+        self._table.update_if(names.lock_key(group), {"executionArn": arn}, {"holder": name})
+
+    def _mark_episode(self, request: RetrainingRequest, arn: str, now: int) -> None:
+        self._table.put(
+            {
+                "id": names.episode_key(request.group, request.episode_id),
+                "executionArn": arn,
+                "executionName": request.execution_name,
+                "reason": request.reason,
+                "startedAt": now,
+                "expiration": now + EPISODE_TTL_SECONDS,
+            }
+        )
 
     # --- targets --------------------------------------------------------------------------
 
     def _start_run(self, request: RetrainingRequest) -> tuple[str, Outcome]:
         if self.target == "pipeline":
             assert self.quality_gate_min_auc is not None  # __init__ requires it for a pipeline
-            response = client("sagemaker").start_pipeline_execution(
-                PipelineName=self.pipeline_name,
-                PipelineExecutionDisplayName=names.sagemaker_name(
-                    request.execution_name, names.DISPLAY_NAME_MAX
-                ),
-                PipelineExecutionDescription=f"Retraining ({request.reason}), episode {request.episode_id}"[
-                    :3072
-                ],
-                PipelineParameters=request.pipeline_parameters(
-                    quality_gate_min_auc=self.quality_gate_min_auc
-                ),
-                ClientRequestToken=names.client_request_token(request.group, request.episode_id),
-                ParallelismConfiguration={"MaxParallelExecutionSteps": self.pipeline_max_parallel_steps},
+            arn = self._workflows.start_pipeline_execution(
+                PipelineStart(
+                    pipeline_name=self.pipeline_name,
+                    display_name=names.sagemaker_name(request.execution_name, names.DISPLAY_NAME_MAX),
+                    description=f"Retraining ({request.reason}), episode {request.episode_id}"[:3072],
+                    parameters=request.pipeline_parameters(quality_gate_min_auc=self.quality_gate_min_auc),
+                    client_request_token=names.client_request_token(request.group, request.episode_id),
+                    max_parallel_steps=self.pipeline_max_parallel_steps,
+                )
             )
-            return str(response["PipelineExecutionArn"]), "started"
-        sfn = client("stepfunctions")
+            return arn, "started"
         assert self.state_machine_arn is not None
         try:
-            response = sfn.start_execution(
-                stateMachineArn=self.state_machine_arn,
-                name=request.execution_name,
-                input=request.input_json(),
+            started = self._workflows.start_execution(
+                self.state_machine_arn, request.execution_name, request.input_json()
             )
-            return str(response["executionArn"]), "started"
-        except ClientError as exc:
-            if _code(exc) != "ExecutionAlreadyExists":
-                raise
+            return started.execution_arn, "started"
+        except ExecutionAlreadyExists:
+            pass
         arn = self._execution_arn(request.execution_name)
-        status = sfn.describe_execution(executionArn=arn)["status"]
+        status = self._workflows.execution_status(arn)
         return arn, ("duplicate" if status == "RUNNING" else "already_ran")
 
     def _execution_arn(self, name: str) -> str:
@@ -365,15 +314,10 @@ class RetrainingStarter:
         return self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
 
     def _is_running(self, target: str, arn: str) -> bool:
-        try:
-            if target == "pipeline":
-                status = client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=arn)
-                return status["PipelineExecutionStatus"] in ("Executing", "Stopping")
-            return client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
-        except ClientError as exc:
-            if _code(exc) in ("ExecutionDoesNotExist", "ResourceNotFound", "ValidationException"):
-                return False
-            raise
+        """False too when the run does not exist (its lock is stale)."""
+        if target == "pipeline":
+            return self._workflows.pipeline_execution_status(arn) in ("Executing", "Stopping")
+        return self._workflows.execution_status(arn) == "RUNNING"
 
     def _result(  # noqa: PLR0917
         self, started: bool, outcome: Outcome, name: str, arn: str | None, holder: str | None, detail: str
@@ -392,3 +336,7 @@ class RetrainingStarter:
             lock_holder=holder,
             detail=detail,
         )
+
+
+def _text(value: str | int | None) -> str | None:
+    return None if value is None else str(value)
