@@ -3,9 +3,12 @@
 The stack deployed from template.yaml, v1 seeded Approved with its data-quality and model-quality
 baselines, then:
 
-1. a batch run of v1 on inputs that look like the training data: data-quality monitoring is clean;
-2. the batch's ground truth arrives, following a changed rule (the opposite label), as a CSV under
-   `ground-truth/<group>/v1/<run id>/`, then the `_SUCCESS` marker;
+1. a batch run of v1 on inputs that look like the training data, each record's id in its first
+   column (BatchRecordIds=FirstColumn: the transform keeps the id from the model and writes
+   `<id>,<score>`; data-quality monitoring leaves it out): data quality is clean;
+2. the batch's ground truth arrives, following a changed rule (the opposite label), as a CSV
+   `record_id,label` in another order than the batch's under `ground-truth/<group>/v1/<run id>/`,
+   then the `_SUCCESS` marker;
 3. S3's event reaches CheckModelQualityFunction through the stack's rule: model quality degraded
    (Model Monitor's statistics.json and constraint_violations.json, a report, under the run), the
    `Model Quality Degraded` event, the mail, the labelled rows added to the training data, and a
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,9 +79,15 @@ def parameters() -> dict[str, str]:
             "ModelPackageGroup": GROUP,
             "RunOnApproval": "false",
             "TrainingDataWindow": "SinceModelQualityDegradation",
+            "BatchRecordIds": "FirstColumn",
         }
     )
     return params
+
+
+def record_ids(data: SampleData) -> list[str]:
+    """Each batch record's id (the batch's first column)."""
+    return [f"{RUN}-{i:04d}" for i in range(len(data.batch_clean))]
 
 
 def labels_of(data: SampleData) -> list[str]:
@@ -108,7 +118,9 @@ def play(cloud: Any, bucket: str, data: SampleData, *, wait_for_retraining: bool
         return [d for d in cloud.router.deliveries if d.target_arn.endswith(function)]
 
     # 1. a batch run of v1 on inputs that look like the training data
-    put(f"batch-input/model-quality/{RUN}/batch.csv", to_csv(data.batch_clean))
+    ids = record_ids(data)
+    keyed = [[i, *row] for i, row in zip(ids, data.batch_clean, strict=True)]
+    put(f"batch-input/model-quality/{RUN}/batch.csv", to_csv(keyed))
     arn = cloud.start_execution(
         "BatchInferenceStateMachine",
         {
@@ -128,7 +140,9 @@ def play(cloud: Any, bucket: str, data: SampleData, *, wait_for_retraining: bool
     flipped = [str(1 - int(y)) for y in labels_of(data)]
     out.labels = len(flipped)
     labels = f"ground-truth/{GROUP}/v1/{RUN}"
-    put(f"{labels}/labels.csv", "label\n" + "\n".join(flipped) + "\n")
+    rows = list(zip(ids, flipped, strict=True))
+    random.Random(RUN).shuffle(rows)  # labels keep their own order: the join is by id
+    put(f"{labels}/labels.csv", "record_id,label\n" + "".join(f"{i},{y}\n" for i, y in rows))
     out.deliveries_before_marker = len(deliveries())
     put(f"{labels}/_SUCCESS", "")  # S3's event is routed before the PUT returns
 

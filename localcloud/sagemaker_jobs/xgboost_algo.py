@@ -23,7 +23,7 @@ Transform (CreateTransformJob of a model whose container runs that image):
   probabilities for ``multi:softprob``). ``AssembleWith`` ``None`` is written like ``Line``.
 - ``DataProcessing``: ``InputFilter`` / ``OutputFilter`` of the form ``$``, ``$[i]``,
   ``$[i,j,...]``, ``$[a:b]`` (negative indexes allowed) and ``JoinSource`` ``Input`` / ``None``
-  on CSV input (fields split at commas; quoted fields are not supported).
+  on CSV input (fields split at commas; an object with a quoted field fails the job).
 Not supported (the job fails and says so): AugmentedManifestFile data, Pipe-only
 formats (RecordIO/protobuf, Parquet), ``Accept`` other than ``text/csv``, JSONPath filters
 beyond the forms above, SplitType RecordIO/TFRecord.
@@ -339,7 +339,15 @@ def transform_object(
         matrix = xgb.DMatrix(features, missing=np.nan)
         records = []
     else:
-        records = [line.split(",") for line in data.decode("utf-8").splitlines() if line.strip()]
+        lines = [line for line in data.decode("utf-8").splitlines() if line.strip()]
+        if any('"' in line for line in lines):
+            # fields are split at commas: a quoted field would be cut in two, and the filter would
+            # pick the wrong fields without a word
+            raise JobFailedError(
+                "ClientError: local job runner filters and joins unquoted CSV only; "
+                f"{where} has a quoted field"
+            )
+        records = [line.split(",") for line in lines]
         if not records:
             return b""
         selected = [select(r, input_filter) for r in records]

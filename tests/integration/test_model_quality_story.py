@@ -54,9 +54,11 @@ def test_labels_of_a_changed_rule_degrade_model_quality_while_data_quality_stays
     assert out.deliveries_before_marker == 0
     [delivery] = out.deliveries
     assert delivery.ok and delivery.function_error is None, delivery
-    # Then the check found the degradation, every row joined
+    # Then the check found the degradation, every row joined by its id (the transform carried the
+    # batch's id column to the predictions; the labels came in another order)
     assert out.verdict["verdict"] == "degraded"
-    assert out.verdict["rows"]["matched"] == out.labels and out.verdict["rows"]["joinedBy"] == "row_order"
+    assert out.verdict["rows"]["matched"] == out.labels and out.verdict["rows"]["joinedBy"] == "id"
+    assert out.verdict["rows"]["unmatchedLabels"] == out.verdict["rows"]["unlabelledPredictions"] == 0
     # Model Monitor's files under the run's prefix
     statistics = mq.parse_model_quality_statistics(json.loads(read(f"{out.folder}/statistics.json")))
     assert statistics.metrics["auc"].value < 0.5
@@ -69,6 +71,7 @@ def test_labels_of_a_changed_rule_degrade_model_quality_while_data_quality_stays
     [mail] = [m for m in out.mails if "Model quality degraded" in (m.subject or "")]
     assert f"Rows: {out.labels} joined" in mail.message
     assert out.training_rows[0].startswith("label,") and len(out.training_rows) == out.labels + 1
+    assert len(out.training_rows[1].split(",")) == len(out.training_rows[0].split(","))  # the id left out
     [retraining] = out.retrainings
     assert retraining["name"] == f"retrain-{RUN}-model-quality"
     assert json.loads(out.retraining_end["input"])["reason"] == "model_quality"

@@ -203,6 +203,25 @@ def test_transform_resolves_a_model_package_and_honours_simple_joins(
     assert [float(r[0]) for r in rows] == [float(i) for i in ids]
     assert roc_auc_score(data["y_test"], [float(r[1]) for r in rows]) > 0.9
 
+    # And a batch with a quoted field is refused, not split at the comma inside the quotes
+    s3.put_object(Bucket=BUCKET, Key="batch/quoted/batch.csv", Body=b'"a,1",1.0,2.0\n')
+    sm.create_transform_job(
+        **transform_request(
+            "score-quoted",
+            "churn-v1",
+            f"s3://{BUCKET}/batch/quoted/",
+            f"s3://{BUCKET}/batch/quoted-out/",
+            DataProcessing={"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"},
+        )
+    )
+    assert runner.wait_idle(60)
+    quoted = sm.describe_transform_job(TransformJobName="score-quoted")
+    assert quoted["TransformJobStatus"] == "Failed"
+    assert quoted["FailureReason"] == (
+        "ClientError: local job runner filters and joins unquoted CSV only; "
+        f"s3://{BUCKET}/batch/quoted/batch.csv has a quoted field"
+    )
+
 
 def test_a_fault_fails_the_named_job_with_its_reason(
     aws: None, sm: Any, s3: Any, data: dict[str, Any], emitted: list[dict[str, Any]]

@@ -349,3 +349,37 @@ def test_sketch_needs_the_item(baseline, lambda_context):
     event = {**load_event("monitor_batch_analyze"), "mode": "sketch"}
     with pytest.raises(InvalidEvent, match="itemS3Uri"):
         app.lambda_handler(event, lambda_context)
+
+
+def _with_ids(rows: np.ndarray, first: int = 0) -> bytes:
+    """The batch with each record's id first (BatchRecordIds=FirstColumn)."""
+    lines = _csv(rows).decode().splitlines()
+    return "".join(f"id-{first + i:05d},{line}\n" for i, line in enumerate(lines)).encode()
+
+
+def test_record_ids_in_the_first_column_are_left_out_of_the_check_by_both_lambda_engines(
+    baseline, lambda_context
+):
+    # Given a clean batch in two objects whose first column is each record's id, for a run that
+    # ResolveModel planned with BatchRecordIds=FirstColumn
+    event = load_event("monitor_batch_analyze")
+    event["run"] |= {"recordIds": True}
+    batch = event["run"]["batchInputS3Uri"]
+    rows = _rows(1200, seed=11)
+    _put(batch + "part-0.csv", _with_ids(rows[:500]))
+    _put(batch + "part-1.csv", _with_ids(rows[500:], first=500))
+    list_batch()
+    # When the one-pass engine checks it, and the distributed one sketches and merges it
+    single = app.lambda_handler(event, lambda_context)
+    for name in ("part-0.csv", "part-1.csv"):
+        app.lambda_handler({**event, "mode": "sketch", "itemS3Uri": batch + name}, lambda_context)
+    merged = app.lambda_handler({**event, "mode": "merge"}, lambda_context)
+    # Then both checked the features only, aligned with the baseline's: clean, no extra column
+    for result in (single, merged):
+        assert result["verdict"] == "clean", result
+        statistics = json.loads(_get(result["statisticsS3Uri"]))
+        assert [f["name"] for f in statistics["features"]] == FEATURES
+        assert statistics["dataset"]["item_count"] == 1200
+    # And without the run's flag the same batch fails: the ids shift every feature by one column
+    event["run"]["recordIds"] = False
+    assert app.lambda_handler(event, lambda_context)["verdict"] == "data_quality_failure"

@@ -86,6 +86,32 @@ def test_the_run_is_laid_out_under_the_resolved_version_once(function_env, lambd
     assert run["modelMonitorEnvironment"]["dataset_source"] == "/opt/ml/processing/input/batch"
 
 
+@pytest.mark.parametrize(
+    ("record_ids", "data_processing"),
+    [
+        (None, {"InputFilter": "$", "JoinSource": "None", "OutputFilter": "$"}),  # AWS's defaults
+        ("None", {"InputFilter": "$", "JoinSource": "None", "OutputFilter": "$"}),
+        ("FirstColumn", {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"}),
+    ],
+)
+def test_the_transforms_data_processing_follows_the_stacks_batch_record_ids(
+    function_env, monkeypatch, lambda_context, record_ids, data_processing
+):
+    # Given the stack's BatchRecordIds (unset: an older stack's function)
+    create_group()
+    register(run="r1")
+    if record_ids is not None:
+        monkeypatch.setenv("BATCH_RECORD_IDS", record_ids)
+    from mlops_loop import settings
+
+    settings.reset()
+    # When a run is planned
+    run = invoke_run(lambda_context)["run"]
+    # Then its transform's DataProcessing and its monitoring's record-id flag follow it
+    assert run["dataProcessing"] == data_processing
+    assert run["recordIds"] is (record_ids == "FirstColumn")
+
+
 def test_a_reused_input_run_id_never_keys_the_outputs_the_execution_name_does(function_env, lambda_context):
     # Given two executions started by hand with the same runId in their input
     create_group()

@@ -653,3 +653,45 @@ def test_deploy_guide_documents_every_parameter_and_output(sam: dict[str, Any]) 
     for name in [*sam["Parameters"], *sam["Outputs"]]:
         assert f"`{name}`" in guide, f"docs/deploy.md does not mention {name}"
     assert "sam deploy --config-env prod" in guide
+
+
+def _rule_value(expr: Any, params: dict[str, str]) -> Any:
+    """CloudFormation's rule functions the template's Rules use (Fn::Equals, Fn::Not, Fn::And, Ref)."""
+    if isinstance(expr, dict):
+        [(fn, arg)] = expr.items()
+        if fn == "Ref":
+            return params[arg]
+        values = [_rule_value(a, params) for a in arg]
+        if fn == "Fn::Equals":
+            return values[0] == values[1]
+        if fn == "Fn::Not":
+            return not values[0]
+        if fn == "Fn::And":
+            return all(values)
+        raise AssertionError(f"rule function {fn} not evaluated by this test")
+    return expr
+
+
+@pytest.mark.parametrize(
+    ("record_ids", "engine", "refused"),
+    [
+        ("FirstColumn", "ModelMonitorProcessing", True),
+        ("FirstColumn", "Lambda", False),
+        ("FirstColumn", "DistributedLambda", False),
+        ("None", "ModelMonitorProcessing", False),
+    ],
+)
+def test_record_ids_are_refused_at_deploy_with_the_model_monitor_engine(
+    sam: dict[str, Any], record_ids: str, engine: str, refused: bool
+) -> None:
+    # Given the parameters (Model Monitor's analyzer cannot leave the id column out of a CSV dataset)
+    params = {"BatchRecordIds": record_ids, "MonitoringEngine": engine}
+    # When CloudFormation evaluates the template's rules (a failed assertion refuses the stack)
+    failed = [
+        name
+        for name, rule in sam.get("Rules", {}).items()
+        if _rule_value(rule.get("RuleCondition", True), params)
+        and not all(_rule_value(a["Assert"], params) for a in rule["Assertions"])
+    ]
+    # Then only the id column with Model Monitor's engine is refused
+    assert bool(failed) is refused, failed

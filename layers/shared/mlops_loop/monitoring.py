@@ -334,6 +334,20 @@ def _baselines(req: MonitorBatchRequest, store: ArtifactStore) -> tuple[dict[str
     return statistics, constraints
 
 
+#: The name the record-id column is read under in a batch without a header (it is then dropped).
+RECORD_ID = "__record_id__"
+
+
+def _without_record_ids(profile: Any) -> Any:
+    """The profile without its first column (BatchRecordIds=FirstColumn): the id is no feature,
+    the baseline has no such column, and an id column checked would be an extra_column_check
+    violation. Profile.columns is in file order."""
+    first = next(iter(profile.columns), None)
+    if first is not None:
+        del profile.columns[first]
+    return profile
+
+
 def _title(req: MonitorBatchRequest) -> str:
     model = req.model
     return f"Data quality: {model.model_package_group_name} v{model.model_package_version}, run {req.run_id}"
@@ -347,12 +361,23 @@ def analyze(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: Artifact
     baseline_statistics, baseline_constraints = _baselines(req, store)
     files = _listed(req, store)
     try:
-        result = dataquality.check(
-            files,
-            baseline_statistics=baseline_statistics,
-            baseline_constraints=baseline_constraints,
-            has_header=req.has_header,
-        )
+        if req.run.record_ids:
+            names = dataquality.baseline_column_names(baseline_statistics, baseline_constraints)
+            profile = dataquality.profile_sources(
+                files, has_header=req.has_header, column_names=[RECORD_ID, *names]
+            )
+            result = dataquality.check_profile(
+                _without_record_ids(profile),
+                baseline_statistics=baseline_statistics,
+                baseline_constraints=baseline_constraints,
+            )
+        else:
+            result = dataquality.check(
+                files,
+                baseline_statistics=baseline_statistics,
+                baseline_constraints=baseline_constraints,
+                has_header=req.has_header,
+            )
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
     return _finish_check(
@@ -432,9 +457,13 @@ def sketch(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactS
     except dq_errors.BaselineFormatError as exc:
         raise InvalidBaseline(f"baseline of v{req.model.model_package_version}: {exc}") from None
     # The map listed the object already: read it, without listing its prefix again.
+    if req.run.record_ids:
+        names = [RECORD_ID, *names]
     profile = dataquality.profile_file(
         dataquality.DataFile(req.item_s3_uri, fmt), has_header=req.has_header, column_names=names
     )
+    if req.run.record_ids:
+        profile = _without_record_ids(profile)
     target = partial_location(out, req.item_s3_uri)
     store.write(target, profile.to_bytes(), "application/octet-stream")
     metrics.add_metric(name="RowsSketched", unit=MetricUnit.Count, value=profile.rows)

@@ -43,6 +43,7 @@ def resolve_run(
         batch_input_s3_uri=request.batch_input_s3_uri,
         baseline_statistics_s3_uri=model.baseline_statistics_s3_uri,
         baseline_constraints_s3_uri=model.baseline_constraints_s3_uri,
+        record_ids=cfg.batch_record_ids == "FirstColumn",
     )
     return ResolvedRun(model=model, run=run)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from mlops_loop.models.run import BatchRun
+from mlops_loop.models.run import IDS_IN_FIRST_COLUMN, NO_DATA_PROCESSING, BatchRun
 from mlops_loop.s3uri import S3Uri
 
 PREDICTIONS = "predictions"
@@ -67,7 +67,9 @@ def plan(
     batch_input_s3_uri: str,
     baseline_statistics_s3_uri: str,
     baseline_constraints_s3_uri: str,
+    record_ids: bool = False,
 ) -> BatchRun:
+    """`record_ids`: the batch's first column is each record's id (stack parameter BatchRecordIds)."""
     run = version_prefix(bucket, output_prefix, group, version).join(run_id)
     listing = run.join(BATCH)
     statistics_file = S3Uri.parse(baseline_statistics_s3_uri).key.rsplit("/", 1)[-1]
@@ -83,6 +85,8 @@ def plan(
         monitoring_s3_uri=_folder(run.join(MONITORING)),
         transform_job_name=job_name("bt", version, run_id),
         processing_job_name=job_name("mm", version, run_id),
+        record_ids=record_ids,
+        data_processing=dict(IDS_IN_FIRST_COLUMN if record_ids else NO_DATA_PROCESSING),
         model_monitor_environment={
             "dataset_format": '{"csv": {"header": false}}',
             "dataset_source": _MM_BATCH,

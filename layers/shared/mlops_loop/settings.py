@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Annotated, ClassVar, TypeVar
+from typing import Annotated, ClassVar, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -56,6 +56,8 @@ class StartBatchInferenceSettings(FunctionSettings, kw_only=True, frozen=True):
 class ResolveModelSettings(_Registry, kw_only=True, frozen=True):
     artifacts_bucket: Annotated[str, Meta(min_length=3)]
     output_prefix: str = "batch-inference"
+    #: Stack parameter BatchRecordIds: `FirstColumn` = the batch's first column is the record id.
+    batch_record_ids: Literal["None", "FirstColumn"] = "None"
 
 
 class MonitorBatchSettings(FunctionSettings, kw_only=True, frozen=True):

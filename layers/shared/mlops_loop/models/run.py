@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from mlops_loop.models.payloads import Payload, S3UriStr
+
+# CreateTransformJob's DataProcessing (botocore's sagemaker 2017-07-24 model, shape DataProcessing;
+# SageMaker Developer Guide, "Associate Prediction Results with Their Corresponding Input Records").
+#: AWS's defaults: every field goes to the model, the output holds the model's answer only.
+NO_DATA_PROCESSING = {"InputFilter": "$", "JoinSource": "None", "OutputFilter": "$"}
+#: The batch's first column is the record's id: the model gets the other fields (`$[1:]`), each
+#: output row is appended to its input row (`JoinSource: Input`; for CSV "the joined data has the
+#: original input data followed by the transformed data"), and the output keeps the first field
+#: (the id) and the last (the score): a prediction line is `<id>,<score>` (`$[0,-1]`).
+IDS_IN_FIRST_COLUMN = {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"}
 
 
 class BatchRun(Payload, kw_only=True):
@@ -26,3 +38,8 @@ class BatchRun(Payload, kw_only=True):
     processing_job_name: str
     #: The SageMaker Model Monitor analyzer's environment contract for this run's processing job.
     model_monitor_environment: dict[str, str]
+    #: The batch's first column is each record's id, not a feature: the transform leaves it out of
+    #: the model's input and joins it to the score; data-quality monitoring leaves it out of the check.
+    record_ids: bool = False
+    #: The transform job's DataProcessing (run_layout.NO_DATA_PROCESSING or IDS_IN_FIRST_COLUMN).
+    data_processing: dict[str, str] = msgspec.field(default_factory=lambda: dict(NO_DATA_PROCESSING))
