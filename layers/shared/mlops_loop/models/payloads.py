@@ -10,7 +10,7 @@ sees are the camelCase ones the ASL reads (`rename="camel"`: `batch_input_s3_uri
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -18,10 +18,7 @@ S3UriStr = Annotated[str, msgspec.Meta(pattern=r"^s3://[^/]+(/.*)?$")]
 Verdict = Literal["clean", "drift", "data_quality_failure"]
 Trigger = Literal["schedule", "approval", "manual"]
 
-if TYPE_CHECKING:
-    from mlops_loop.models.retraining import RetrainingInput
-
-__all__ = ["Payload", "RetrainingInput", "S3UriStr", "Trigger", "Verdict", "Violation"]
+__all__ = ["Payload", "S3UriStr", "Trigger", "Verdict", "Violation"]
 
 
 class Payload(msgspec.Struct, kw_only=True, rename="camel"):
@@ -40,12 +37,3 @@ class Violation(Payload, kw_only=True, rename=None):
     feature_name: str
     constraint_check_type: str
     description: str = ""
-
-
-def __getattr__(name: str) -> Any:
-    # RetrainingInput moved to mlops_loop.models.retraining; this keeps the old import path working.
-    if name == "RetrainingInput":
-        from mlops_loop.models.retraining import RetrainingInput
-
-        return RetrainingInput
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

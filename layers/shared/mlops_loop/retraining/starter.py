@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from mlops_loop import adapters
-from mlops_loop.models.payloads import Payload, RetrainingInput
-from mlops_loop.models.retraining import RetrainingReason
+from mlops_loop.models.payloads import Payload
+from mlops_loop.models.retraining import RetrainingInput, RetrainingReason
 from mlops_loop.observability import logger
 from mlops_loop.ports import ExecutionAlreadyExists, Item, PipelineStart
 from mlops_loop.retraining import names
