@@ -192,6 +192,7 @@ ID_SHAPES = {
     "one length, up to 8 bytes": lambda k: f"r{k:06d}",
     "one length, 9 to 16 bytes": lambda k: f"rec-{k:010d}",
     "lengths from 1 to 16 bytes": lambda k: str(k * 7919)[: 1 + k % 16],
+    "more than 8 bytes vary (two words)": lambda k: f"{k * 982_451_653 % 10**8:08d}-{k % 3}",
     "non-ASCII": lambda k: f"é{k}ü",
     "longer than 16 bytes (hashed)": lambda k: f"customer-{k:012d}-row",
 }
@@ -203,7 +204,7 @@ def test_the_join_by_id_agrees_with_the_rules_row_by_row(shape, mix, monkeypatch
     import numpy as np
     from mlops_loop.model_quality import join as join_module
 
-    if mix == "colliding keys":  # every id of up to 8 bytes gets key 0: the words must be told apart
+    if mix == "colliding keys":  # two words' key is the second word alone: ids must be told apart
         monkeypatch.setattr(join_module, "_MIX", np.uint64(0))
     rng = np.random.default_rng(len(shape))
     make = ID_SHAPES[shape]
