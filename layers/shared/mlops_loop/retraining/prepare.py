@@ -28,7 +28,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from mlops_loop.aws import client
+from mlops_loop import aws
 from mlops_loop.models.payloads import Payload, S3UriStr
 from mlops_loop.registry import GroupRef
 from mlops_loop.retraining import names
@@ -231,7 +231,7 @@ class PreparedData(Payload, kw_only=True):
 
 
 def list_csv_objects(prefix: S3Uri) -> list[TrainingObject]:
-    s3 = client("s3")
+    s3 = aws.s3()
     found: list[TrainingObject] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=prefix.bucket, Prefix=prefix.key):
         found.extend(
@@ -261,7 +261,7 @@ def prepare(
     keys = [o.key for o in window.objects]
     if not keys:
         raise NoTrainingData(f"no .csv object under {request.training_data_s3_uri}")
-    s3 = client("s3")
+    s3 = aws.s3()
     header: list[str] | None = None
     parts: list[LabelledData] = []
     for key in keys:
