@@ -244,7 +244,7 @@ def test_make_demo_names_the_step_that_did_not_happen(tmp_path: Path) -> None:
     )
     # When the demo runs on it
     done = subprocess.run(
-        [sys.executable, "-m", "localcloud", "demo", "--quiet", "-t", str(broken / "template.yaml"),
+        [sys.executable, "-m", "story.demo", "--quiet", "-t", str(broken / "template.yaml"),
          "--output", str(tmp_path / "out")],
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip

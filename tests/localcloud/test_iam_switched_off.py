@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import boto3
-from conftest import FIXTURE_TEMPLATE
+from lc_testkit import FIXTURE_TEMPLATE
 
 from localcloud import LocalCloud
 from localcloud.cloud import IAM_OFF_MARK
