@@ -1,6 +1,6 @@
 """Batch-inference steps ListBatch and MonitorBatch, before any transform: `list` lists the batch
 once into the run's manifest; then data-quality monitoring of those objects against the version's
-baseline (`analyze`: the dataquality analyzer; `sketch`/`merge`: the same, distributed; `classify`:
+baseline (`analyze`: the dataquality analyzer; `sketch`/`merge`: the same, distributed; `judge`:
 files a Model Monitor Processing job wrote). Writes statistics.json, constraint_violations.json,
 report.html and verdict.json under the run's monitoring prefix, emits drift metrics (EMF) and
 returns `$.monitoring`.

@@ -17,7 +17,7 @@ PROCESSING_PATH = [
     "ListBatch",
     "MonitorBatch",
     "RunModelMonitorJob",
-    "ClassifyModelMonitorResults",
+    "JudgeModelMonitorResults",
     "CheckDataQuality",
     "ModelExists",
     "CreateModel",

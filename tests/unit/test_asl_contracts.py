@@ -61,7 +61,7 @@ def test_both_machines_speak_jsonata() -> None:
         )
 
 
-def test_classify_outcome_switches_on_exactly_the_verdicts_monitor_batch_returns() -> None:
+def test_judge_outcome_switches_on_exactly_the_verdicts_monitor_batch_returns() -> None:
     conditions = [c["Condition"] for c in BATCH["States"]["ClassifyOutcome"]["Choices"]]
     condition = re.compile(r"\{% \$states\.input\.monitoring\.verdict = '(\w+)' %\}")
     switched = [condition.fullmatch(c) for c in conditions]
@@ -82,7 +82,7 @@ def test_the_batch_is_checked_before_any_transform_and_a_broken_one_ends_there()
     }
     assert check["Default"] == "ModelExists"
     # every engine's verdict reaches CheckDataQuality, which is the only way to the transform
-    for step in ("AnalyzeBatch", "MergeSketches", "ClassifyModelMonitorResults"):
+    for step in ("AnalyzeBatch", "MergeSketches", "JudgeModelMonitorResults"):
         assert states[step]["Next"] == "CheckDataQuality", step
     into_transform = {n for n, s in states.items() if s.get("Next") == "RunBatchTransform"}
     into_transform |= {c["Next"] for c in states["ModelExists"]["Choices"]} & {"RunBatchTransform"}

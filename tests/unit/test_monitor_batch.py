@@ -178,11 +178,11 @@ def test_broken_columns_are_a_data_quality_failure(baseline, lambda_context):
     assert (out["driftEvent"], out["notification"]) == (None, None)
 
 
-def test_classify_reads_what_model_monitor_wrote(baseline, lambda_context, tmp_path):
+def test_judge_reads_what_model_monitor_wrote(baseline, lambda_context, tmp_path):
     # Given a listed drifting batch, and a Model Monitor processing job wrote its files into the
     # monitoring prefix (the local cloud's job runs this analyzer, as here)
     put_batch(_rows(800, seed=3, shift=6.0))
-    event = load_event("monitor_batch_classify")
+    event = load_event("monitor_batch_judge")
     prefix = event["run"]["monitoringS3Uri"]
     local = tmp_path / "batch.csv"
     local.write_bytes(_csv(_rows(800, seed=3, shift=6.0)))

@@ -45,52 +45,52 @@ DRIFT = {
 
 
 @pytest.fixture
-def classify_request() -> MonitorBatchRequest:
-    return msgspec.convert(load_event("monitor_batch_classify"), MonitorBatchRequest)
+def judge_request() -> MonitorBatchRequest:
+    return msgspec.convert(load_event("monitor_batch_judge"), MonitorBatchRequest)
 
 
 @pytest.fixture
-def store(classify_request: MonitorBatchRequest, tmp_path: Path) -> FakeArtifactStore:
+def store(judge_request: MonitorBatchRequest, tmp_path: Path) -> FakeArtifactStore:
     """The version's baseline, and the statistics.json a successful Model Monitor job wrote."""
     train = tmp_path / "train.csv"
     train.write_text("mean_radius,mean_texture\n" + "\n".join(f"{i % 7}.5,{i % 11}.25" for i in range(200)))
     made = dataquality.suggest_baseline(str(train), has_header=True)
     fake = FakeArtifactStore()
-    fake.put_json(classify_request.baseline_statistics_s3_uri, made.statistics)
-    fake.put_json(classify_request.baseline_constraints_s3_uri, made.constraints)
-    fake.put_json(f"{classify_request.output_s3_uri}statistics.json", made.statistics)
+    fake.put_json(judge_request.baseline_statistics_s3_uri, made.statistics)
+    fake.put_json(judge_request.baseline_constraints_s3_uri, made.constraints)
+    fake.put_json(f"{judge_request.output_s3_uri}statistics.json", made.statistics)
     # the run's listing of its batch (ListBatch, before every engine)
-    batch = f"{classify_request.batch_input_s3_uri}part-0.csv"
-    fake.put_json(classify_request.objects_s3_uri, [{"itemS3Uri": batch, "format": "csv"}])
+    batch = f"{judge_request.batch_input_s3_uri}part-0.csv"
+    fake.put_json(judge_request.objects_s3_uri, [{"itemS3Uri": batch, "format": "csv"}])
     return fake
 
 
-def classify(req: MonitorBatchRequest, store: FakeArtifactStore) -> MonitoringResult:
+def judge(req: MonitorBatchRequest, store: FakeArtifactStore) -> MonitoringResult:
     result = monitoring.monitor(req, CFG, store)
     assert isinstance(result, MonitoringResult)
     return result
 
 
-def test_no_violations_file_of_a_successful_job_means_no_violations(classify_request, store) -> None:
+def test_no_violations_file_of_a_successful_job_means_no_violations(judge_request, store) -> None:
     # Given the job wrote statistics.json and no constraint_violations.json (Model Monitor's "none")
     # When the files are classified
-    result = classify(classify_request, store)
+    result = judge(judge_request, store)
     # Then the batch is clean, and the run's folder has its report
     assert (result.verdict, result.violations) == ("clean", [])
     assert result.report_s3_uri in store.objects
 
 
 def test_an_unreadable_violations_file_fails_the_run_instead_of_reading_clean(
-    classify_request, store
+    judge_request, store
 ) -> None:
     # Given constraint_violations.json exists but the function may not read it (AccessDenied, a KMS
     # key it may not use, the bucket gone): before, read_json took that for "not found" -> clean
-    violations = f"{classify_request.output_s3_uri}constraint_violations.json"
+    violations = f"{judge_request.output_s3_uri}constraint_violations.json"
     store.put_json(violations, {"violations": [DRIFT]})
     store.refused.add(violations)
     # When the files are classified, Then the run fails with a named error, and writes no verdict
     with pytest.raises(MonitoringOutputUnreadable, match=r"constraint_violations\.json"):
-        classify(classify_request, store)
+        judge(judge_request, store)
     assert not [uri for uri in store.objects if uri.endswith(("verdict.json", "report.html"))]
 
 
@@ -122,42 +122,42 @@ def _verdict_json(req: MonitorBatchRequest, store: FakeArtifactStore) -> dict[st
 
 
 def test_drift_from_model_monitor_gives_the_statistics_distances_the_event_and_mail(
-    classify_request, store, tmp_path
+    judge_request, store, tmp_path
 ) -> None:
     # Given Model Monitor's files for a batch whose mean_texture moved
-    checked = _model_monitor_wrote(classify_request, store, tmp_path, shift=6.0, violations=True)
+    checked = _model_monitor_wrote(judge_request, store, tmp_path, shift=6.0, violations=True)
     # When they are classified
-    result = classify(classify_request, store)
+    result = judge(judge_request, store)
     # Then the distances of every feature are the analyzer's on the same data, from statistics.json
     assert (result.verdict, result.drifted_features) == ("drift", ["mean_texture"])
     assert result.feature_distances == {k: v["distance"] for k, v in checked.feature_distances.items()}
     assert result.feature_distances["mean_texture"] > 0.1 >= result.feature_distances["mean_radius"]
     assert result.drift_event is not None and result.drift_event.drifted_features == ["mean_texture"]
     assert result.notification is not None and "mean_texture" in result.notification.message
-    assert "driftDisagreements" not in _verdict_json(classify_request, store)
+    assert "driftDisagreements" not in _verdict_json(judge_request, store)
 
 
 def test_distances_do_not_depend_on_the_wording_of_aws_descriptions(
-    classify_request, store, tmp_path
+    judge_request, store, tmp_path
 ) -> None:
     # Given the violation's description in a wording no parser knows, claiming another distance
-    checked = _model_monitor_wrote(classify_request, store, tmp_path, shift=6.0, violations=False)
+    checked = _model_monitor_wrote(judge_request, store, tmp_path, shift=6.0, violations=False)
     reworded = {**DRIFT, "description": "Drift of 0.3127 (limit 0.1) -- a future container's text"}
-    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"violations": [reworded]})
+    store.put_json(f"{judge_request.output_s3_uri}constraint_violations.json", {"violations": [reworded]})
     # When classified, Then the distance is the statistics', whatever the text says
-    result = classify(classify_request, store)
+    result = judge(judge_request, store)
     assert result.feature_distances["mean_texture"] == checked.feature_distances["mean_texture"]["distance"]
     assert result.feature_distances["mean_texture"] != 0.3127
     assert result.violations[0].description == reworded["description"]  # AWS's text, passed on as is
 
 
 def test_drift_the_statistics_find_and_the_violations_file_omits_is_drift_on_record(
-    classify_request, store, tmp_path
+    judge_request, store, tmp_path
 ) -> None:
     # Given a moved batch's statistics.json and no constraint_violations.json
-    _model_monitor_wrote(classify_request, store, tmp_path, shift=6.0, violations=False)
+    _model_monitor_wrote(judge_request, store, tmp_path, shift=6.0, violations=False)
     # When classified, Then the statistics decide: drift, told with the analyzer's description
-    result = classify(classify_request, store)
+    result = judge(judge_request, store)
     assert (result.verdict, result.drifted_features) == ("drift", ["mean_texture"])
     [violation] = result.violations
     assert (violation.feature_name, violation.constraint_check_type) == (
@@ -165,44 +165,44 @@ def test_drift_the_statistics_find_and_the_violations_file_omits_is_drift_on_rec
         "baseline_drift_check",
     )
     assert violation.description.startswith("Numerical distance: ")
-    disagreements = _verdict_json(classify_request, store)["driftDisagreements"]
+    disagreements = _verdict_json(judge_request, store)["driftDisagreements"]
     assert list(disagreements) == ["mean_texture"]
 
 
 def test_drift_model_monitor_lists_within_the_threshold_stays_drift_on_record(
-    classify_request, store
+    judge_request, store
 ) -> None:
     # Given statistics.json equal to the baseline's, and a violations file that says mean_texture drifted
-    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"violations": [DRIFT]})
+    store.put_json(f"{judge_request.output_s3_uri}constraint_violations.json", {"violations": [DRIFT]})
     # When classified, Then AWS's signal is kept, with the statistics' distance, and the disagreement noted
-    result = classify(classify_request, store)
+    result = judge(judge_request, store)
     assert (result.verdict, result.drifted_features) == ("drift", ["mean_texture"])
     assert result.feature_distances == {"mean_radius": 0.0, "mean_texture": 0.0}
     assert (
-        "within threshold 0.1" in _verdict_json(classify_request, store)["driftDisagreements"]["mean_texture"]
+        "within threshold 0.1" in _verdict_json(judge_request, store)["driftDisagreements"]["mean_texture"]
     )
 
 
 def test_a_feature_the_statistics_cannot_compare_fails_unless_a_violation_names_it(
-    classify_request, store
+    judge_request, store
 ) -> None:
     # Given the job's statistics.json without mean_texture, and no violation naming it
-    stats_uri = f"{classify_request.output_s3_uri}statistics.json"
+    stats_uri = f"{judge_request.output_s3_uri}statistics.json"
     stats = json.loads(store.objects[stats_uri])
     stats["features"] = [f for f in stats["features"] if f["name"] != "mean_texture"]
     store.put_json(stats_uri, stats)
     # When classified, Then there is no verdict: its drift is unknown
     with pytest.raises(dataquality.DriftNotComparable, match="'mean_texture': absent"):
-        classify(classify_request, store)
-    assert f"{classify_request.output_s3_uri}verdict.json" not in store.objects
+        judge(judge_request, store)
+    assert f"{judge_request.output_s3_uri}verdict.json" not in store.objects
     # And when the job reported the column missing, that is the verdict (a data-quality failure)
     missing = {
         "feature_name": "mean_texture",
         "constraint_check_type": "missing_column_check",
         "description": "",
     }
-    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"violations": [missing]})
-    assert classify(classify_request, store).verdict == "data_quality_failure"
+    store.put_json(f"{judge_request.output_s3_uri}constraint_violations.json", {"violations": [missing]})
+    assert judge(judge_request, store).verdict == "data_quality_failure"
 
 
 @pytest.mark.parametrize(
@@ -216,9 +216,9 @@ def test_a_feature_the_statistics_cannot_compare_fails_unless_a_violation_names_
     ids=["not-json", "not-model-monitor-format", "refused", "absent"],
 )
 def test_statistics_json_not_there_refused_or_malformed_is_a_named_error_never_clean(
-    classify_request, store, body: bytes | None, error: type[Exception]
+    judge_request, store, body: bytes | None, error: type[Exception]
 ) -> None:
-    stats_uri = f"{classify_request.output_s3_uri}statistics.json"
+    stats_uri = f"{judge_request.output_s3_uri}statistics.json"
     if body is None:
         store.refused.add(stats_uri)
     elif body == b"":
@@ -226,24 +226,24 @@ def test_statistics_json_not_there_refused_or_malformed_is_a_named_error_never_c
     else:
         store.objects[stats_uri] = body
     with pytest.raises(error, match=r"statistics\.json"):
-        classify(classify_request, store)
-    assert f"{classify_request.output_s3_uri}verdict.json" not in store.objects
+        judge(judge_request, store)
+    assert f"{judge_request.output_s3_uri}verdict.json" not in store.objects
 
 
-def test_a_malformed_violations_file_is_a_named_error(classify_request, store) -> None:
-    store.put_json(f"{classify_request.output_s3_uri}constraint_violations.json", {"nope": []})
+def test_a_malformed_violations_file_is_a_named_error(judge_request, store) -> None:
+    store.put_json(f"{judge_request.output_s3_uri}constraint_violations.json", {"nope": []})
     with pytest.raises(MonitoringOutputInvalid, match="violations"):
-        classify(classify_request, store)
+        judge(judge_request, store)
 
 
-def test_a_missing_statistics_file_or_baseline_is_a_named_failure(classify_request, store) -> None:
-    del store.objects[f"{classify_request.output_s3_uri}statistics.json"]
+def test_a_missing_statistics_file_or_baseline_is_a_named_failure(judge_request, store) -> None:
+    del store.objects[f"{judge_request.output_s3_uri}statistics.json"]
     with pytest.raises(MonitoringOutputNotFound, match=r"statistics\.json"):
-        classify(classify_request, store)
-    store.put_json(f"{classify_request.output_s3_uri}statistics.json", {})
-    store.refused.add(classify_request.baseline_statistics_s3_uri)
+        judge(judge_request, store)
+    store.put_json(f"{judge_request.output_s3_uri}statistics.json", {})
+    store.refused.add(judge_request.baseline_statistics_s3_uri)
     with pytest.raises(BaselineUnreadable, match="not readable"):
-        classify(classify_request, store)
+        judge(judge_request, store)
 
 
 # -- ResolveModel --------------------------------------------------------------------------------

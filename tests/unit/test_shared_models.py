@@ -44,7 +44,7 @@ MODEL_FOR_EVENT = {
     "schedule_default_envelope": ScheduledEvent,
     "resolve_model": ResolveModelRequest,
     "monitor_batch_analyze": MonitorBatchRequest,
-    "monitor_batch_classify": MonitorBatchRequest,
+    "monitor_batch_judge": MonitorBatchRequest,
     "monitor_batch_sketch": MonitorBatchRequest,
     "monitor_batch_merge": MonitorBatchRequest,
     "monitor_batch_list": MonitorBatchRequest,

@@ -47,11 +47,11 @@ class InvalidBaseline(MlopsError):
 
 
 class MonitoringOutputNotFound(MlopsError):
-    """`classify` mode: the Model Monitor processing job did not write the expected files."""
+    """`judge` mode: the Model Monitor processing job did not write the expected files."""
 
 
 class MonitoringOutputUnreadable(MlopsError):
-    """`classify` mode: a file the Model Monitor job wrote cannot be read (AccessDenied, 403,
+    """`judge` mode: a file the Model Monitor job wrote cannot be read (AccessDenied, 403,
     NoSuchBucket, KMS): the run fails rather than read the refusal as "no violations"."""
 
 
@@ -68,5 +68,5 @@ class BatchInputNotFound(MlopsError):
 
 
 class MonitoringOutputInvalid(MlopsError):
-    """`classify` mode: a file the Model Monitor job wrote is not JSON, or not in Model Monitor's
+    """`judge` mode: a file the Model Monitor job wrote is not JSON, or not in Model Monitor's
     format (statistics.json, constraint_violations.json): no verdict can be read from it."""

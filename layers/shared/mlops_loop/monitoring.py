@@ -3,7 +3,7 @@
 It runs before any transform: `list` lists the batch once (`dataquality.batch_objects`) into the
 run's manifest, which the transform job, every engine and the report then read, so a broken batch
 fails before anything is paid for. `analyze` runs the `dataquality` analyzer here (the default
-engine); `classify` reads the files a SageMaker Model Monitor Processing job wrote; `sketch` +
+engine); `judge` reads the files a SageMaker Model Monitor Processing job wrote; `sketch` +
 `merge` are the distributed engine (a Step Functions Distributed Map runs `sketch` on each listed
 object, writing a partial profile under `partials/`; `merge` merges them, as exactly as the
 sketches merge, and checks the whole).
@@ -519,7 +519,9 @@ def merge(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactSt
     )
 
 
-def classify(req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore) -> MonitoringResult:
+def judge_model_monitor_output(
+    req: MonitorBatchRequest, cfg: MonitorBatchSettings, store: ArtifactStore
+) -> MonitoringResult:
     """Judge what Model Monitor's analyzer wrote; copy it under the monitoring prefix if elsewhere.
 
     Its constraint_violations.json says which checks fired (feature and check type); the distances,
@@ -607,5 +609,5 @@ def monitor(
         return list_batch(req, cfg, store)
     if req.mode == "sketch":
         return sketch(req, cfg, store)
-    steps = {"analyze": analyze, "classify": classify, "merge": merge}
+    steps = {"analyze": analyze, "judge": judge_model_monitor_output, "merge": merge}
     return steps[req.mode](req, cfg, store)

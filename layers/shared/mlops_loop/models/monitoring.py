@@ -14,7 +14,7 @@ from mlops_loop.models.run import BatchRun
 
 class MonitorBatchRequest(Payload, kw_only=True):
     """MonitorBatch's input: the run (ResolveModel's `run`: the batch, the run's monitoring folder)
-    and the model version (its baseline). `analyze` runs the dataquality analyzer here; `classify`
+    and the model version (its baseline). `analyze` runs the dataquality analyzer here; `judge`
     reads what a Model Monitor Processing job wrote (to `processingOutputS3Uri`, default the run's
     monitoring folder). `sketch` and `merge` are the two halves of the distributed engine: `sketch`
     profiles one object of the batch (`itemS3Uri`, from a Distributed Map's listing of the batch)
@@ -22,7 +22,7 @@ class MonitorBatchRequest(Payload, kw_only=True):
     as `analyze` does. `list` comes first, whatever the engine: it lists the batch once
     (`dataquality.batch_objects`) into the run's manifest, which every later step and job reads."""
 
-    mode: Literal["list", "analyze", "classify", "sketch", "merge"]
+    mode: Literal["list", "analyze", "judge", "sketch", "merge"]
     run: BatchRun
     model: ResolvedModel
     item_s3_uri: S3UriStr | None = None
