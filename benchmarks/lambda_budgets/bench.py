@@ -29,11 +29,12 @@ from pathlib import Path
 
 from samtranslator.yaml_helper import yaml_parse
 
+from benchmarks.lambda_budgets.planes import CONTROL_PLANE, DATA_PLANE
+
 ROOT = Path(__file__).resolve().parents[2]
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 IMPORT_BUDGET = 1.5
 SIZE_BUDGET_BYTES = 5 * 1024 * 1024
-DATA_PLANE = {"monitor_batch", "prepare_training_data", "evaluate_model", "compute_baseline"}
 
 _TIMER = (
     "import time, importlib; t = time.perf_counter(); m = importlib.import_module({module!r}); "
@@ -169,7 +170,9 @@ def main(argv: list[str]) -> int:
     for logical_id, info in functions.items():
         ratio = import_medians[logical_id] / boto3_median
         unzipped, zipped = sizes[logical_id]
-        control_plane = info["folder"] not in DATA_PLANE
+        if info["folder"] not in (*CONTROL_PLANE, *DATA_PLANE):
+            raise SystemExit(f"{logical_id}: functions/{info['folder']} is in neither list of planes.py")
+        control_plane = info["folder"] in CONTROL_PLANE
         over_import = control_plane and ratio > IMPORT_BUDGET
         over_size = unzipped > SIZE_BUDGET_BYTES
         failures += over_import + over_size

@@ -17,22 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.lambda_budgets.planes import CONTROL_PLANE, DATA_PLANE
+
 ROOT = Path(__file__).resolve().parents[2]
-CONTROL_PLANE = (
-    "start_batch_inference",
-    "resolve_model",
-    "model_package_state_change",
-    "notify_failure",
-    "start_retraining",
-    "check_freshness",
-)
-DATA_PLANE = (
-    "monitor_batch",
-    "prepare_training_data",
-    "evaluate_model",
-    "compute_baseline",
-    "check_model_quality",
-)
 FORBIDDEN = ("aws_xray_sdk", "aws_lambda_powertools.utilities.parser.models", "mlops_loop.tracing")
 
 # pydantic and its core cost ~60 ms of import before a single model; the shared layer uses msgspec.
