@@ -10,7 +10,8 @@ and mails; `too_few_labels` and `version_not_live` mail; each label set is acted
 Returns `{"status": "checked|already_checked", "verdict", "runId", "labelSetId", ...}` (sweep:
 `{"status": "swept", "checked", "alreadyChecked", "labelSets", "failed"}`).
 Named errors: InvalidEvent, InvalidGroundTruthKey, RunNotFound, RunMismatch, PredictionsNotFound,
-InvalidPredictions, InvalidLabels, PredictionsWithoutIds, MissingModelQualityBaseline.
+InvalidPredictions, InvalidLabels, PredictionsWithoutIds, MissingModelQualityBaseline;
+EventNotPublished (PutEvents failed the degraded event's entry: nothing after it is done, a retry acts).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from mlops_loop.models.notification import Notification
 from mlops_loop.ports import (
     ArtifactNotFound,
     ArtifactUnreadable,
+    EventNotPublished,
     ExecutionAlreadyExists,
     Item,
     PipelineStart,
@@ -54,6 +55,21 @@ class FakeNotifier:
     def publish(self, topic_arn: str, note: Notification) -> str:
         self.published.append((topic_arn, note))
         return f"message-{len(self.published)}"
+
+
+@dataclass
+class FakeEventBus:
+    """Events put, in order; `refuse_with` (an ErrorCode, an ErrorMessage) fails every entry as
+    PutEvents reports a failed entry."""
+
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    refuse_with: tuple[str, str] | None = None
+
+    def put(self, source: str, detail_type: str, detail: dict[str, Any]) -> str:
+        if self.refuse_with is not None:
+            raise EventNotPublished(*self.refuse_with)
+        self.events.append((source, detail_type, json.loads(json.dumps(detail))))
+        return f"event-{len(self.events)}"
 
 
 @dataclass

@@ -6,6 +6,7 @@ Functions' and SSM's named answers."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -15,7 +16,13 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from mlops_loop import adapters, aws
 from mlops_loop.models.notification import Notification
-from mlops_loop.ports import ArtifactNotFound, ArtifactUnreadable, ExecutionAlreadyExists, StateTable
+from mlops_loop.ports import (
+    ArtifactNotFound,
+    ArtifactUnreadable,
+    EventNotPublished,
+    ExecutionAlreadyExists,
+    StateTable,
+)
 from mlops_loop.s3uri import S3Uri
 
 from tests.helpers import ACCOUNT, REGION
@@ -59,12 +66,43 @@ def test_the_notifier_publishes_subject_and_message(function_env, topic) -> None
     assert message_id
 
 
+def test_the_bus_puts_the_event_a_rule_matches_and_returns_its_id(aws_mock) -> None:
+    # Given a rule for the detail type, delivering to a queue
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="reader")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name="r", EventPattern='{"detail-type": ["Model Quality Degraded"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
+    # When the bus puts one event
+    event_id = adapters.EventBridgeBus().put("mlops-loop.dev", "Model Quality Degraded", {"runId": "r1"})
+    # Then the rule delivered it as put, with the id returned
+    [message] = sqs.receive_message(QueueUrl=url).get("Messages", [])
+    delivered = json.loads(message["Body"])
+    assert delivered["id"] == event_id
+    assert (delivered["source"], delivered["detail"]) == ("mlops-loop.dev", {"runId": "r1"})
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "NotAuthorizedForSourceException"])
+def test_a_failed_entry_is_event_not_published_with_its_error_code(aws_mock, code: str) -> None:
+    # PutEvents answers 200 with FailedEntryCount and the entry's ErrorCode (botocore's events model,
+    # PutEventsResultEntry): the Stubber checks the answer against that model
+    with Stubber(aws.events()) as stub:
+        stub.add_response(
+            "put_events",
+            {"FailedEntryCount": 1, "Entries": [{"ErrorCode": code, "ErrorMessage": "refused"}]},
+        )
+        with pytest.raises(EventNotPublished, match=code) as refused:
+            adapters.EventBridgeBus().put("mlops-loop.dev", "Model Quality Degraded", {"runId": "r1"})
+    assert (refused.value.error_code, refused.value.error_message) == (code, "refused")
+
+
 def test_the_stubs_the_typed_accessors_name_are_installed() -> None:
     # mypy runs with ignore_missing_imports: a stub module missing or misnamed would silently type
     # the client as Any and check nothing
     source = Path(aws.__file__).read_text()
     modules = re.findall(r"^\s+from (mypy_boto3_\w+) import \w+Client$", source, flags=re.MULTILINE)
-    assert len(modules) == 6, modules
+    assert len(modules) == 7, modules
     assert [m for m in modules if importlib.util.find_spec(m) is None] == []
 
 

@@ -7,6 +7,7 @@ the type checker only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from mlops_loop.models.notification import Notification
 from mlops_loop.ports import (
     ArtifactNotFound,
     ArtifactUnreadable,
+    EventNotPublished,
     ExecutionAlreadyExists,
     Item,
     PipelineStart,
@@ -67,6 +69,21 @@ class SnsNotifier:
     def publish(self, topic_arn: str, note: Notification) -> str:
         response = aws.sns().publish(TopicArn=topic_arn, Subject=note.subject, Message=note.message)
         return response["MessageId"]
+
+
+class EventBridgeBus:
+    """EventBus on the default bus. PutEvents reports a refused entry in its answer, not as an
+    error (botocore's events model: FailedEntryCount, and per entry, in the request's order, either
+    EventId or ErrorCode/ErrorMessage): that answer is EventNotPublished here."""
+
+    def put(self, source: str, detail_type: str, detail: dict[str, Any]) -> str:
+        response = aws.events().put_events(
+            Entries=[{"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail)}]
+        )
+        [entry] = response["Entries"]
+        if response.get("FailedEntryCount") or "EventId" not in entry:
+            raise EventNotPublished(entry.get("ErrorCode", "NoEventId"), entry.get("ErrorMessage", ""))
+        return entry["EventId"]
 
 
 class SageMakerRegistry:
@@ -375,6 +392,11 @@ def artifact_store() -> S3ArtifactStore:
 @cache
 def notifier() -> SnsNotifier:
     return SnsNotifier()
+
+
+@cache
+def event_bus() -> EventBridgeBus:
+    return EventBridgeBus()
 
 
 @cache

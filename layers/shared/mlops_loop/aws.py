@@ -1,6 +1,7 @@
 """boto3 clients, created once per process with adaptive retries (throttling backs off).
 
-The typed accessors (`s3()`, `sns()`, `sagemaker()`, `stepfunctions()`, `dynamodb()`, `ssm()`) return
+The typed accessors (`s3()`, `sns()`, `sagemaker()`, `stepfunctions()`, `dynamodb()`, `ssm()`,
+`events()`) return
 the client typed with the service's mypy-boto3 stubs, so mypy checks every call made through them
 (operation names, parameters, response keys). The stubs are a dev dependency, imported for type checking only:
 the Lambda runtime never loads them.
@@ -16,6 +17,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
@@ -58,6 +60,11 @@ def dynamodb(region: str | None = None) -> DynamoDBClient:
 
 def ssm(region: str | None = None) -> SSMClient:
     found: SSMClient = client("ssm", region)
+    return found
+
+
+def events(region: str | None = None) -> EventBridgeClient:
+    found: EventBridgeClient = client("events", region)
     return found
 
 

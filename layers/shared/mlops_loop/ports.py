@@ -153,6 +153,26 @@ class Workflows(Protocol):
         ...
 
 
+class EventNotPublished(Exception):
+    """PutEvents answered but did not take the event: its entry carries an ErrorCode (botocore's
+    events model, PutEventsResultEntry: InternalFailure and ThrottlingException are retryable;
+    AccessDeniedException, InvalidArgument, MalformedDetail, NotAuthorizedForSourceException...
+    are not). PutEvents reports this in FailedEntryCount, not as an exception."""
+
+    def __init__(self, error_code: str, error_message: str) -> None:
+        super().__init__(f"PutEvents refused the event: {error_code} {error_message}".rstrip())
+        self.error_code = error_code
+        self.error_message = error_message
+
+
+class EventBus(Protocol):
+    """The account's default EventBridge bus: the loop's own events (Model Quality Degraded)."""
+
+    def put(self, source: str, detail_type: str, detail: dict[str, Any]) -> str:
+        """Publish one event; returns its EventId. EventNotPublished when its entry failed."""
+        ...
+
+
 class ParameterStore(Protocol):
     """SSM Parameter Store's String parameters (the live-model record)."""
 

@@ -10,10 +10,15 @@ import numpy as np
 import pytest
 from dataquality import model_metrics
 from dataquality import model_quality as mq
+from mlops_loop.model_quality import flow
+from mlops_loop.model_quality.settings import CheckModelQualitySettings
+from mlops_loop.ports import EventNotPublished
+from mlops_loop.settings import settings
 
 from functions.check_model_quality import app
 from tests.conftest import Topic, _reset_caches
 from tests.helpers import GROUP, REGION, FakeLambdaContext, load_event
+from tests.unit.fakes import FakeEventBus
 from tests.unit.retraining.conftest import Retraining
 
 RUN = "scheduled-20261124T020000Z"
@@ -217,3 +222,26 @@ def test_the_sweep_names_a_label_set_it_cannot_check_and_checks_the_others(
         ("other-run", "InvalidLabels"),
     ]
     assert swept["checked"] == 1
+
+
+def test_a_refused_event_leaves_no_verdict_mail_or_retraining_and_the_retry_acts(
+    retraining: Retraining, topic: Topic, bucket: str
+):
+    # Given a degraded label set, and a bus whose PutEvents entry fails (FailedEntryCount 1)
+    key = _scored_run(bucket, flip=True)
+    refusing = FakeEventBus(refuse_with=("ThrottlingException", "Rate exceeded"))
+    cfg = settings(CheckModelQualitySettings)
+    # When the check acts, Then the refusal is the named error, and nothing after it happened
+    with pytest.raises(EventNotPublished, match="ThrottlingException"):
+        flow.check_label_set(key, cfg, FakeLambdaContext(), bus=refusing)
+    verdicts = boto3.client("s3", region_name=REGION).list_objects_v2(
+        Bucket=bucket, Prefix=f"batch-inference/{GROUP}/v1/{RUN}/model-quality/"
+    )
+    assert not [o["Key"] for o in verdicts.get("Contents", []) if o["Key"].endswith("verdict.json")]
+    assert topic.messages() == [] and _executions(retraining) == []
+    # And the retry (Lambda's, or the sweep's) puts the event and acts once
+    bus = FakeEventBus()
+    result = flow.check_label_set(key, cfg, FakeLambdaContext(), bus=bus)
+    assert (result["status"], result["verdict"]) == ("checked", "degraded")
+    assert [t for _, t, _ in bus.events] == ["Model Quality Degraded"]
+    assert len(topic.messages()) == 1 and _executions(retraining) == [f"retrain-{RUN}-model-quality"]

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mlops_loop import aws, notifications, registry
+from mlops_loop import notifications, registry
 from mlops_loop.model_quality.errors import BatchPredictionMismatch
 from mlops_loop.model_quality.join import Joined
 from mlops_loop.model_quality.service import CheckOutcome
 from mlops_loop.models.notification import Notification
-from mlops_loop.ports import ArtifactStore
+from mlops_loop.ports import ArtifactStore, EventBus
 from mlops_loop.retraining import conditions
 from mlops_loop.retraining.prepare import labelled_rows_folder
 from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult
@@ -130,16 +130,10 @@ def event_detail(o: CheckOutcome, env: str) -> dict[str, Any]:
     }
 
 
-def put_event(detail: dict[str, Any], source: str) -> str:
-    response = aws.client("events").put_events(
-        Entries=[{"Source": source, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail)}]
-    )
-    entry = response["Entries"][0]
-    if response.get("FailedEntryCount") or "EventId" not in entry:
-        raise RuntimeError(
-            f"PutEvents refused the event: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
-        )
-    return str(entry["EventId"])
+def put_event(bus: EventBus, detail: dict[str, Any], source: str) -> str:
+    """The `Model Quality Degraded` event on the bus; its EventId. EventNotPublished when PutEvents
+    refuses it: the check then fails before the mail and verdict.json, and its retry puts it again."""
+    return bus.put(source, DETAIL_TYPE, detail)
 
 
 def _feature_names(store: ArtifactStore, statistics_uri: str | None) -> list[str]:

@@ -21,12 +21,12 @@ from mlops_loop.model_quality import adapters as mq_adapters
 from mlops_loop.model_quality.settings import CheckModelQualitySettings
 from mlops_loop.observability import logger, metrics
 from mlops_loop.once_per_event import once_per_event
-from mlops_loop.ports import ArtifactStore, ArtifactUnreadable, ModelRegistry
+from mlops_loop.ports import ArtifactStore, ArtifactUnreadable, EventBus, ModelRegistry
 from mlops_loop.retraining.drift import starter_for
 
 
 def _act(
-    outcome: service.CheckOutcome, cfg: CheckModelQualitySettings, store: ArtifactStore
+    outcome: service.CheckOutcome, cfg: CheckModelQualitySettings, store: ArtifactStore, bus: EventBus
 ) -> dict[str, Any]:
     done: dict[str, Any] = {}
     next_step = ""
@@ -35,7 +35,7 @@ def _act(
         store.write(rows_uri, actions.labelled_rows(outcome, store).encode(), "text/csv")
         done["trainingRowsS3Uri"] = str(rows_uri)
         done["eventId"] = actions.put_event(
-            actions.event_detail(outcome, cfg.environment_name), cfg.drift_event_source
+            bus, actions.event_detail(outcome, cfg.environment_name), cfg.drift_event_source
         )
         start, next_step = actions.start_retraining(
             outcome,
@@ -82,6 +82,7 @@ def check_label_set(
     store: ArtifactStore | None = None,
     models: ModelRegistry | None = None,
     lister: Callable[..., list[service.Listed]] | None = None,
+    bus: EventBus | None = None,
 ) -> dict[str, Any]:
     """The check of the label set whose marker is `marker_key`, acted on once."""
     store = store or adapters.artifact_store()
@@ -95,7 +96,7 @@ def check_label_set(
     return once_per_event(
         {"id": str(outcome.output)},
         context,
-        lambda: _act(outcome, cfg, store),
+        lambda: _act(outcome, cfg, store, bus or adapters.event_bus()),
         table_name=cfg.state_table_name,
         name="model-quality",
     )
