@@ -188,6 +188,9 @@ def patch_cloudformation_state_machines() -> None:
     """State machines made by CloudFormation land where executions read them, and have `Arn`."""
 
     def apply() -> None:
+        # Imported first: it takes `stepfunctions_backends` by name at import, and must keep moto's
+        # own (plain moto after the cloud keeps executions RUNNING, as shipped).
+        import moto.stepfunctions.responses  # noqa: F401
         from moto.stepfunctions import models
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 

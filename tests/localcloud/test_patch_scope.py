@@ -78,3 +78,23 @@ def test_a_second_cloud_after_the_first_is_patched_again(tmp_path: Path):
         assert json.dumps(result.payload)
         arn = cloud.start_execution("FlowStateMachine", {"name": "again"})
         assert cloud.wait_for_execution(arn)["status"] == "SUCCEEDED"
+
+
+def test_plain_moto_after_a_cloud_keeps_an_execution_running_as_shipped(tmp_path: Path):
+    # Given a cloud that has come and gone (it executes state machines; plain moto does not)
+    import boto3
+    from moto import mock_aws
+
+    with LocalCloud.start(template=FIXTURE_TEMPLATE, parameters={}, output_dir=tmp_path, job_runner=False):
+        pass
+    # When plain moto starts an execution, as the unit tests' retraining lock relies on
+    with mock_aws():
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        machine = sfn.create_state_machine(
+            name="plain",
+            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+            roleArn="arn:aws:iam::123456789012:role/sfn",
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        # Then it stays RUNNING, as moto ships it (the cloud's backends are not left behind)
+        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
