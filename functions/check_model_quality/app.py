@@ -20,9 +20,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop.model_quality import flow
-from mlops_loop.model_quality.events import ObjectCreatedEvent, is_s3_event
 from mlops_loop.model_quality.settings import CheckModelQualitySettings
 from mlops_loop.models.parsing import parse_event
+from mlops_loop.models.s3 import ObjectCreatedEvent, is_s3_event
 from mlops_loop.models.schedule import parse_tick
 from mlops_loop.observability import logger, metrics
 from mlops_loop.settings import settings

@@ -16,8 +16,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop.models.parsing import parse_event
+from mlops_loop.models.retraining import EvaluateRequest
 from mlops_loop.observability import logger, metrics
-from mlops_loop.retraining.evaluate import EvaluateRequest, evaluate
+from mlops_loop.retraining.evaluate import evaluate
 from mlops_loop.tracing import tracer
 
 

@@ -3,7 +3,7 @@ train / validation / test / test-labels / baseline-data of the run, plus the run
 
 Input `{"runId", "trainingDataS3Uri", "modelPackageGroupName"}`; the objects read are those of the
 stack's TrainingDataWindow (mlops_loop.retraining.prepare.training_window); output: `$.prepared`
-(mlops_loop.retraining.prepare.PreparedData). Named errors: NoTrainingData, InvalidTrainingData,
+(mlops_loop.models.retraining.PreparedData). Named errors: NoTrainingData, InvalidTrainingData,
 InsufficientTrainingData, InvalidEvent.
 """
 
@@ -13,8 +13,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_loop.models.parsing import parse_event
+from mlops_loop.models.retraining import PrepareRequest
 from mlops_loop.observability import logger, metrics
-from mlops_loop.retraining.prepare import PrepareRequest, prepare
+from mlops_loop.retraining.prepare import prepare
 from mlops_loop.retraining.settings import ArtifactsSettings
 from mlops_loop.settings import settings
 from mlops_loop.tracing import tracer

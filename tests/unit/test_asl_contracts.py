@@ -21,12 +21,9 @@ from mlops_loop.models.monitoring import MonitoringResult
 from mlops_loop.models.notification import Notification
 from mlops_loop.models.payloads import Verdict
 from mlops_loop.models.resolved import ResolvedModel, ResolvedRun
-from mlops_loop.models.retraining import RetrainingInput
+from mlops_loop.models.retraining import BaselineResult, EvaluationResult, PreparedData, RetrainingInput
 from mlops_loop.models.run import BatchRun
 from mlops_loop.retraining import names
-from mlops_loop.retraining.baseline import BaselineResult
-from mlops_loop.retraining.evaluate import EvaluationResult
-from mlops_loop.retraining.prepare import PreparedData
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = json.loads((ROOT / "statemachines" / "batch_inference.asl.json").read_text())

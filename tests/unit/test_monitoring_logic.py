@@ -80,9 +80,7 @@ def test_no_violations_file_of_a_successful_job_means_no_violations(judge_reques
     assert result.report_s3_uri in store.objects
 
 
-def test_an_unreadable_violations_file_fails_the_run_instead_of_reading_clean(
-    judge_request, store
-) -> None:
+def test_an_unreadable_violations_file_fails_the_run_instead_of_reading_clean(judge_request, store) -> None:
     # Given constraint_violations.json exists but the function may not read it (AccessDenied, a KMS
     # key it may not use, the bucket gone): before, read_json took that for "not found" -> clean
     violations = f"{judge_request.output_s3_uri}constraint_violations.json"
@@ -137,9 +135,7 @@ def test_drift_from_model_monitor_gives_the_statistics_distances_the_event_and_m
     assert "driftDisagreements" not in _verdict_json(judge_request, store)
 
 
-def test_distances_do_not_depend_on_the_wording_of_aws_descriptions(
-    judge_request, store, tmp_path
-) -> None:
+def test_distances_do_not_depend_on_the_wording_of_aws_descriptions(judge_request, store, tmp_path) -> None:
     # Given the violation's description in a wording no parser knows, claiming another distance
     checked = _model_monitor_wrote(judge_request, store, tmp_path, shift=6.0, violations=False)
     reworded = {**DRIFT, "description": "Drift of 0.3127 (limit 0.1) -- a future container's text"}
@@ -169,18 +165,14 @@ def test_drift_the_statistics_find_and_the_violations_file_omits_is_drift_on_rec
     assert list(disagreements) == ["mean_texture"]
 
 
-def test_drift_model_monitor_lists_within_the_threshold_stays_drift_on_record(
-    judge_request, store
-) -> None:
+def test_drift_model_monitor_lists_within_the_threshold_stays_drift_on_record(judge_request, store) -> None:
     # Given statistics.json equal to the baseline's, and a violations file that says mean_texture drifted
     store.put_json(f"{judge_request.output_s3_uri}constraint_violations.json", {"violations": [DRIFT]})
     # When classified, Then AWS's signal is kept, with the statistics' distance, and the disagreement noted
     result = judge(judge_request, store)
     assert (result.verdict, result.drifted_features) == ("drift", ["mean_texture"])
     assert result.feature_distances == {"mean_radius": 0.0, "mean_texture": 0.0}
-    assert (
-        "within threshold 0.1" in _verdict_json(judge_request, store)["driftDisagreements"]["mean_texture"]
-    )
+    assert "within threshold 0.1" in _verdict_json(judge_request, store)["driftDisagreements"]["mean_texture"]
 
 
 def test_a_feature_the_statistics_cannot_compare_fails_unless_a_violation_names_it(

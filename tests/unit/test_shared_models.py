@@ -8,7 +8,6 @@ import msgspec
 import pytest
 from mlops_loop import notifications, registry, settings
 from mlops_loop.errors import ConfigurationError, InvalidEvent
-from mlops_loop.model_quality.events import ObjectCreatedEvent
 from mlops_loop.models import (
     DataDriftDetectedEvent,
     ModelPackageStateChangeEvent,
@@ -21,10 +20,9 @@ from mlops_loop.models import (
     parse_event,
 )
 from mlops_loop.models.eventbridge import EventBridgeEvent
+from mlops_loop.models.retraining import BaselineRequest, EvaluateRequest, PrepareRequest
+from mlops_loop.models.s3 import ObjectCreatedEvent
 from mlops_loop.models.schedule import ScheduledEvent
-from mlops_loop.retraining.baseline import BaselineRequest
-from mlops_loop.retraining.evaluate import EvaluateRequest
-from mlops_loop.retraining.prepare import PrepareRequest
 
 from tests.helpers import EVENTS, GROUP, load_event, logged
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from mlops_loop.models.retraining import FreshnessResult
 from mlops_loop.retraining import names
-from mlops_loop.retraining.freshness import FreshnessResult, check_freshness
+from mlops_loop.retraining.freshness import check_freshness
 from mlops_loop.retraining.starter import (
     LOCK_TTL_SECONDS,
     START_GRACE_SECONDS,

@@ -10,8 +10,10 @@ costs on a cold start):
     executions      Step Functions / SageMaker Pipeline execution status change
     drift           the custom Data Drift Detected event
     schedule        EventBridge Scheduler input
+    s3              S3's Object Created (a model-quality label set's marker)
     payloads        Payload base, shared field types, Violation
     batch, resolved, monitoring, retraining, results   state-machine inputs and outputs
+                    (retraining: also its steps' requests and results, and the starters' results)
     parsing         parse_event (InvalidEvent on a malformed event)
 
 Shared code and handlers import from the defining module; `from mlops_loop.models import X`
@@ -39,7 +41,18 @@ if TYPE_CHECKING:
     from mlops_loop.models.payloads import Payload, Violation
     from mlops_loop.models.resolved import ResolvedModel, ResolveModelRequest
     from mlops_loop.models.results import StateChangeResult
-    from mlops_loop.models.retraining import RetrainingInput
+    from mlops_loop.models.retraining import (
+        BaselineRequest,
+        BaselineResult,
+        EvaluateRequest,
+        EvaluationResult,
+        FreshnessResult,
+        PreparedData,
+        PrepareRequest,
+        RetrainingInput,
+        StartResult,
+    )
+    from mlops_loop.models.s3 import ObjectCreatedEvent
     from mlops_loop.models.schedule import ScheduledInvocation
 
 _HOME = {
@@ -62,27 +75,45 @@ _HOME = {
     "ResolvedModel": "resolved",
     "ResolveModelRequest": "resolved",
     "StateChangeResult": "results",
+    "BaselineRequest": "retraining",
+    "BaselineResult": "retraining",
+    "EvaluateRequest": "retraining",
+    "EvaluationResult": "retraining",
+    "FreshnessResult": "retraining",
+    "PrepareRequest": "retraining",
+    "PreparedData": "retraining",
     "RetrainingInput": "retraining",
+    "StartResult": "retraining",
+    "ObjectCreatedEvent": "s3",
     "ScheduledInvocation": "schedule",
 }
 
 __all__ = [
+    "BaselineRequest",
+    "BaselineResult",
     "BatchInferenceInput",
     "DataDriftDetectedDetail",
     "DataDriftDetectedEvent",
+    "EvaluateRequest",
+    "EvaluationResult",
     "EventBridgeEvent",
+    "FreshnessResult",
     "ModelPackageStateChangeDetail",
     "ModelPackageStateChangeEvent",
     "MonitorBatchRequest",
     "MonitoringResult",
+    "ObjectCreatedEvent",
     "Payload",
     "PipelineExecutionStatusChangeDetail",
     "PipelineExecutionStatusChangeEvent",
+    "PrepareRequest",
+    "PreparedData",
     "ResolveModelRequest",
     "ResolvedModel",
     "RetrainingInput",
     "ScheduledInvocation",
     "StartBatchInferenceResult",
+    "StartResult",
     "StateChangeResult",
     "StepFunctionsExecutionStatusChangeDetail",
     "StepFunctionsExecutionStatusChangeEvent",

@@ -7,27 +7,8 @@ ModelDataQuality metrics and DriftCheckBaselines; batch monitoring then checks a
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from msgspec import Meta
-
-from mlops_loop.models.payloads import Payload, S3UriStr
+from mlops_loop.models.retraining import BaselineRequest, BaselineResult
 from mlops_loop.s3uri import S3Uri
-
-
-class BaselineRequest(Payload, kw_only=True):
-    run_id: Annotated[str, Meta(min_length=1)]
-    baseline_data_s3_uri: S3UriStr
-    output_s3_uri: S3UriStr
-
-
-class BaselineResult(Payload, kw_only=True):
-    """ComputeBaseline's output, `$.baseline` in the retraining state machine."""
-
-    statistics_s3_uri: str
-    constraints_s3_uri: str
-    features: int
-    item_count: int | None = None
 
 
 def compute_baseline(request: BaselineRequest) -> BaselineResult:

@@ -19,16 +19,14 @@ It also returns the description RegisterModelPackage registers with the version
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
 from dataquality import model_metrics
 from dataquality.model_quality import suggest_model_quality_constraints
-from msgspec import Meta
 
 from mlops_loop import aws
-from mlops_loop.models.payloads import Payload, S3UriStr
-from mlops_loop.models.retraining import RetrainingReason
+from mlops_loop.models.retraining import EvaluateRequest, EvaluationResult
 from mlops_loop.retraining.errors import InvalidPredictions, PredictionCountMismatch, PredictionsNotFound
 from mlops_loop.s3uri import S3Uri
 
@@ -37,34 +35,6 @@ DESCRIPTION_MAX = 1024
 #: Model Monitor's problem types (botocore: MonitoringProblemType) -> the files' section names
 PROBLEM_TYPES = {"BinaryClassification": "binary_classification", "Regression": "regression"}
 BASELINE_FOLDER = "model-quality"
-
-
-class EvaluateRequest(Payload, kw_only=True):
-    run_id: Annotated[str, Meta(min_length=1)]
-    predictions_s3_uri: S3UriStr
-    test_labels_s3_uri: S3UriStr
-    evaluation_s3_uri: Annotated[str, Meta(pattern=r"^s3://[^/]+/.+\.json$")]
-    #: The retraining state machine trains a binary classifier and leaves the default.
-    problem_type: Literal["BinaryClassification", "Regression"] = "BinaryClassification"
-    #: Why the run retrains (the state machine's input); the pipeline's step does not send it.
-    reason: RetrainingReason | None = None
-
-
-class EvaluationResult(Payload, kw_only=True):
-    """EvaluateModel's output, `$.evaluation` in the retraining state machine. The classification
-    scores are None for a regression (whose errors are in the statistics)."""
-
-    auc: float | None
-    accuracy: float | None
-    precision: float | None
-    recall: float | None
-    f1: float | None
-    item_count: int
-    evaluation_s3_uri: str
-    model_quality_statistics_s3_uri: str
-    model_quality_constraints_s3_uri: str
-    #: What RegisterModelPackage sends as ModelPackageDescription.
-    model_package_description: str
 
 
 def _read_lines(prefix: S3Uri, suffix: str) -> tuple[list[str], list[str]]:

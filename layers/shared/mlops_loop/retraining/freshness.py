@@ -13,29 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from mlops_loop import adapters, live, registry
 from mlops_loop.errors import NoApprovedModel
-from mlops_loop.models.payloads import Payload
+from mlops_loop.models.retraining import FreshnessResult
 from mlops_loop.observability import logger
-from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter, StartResult
+from mlops_loop.retraining.starter import RetrainingRequest, RetrainingStarter
 
 if TYPE_CHECKING:
     from mlops_loop.ports import ModelRegistry, ParameterStore
-
-FreshnessAction = Literal["off", "no_live_model", "fresh", "awaiting_approval", "retraining"]
-
-
-class FreshnessResult(Payload, kw_only=True):
-    action: FreshnessAction
-    live_model_package_arn: str | None = None
-    live_version: int | None = None
-    age_days: float | None = None
-    max_age_days: int
-    start: StartResult | None = None
 
 
 def _aware(value: datetime) -> datetime:

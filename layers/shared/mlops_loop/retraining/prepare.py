@@ -23,13 +23,12 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
-from msgspec import Meta
 
 from mlops_loop import aws
-from mlops_loop.models.payloads import Payload, S3UriStr
+from mlops_loop.models.retraining import PreparedData, PrepareRequest
 from mlops_loop.registry import GroupRef
 from mlops_loop.retraining import names
 from mlops_loop.retraining.errors import InsufficientTrainingData, InvalidTrainingData, NoTrainingData
@@ -198,36 +197,6 @@ def channel_files(parts: Split) -> dict[str, tuple[str, str]]:
         "test-labels": ("test-labels.csv", to_csv([[r[0]] for r in parts.test])),
         "baseline-data": ("baseline-data.csv", to_csv([r[1:] for r in parts.train], header=features)),
     }
-
-
-class PrepareRequest(Payload, kw_only=True):
-    """PrepareTrainingData's input (the state machine's and the pipeline's Lambda step)."""
-
-    run_id: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")]
-    training_data_s3_uri: S3UriStr
-    model_package_group_name: Annotated[str, Meta(min_length=1)]
-
-
-class PreparedData(Payload, kw_only=True):
-    """PrepareTrainingData's output, `$.prepared` in the retraining state machine."""
-
-    train_s3_uri: str
-    validation_s3_uri: str
-    test_s3_uri: str
-    test_labels_s3_uri: str
-    baseline_data_s3_uri: str
-    model_output_s3_uri: str
-    predictions_s3_uri: str
-    evaluation_s3_uri: str
-    baseline_s3_uri: str
-    training_job_name: str
-    model_name: str
-    transform_job_name: str
-    rows: dict[str, int]
-    source_objects: list[str]
-    feature_names: list[str]
-    #: `All`, or the window's start (ISO 8601) and the degraded version it starts from.
-    training_window: str
 
 
 def list_csv_objects(prefix: S3Uri) -> list[TrainingObject]:

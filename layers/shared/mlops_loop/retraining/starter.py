@@ -27,11 +27,10 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from mlops_loop import adapters
-from mlops_loop.models.payloads import Payload
-from mlops_loop.models.retraining import RetrainingInput, RetrainingReason
+from mlops_loop.models.retraining import Outcome, RetrainingInput, RetrainingReason, StartResult, TargetKind
 from mlops_loop.observability import logger
 from mlops_loop.ports import ExecutionAlreadyExists, Item, PipelineStart
 from mlops_loop.retraining import names
@@ -46,8 +45,6 @@ START_GRACE_SECONDS = 900  # a starter may hold the lock this long before it rec
 EPISODE_TTL_SECONDS = 90 * 24 * 3600  # Step Functions keeps closed execution names for 90 days
 
 Reason = RetrainingReason
-Outcome = Literal["started", "duplicate", "in_flight", "already_ran", "ignored", "forged", "suppressed"]
-TargetKind = Literal["state_machine", "pipeline"]
 
 NONE_VALUE = "none"  # for absent lineage fields (CustomerMetadataProperties and pipeline parameters)
 
@@ -99,20 +96,6 @@ class RetrainingRequest:
             *({"Name": name, "Value": str(by_name[name])} for name in PIPELINE_PARAMETER_NAMES),
             {"Name": QUALITY_GATE_PARAMETER, "Value": str(quality_gate_min_auc)},
         ]
-
-
-class StartResult(Payload, kw_only=True):
-    """What start_retraining / check_freshness return (logs, tests)."""
-
-    started: bool
-    outcome: Outcome
-    target: TargetKind
-    execution_name: str
-    execution_arn: str | None = None
-    lock_holder: str | None = None
-    detail: str = ""
-    suppressed_by: str | None = None  # suppressed: the candidate of the drift condition (its ARN)
-    message_id: str | None = None  # in_flight / suppressed: the mail that said so
 
 
 class RetrainingStarter:

@@ -1,4 +1,4 @@
-"""What starts a check: S3's `Object Created` event of a label set's marker, or the daily sweep's tick.
+"""S3's `Object Created` event through EventBridge (what starts a model-quality check: a label set's marker).
 
 S3's EventBridge event (S3 User Guide, "EventBridge event message structure"): `source` `aws.s3`,
 `detail-type` `Object Created`, `detail.bucket.name`, `detail.object.key` (URL-decoded, unlike
