@@ -6,8 +6,9 @@
 
 Same steps as statemachines/retraining.asl.json: PrepareTrainingData (Lambda step, our function) ->
 TrainModel (built-in XGBoost) -> CreateCandidateModel -> ScoreTestSet (transform) -> EvaluateModel
-(Lambda step) -> QualityGate (condition on AUC) -> ComputeBaseline (Lambda step) ->
-RegisterModelPackage (PendingManualApproval, ModelMetrics + DriftCheckBaselines); a failed gate
+(Lambda step; it also returns the version's description) -> QualityGate (condition on AUC) ->
+ComputeBaseline (Lambda step) -> RegisterModelPackage (PendingManualApproval, ModelMetrics +
+DriftCheckBaselines, the description EvaluateModel returned); a failed gate
 ends in a Fail step. Its Parameters are the ones start_retraining passes
 (mlops_loop.retraining.training.PIPELINE_PARAMETER_NAMES, and QUALITY_GATE_PARAMETER with the
 stack's QualityGateMinAuc; its 0.9 default applies only to runs started by hand) plus tuning knobs
@@ -109,6 +110,9 @@ def build() -> Any:
             return self._properties
 
     params = {name: ParameterString(name=name, default_value="none") for name in PIPELINE_PARAMETER_NAMES}
+    # A run started by hand is a manual retraining: EvaluateModel takes the reason as a
+    # RetrainingReason (models/retraining.py), which "none" is not.
+    params["Reason"] = ParameterString(name="Reason", default_value="manual")
     min_auc = ParameterFloat(name=QUALITY_GATE_PARAMETER, default_value=0.9)
     training_instance = ParameterString(name="TrainingInstanceType", default_value="ml.m5.large")
     transform_instance = ParameterString(name="TransformInstanceType", default_value="ml.m5.large")
@@ -195,6 +199,7 @@ def build() -> Any:
         lambda_func=Lambda(function_arn=ph("EvaluateModelFunctionArn")),
         inputs={
             "runId": params["RunId"],
+            "reason": params["Reason"],
             "predictionsS3Uri": score.properties.TransformOutput.S3OutputPath,
             "testLabelsS3Uri": out["testLabelsS3Uri"],
             "evaluationS3Uri": out["evaluationS3Uri"],
@@ -206,6 +211,10 @@ def build() -> Any:
             # the version's model-quality baseline (docs/model-quality.md)
             LambdaOutput(output_name="modelQualityStatisticsS3Uri", output_type=LambdaOutputTypeEnum.String),
             LambdaOutput(output_name="modelQualityConstraintsS3Uri", output_type=LambdaOutputTypeEnum.String),
+            # the version's description, built by retraining/evaluate.py as for the state machine
+            # (at most 1024 characters: CreateModelPackage's EntityDescription and a step
+            # OutputParameter's Value share that limit)
+            LambdaOutput(output_name="modelPackageDescription", output_type=LambdaOutputTypeEnum.String),
         ],
     )
     baseline = LambdaStep(
@@ -248,9 +257,7 @@ def build() -> Any:
         "DescribeModelPackageOutput",
         {
             "ModelPackageGroupName": params["ModelPackageGroupName"],
-            "ModelPackageDescription": Join(
-                on=" ", values=["Retrained (", params["Reason"], ") by run", params["RunId"]]
-            ),
+            "ModelPackageDescription": evaluate.properties.Outputs["modelPackageDescription"],
             "ModelApprovalStatus": "PendingManualApproval",
             "InferenceSpecification": {
                 "Containers": [{"Image": ph("XGBoostImageUri"), "ModelDataUrl": model_data}],

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from mlops_loop.retraining import names
+from mlops_loop.retraining.evaluate import model_package_description
 from test_event_shapes import shape_problems
 
 from pipelines.local import upsert_retraining_pipeline
@@ -195,6 +196,13 @@ def test_drift_runs_the_pipeline_once_and_registers_v2_awaiting_approval(stack: 
     metadata = v2["CustomerMetadataProperties"]
     assert float(metadata["auc"]) == pytest.approx(evaluation["auc"]["value"])
     assert float(metadata["auc"]) >= 0.8  # passed the stack's quality gate
+    # the description EvaluateModel built (retraining/evaluate.py), the text the state machine
+    # registers for the same run, reason, AUC and rows (tests/statemachine/test_retraining_execution.py)
+    statistics_doc = json.loads(stack.read(quality))
+    assert v2["ModelPackageDescription"] == model_package_description(
+        "drift", "retrain-pl-drift-1", evaluation["auc"]["value"], statistics_doc["dataset"]["item_count"]
+    )
+    assert v2["ModelPackageDescription"].startswith("Retrained (drift) by run retrain-pl-drift-1: AUC 0.")
     baselines = v2["DriftCheckBaselines"]["ModelDataQuality"]
     assert baselines == v2["ModelMetrics"]["ModelDataQuality"]
     statistics = json.loads(stack.read(baselines["Statistics"]["S3Uri"]))

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from mlops_loop.models.retraining import RetrainingReason
 from mlops_loop.retraining.starter import RetrainingRequest
 from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES, XGBOOST_HYPERPARAMETERS
 
-DEFINITION = Path(__file__).resolve().parents[3] / "pipelines" / "retraining-pipeline.json"
+ROOT = Path(__file__).resolve().parents[3]
+DEFINITION = ROOT / "pipelines" / "retraining-pipeline.json"
+RETRAINING_ASL = ROOT / "statemachines" / "retraining.asl.json"
 
 
 def doc() -> dict[str, Any]:
@@ -98,3 +101,38 @@ def test_only_placeholders_no_account_values() -> None:
         "EnvironmentName",
     }
     assert not re.search(r"\d{12}", text)
+
+
+def test_both_retraining_paths_register_the_description_evaluate_model_builds() -> None:
+    # One owner (retraining/evaluate.py's model_package_description): the pipeline's EvaluateModel
+    # step gets the run's id and reason as the state machine's does, returns the description as an
+    # output parameter, and RegisterModelPackage registers that output, as the state machine
+    # registers $evaluation.modelPackageDescription
+    steps = all_steps(doc()["Steps"])
+    evaluate = steps["EvaluateModel"]
+    assert {k: evaluate["Arguments"][k] for k in ("runId", "reason")} == {
+        "runId": {"Get": "Parameters.RunId"},
+        "reason": {"Get": "Parameters.Reason"},
+    }
+    assert {"OutputName": "modelPackageDescription", "OutputType": "String"} in evaluate["OutputParameters"]
+    assert steps["RegisterModelPackage"]["Arguments"]["ModelPackageDescription"] == {
+        "Get": "Steps.EvaluateModel.OutputParameters['modelPackageDescription']"
+    }
+    states = json.loads(RETRAINING_ASL.read_text())["States"]
+    payload = states["EvaluateModel"]["Arguments"]["Payload"]
+    assert {k: payload[k] for k in ("runId", "reason")} == {
+        "runId": "{% $args.runId %}",
+        "reason": "{% $args.reason %}",
+    }
+    assert states["RegisterModelPackage"]["Arguments"]["ModelPackageDescription"] == (
+        "{% $evaluation.modelPackageDescription %}"
+    )
+
+
+def test_a_run_started_by_hand_has_a_reason_evaluate_model_accepts() -> None:
+    # EvaluateModel parses the reason as a RetrainingReason: the pipeline's default must be one
+    declared = {p["Name"]: p for p in doc()["Parameters"]}
+    assert declared["Reason"]["DefaultValue"] in get_args(RetrainingReason)
+    request = RetrainingRequest("model_quality", "e1", "g", "s3://b/training-data/", "arn:x", "arn:y")
+    passed = {p["Name"]: p["Value"] for p in request.pipeline_parameters(quality_gate_min_auc=0.8)}
+    assert passed["Reason"] == request.state_machine_input().reason == "model_quality"
