@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_loop.model_quality.service import Listed, RunRef, Settings, check
-from mlops_loop.ports import ArtifactNotFound
+from mlops_loop.ports import ArtifactNotFound, ArtifactTooLarge
 from mlops_loop.s3uri import S3Uri
 
 BUCKET = "bench"
@@ -29,10 +29,12 @@ class Directory:
     def _path(self, uri: S3Uri) -> Path:
         return self.root / uri.bucket / uri.key
 
-    def read(self, uri: S3Uri) -> bytes:
+    def read(self, uri: S3Uri, *, max_bytes: int | None = None) -> bytes:
         path = self._path(uri)
         if not path.is_file():
             raise ArtifactNotFound(str(uri))
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise ArtifactTooLarge(f"{uri} holds {path.stat().st_size} bytes, more than {max_bytes}")
         return path.read_bytes()
 
     def write(self, uri: S3Uri, body: bytes, content_type: str) -> None:

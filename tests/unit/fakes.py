@@ -12,6 +12,7 @@ from mlops_loop.errors import ModelPackageNotFound
 from mlops_loop.models.notification import Notification
 from mlops_loop.ports import (
     ArtifactNotFound,
+    ArtifactTooLarge,
     ArtifactUnreadable,
     EventNotPublished,
     ExecutionAlreadyExists,
@@ -32,12 +33,15 @@ class FakeArtifactStore:
     def put_json(self, uri: str, doc: Any) -> None:
         self.objects[uri] = json.dumps(doc).encode()
 
-    def read(self, uri: S3Uri) -> bytes:
+    def read(self, uri: S3Uri, *, max_bytes: int | None = None) -> bytes:
         if str(uri) in self.refused:
             raise ArtifactUnreadable(f"{uri} cannot be read (AccessDenied)")
         if str(uri) not in self.objects:
             raise ArtifactNotFound(f"{uri} does not exist (NoSuchKey)")
-        return self.objects[str(uri)]
+        body = self.objects[str(uri)]
+        if max_bytes is not None and len(body) > max_bytes:
+            raise ArtifactTooLarge(f"{uri} holds {len(body)} bytes, more than {max_bytes}")
+        return body
 
     def write(self, uri: S3Uri, body: bytes, content_type: str) -> None:
         self.objects[str(uri)] = body

@@ -18,6 +18,7 @@ from mlops_loop import adapters, aws
 from mlops_loop.models.notification import Notification
 from mlops_loop.ports import (
     ArtifactNotFound,
+    ArtifactTooLarge,
     ArtifactUnreadable,
     EventNotPublished,
     ExecutionAlreadyExists,
@@ -36,6 +37,15 @@ def test_the_store_reads_writes_and_lists_a_runs_files(function_env, bucket) -> 
 
     assert store.read(S3Uri(bucket, "run/a.json")) == b"{}"
     assert list(store.keys(S3Uri(bucket, "run/partials/"))) == [S3Uri(bucket, "run/partials/b.profile")]
+
+
+def test_the_store_refuses_an_object_over_max_bytes_before_reading_it(function_env, bucket) -> None:
+    store = adapters.S3ArtifactStore()
+    store.write(S3Uri(bucket, "run/evaluation.json"), b"0123456789", "application/json")
+
+    assert store.read(S3Uri(bucket, "run/evaluation.json"), max_bytes=10) == b"0123456789"
+    with pytest.raises(ArtifactTooLarge, match="10 bytes, more than 9"):
+        store.read(S3Uri(bucket, "run/evaluation.json"), max_bytes=9)
 
 
 def test_only_a_missing_key_is_not_found(function_env, bucket) -> None:

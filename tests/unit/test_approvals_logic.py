@@ -16,7 +16,13 @@ from mlops_loop.models.parsing import parse_event
 from mlops_loop.settings import ModelPackageStateChangeSettings
 
 from tests.helpers import ACCOUNT, GROUP, REGION, load_event
-from tests.unit.fakes import FakeNotifier, FakeParameterStore, FakeRegistry, FakeWorkflows
+from tests.unit.fakes import (
+    FakeArtifactStore,
+    FakeNotifier,
+    FakeParameterStore,
+    FakeRegistry,
+    FakeWorkflows,
+)
 
 PARAMETER = "/mlops-loop/dev/live-model"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlops-loop-dev-notifications"
@@ -68,8 +74,13 @@ class World:
             live.record(PARAMETER, arn(live_version), GROUP, live_version, "seed", parameters=self.parameters)
         self.notifier = FakeNotifier()
         self.workflows = FakeWorkflows()
+        self.artifacts = FakeArtifactStore()
         self.ports = approvals.ApprovalPorts(
-            models=self.models, parameters=self.parameters, notifier=self.notifier, workflows=self.workflows
+            models=self.models,
+            parameters=self.parameters,
+            notifier=self.notifier,
+            workflows=self.workflows,
+            artifacts=self.artifacts,
         )
 
     def live_version(self) -> int | None:
@@ -179,3 +190,77 @@ def test_a_batch_start_with_a_trigger_of_no_known_kind_starts_nothing(trigger: s
     with pytest.raises(msgspec.ValidationError, match="trigger"):
         scheduling.start_batch_run(BATCH, "scheduled-20261124T020000Z", "s3://b/in/", trigger, workflows)
     assert workflows.started == []
+
+
+BUCKET = "mlops-loop-dev-artifacts"
+
+
+def quality_uri(version: int) -> str:
+    return f"s3://{BUCKET}/retraining/r{version}/evaluation/model-quality/statistics.json"
+
+
+def package(version: int, status: str) -> dict[str, Any]:
+    """DescribeModelPackage's answer, with the version's model-quality statistics registered."""
+    return {
+        "ModelPackageArn": arn(version),
+        "ModelPackageGroupName": GROUP,
+        "ModelPackageVersion": version,
+        "CreationTime": T0 + timedelta(days=version),
+        "ModelApprovalStatus": status,
+        "InferenceSpecification": {"Containers": [{"Image": "xgboost:1", "ModelDataUrl": "s3://m"}]},
+        "ModelMetrics": {
+            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": quality_uri(version)}}
+        },
+        "CustomerMetadataProperties": {"reason": "drift", "episodeId": "e1"},
+    }
+
+
+def statistics(auc: float) -> dict[str, Any]:
+    return {
+        "version": 0.0,
+        "binary_classification_metrics": {"auc": {"value": auc, "standard_deviation": 0.0}},
+    }
+
+
+def asking_world(candidate_auc: float, live_auc: float) -> World:
+    """v1 live and Approved, v2 PendingManualApproval; both versions' statistics in the store."""
+    world = World(approved=[1], live_version=1)
+    world.models.packages = {arn(1): package(1, "Approved"), arn(2): package(2, "PendingManualApproval")}
+    world.artifacts.put_json(quality_uri(1), statistics(live_auc))
+    world.artifacts.put_json(quality_uri(2), statistics(candidate_auc))
+    return world
+
+
+def test_a_version_awaiting_approval_is_mailed_with_its_metrics_against_the_live_versions() -> None:
+    # Given v1 live (AUC 0.81) and v2 registered awaiting approval (AUC 0.93)
+    world = asking_world(candidate_auc=0.93, live_auc=0.81)
+    # When its PendingManualApproval event is handled
+    result = approvals.handle(event("PendingManualApproval", 2), cfg(), world.ports)
+    # Then the approvers are asked, with both versions' metrics read through the artifact store
+    assert result.action == "asked_approval"
+    [(_, note)] = world.notifier.published
+    assert note.subject == f"[dev] Approval needed: {GROUP} v2"
+    assert "auc: 0.9300 (live v1: 0.8100, +0.1200)" in note.message
+    assert "It was trained because: drift (episode e1)." in note.message
+    assert world.live_version() == 1  # asking changes nothing live
+
+
+def test_unreadable_candidate_metrics_still_ask_for_approval_without_them() -> None:
+    # Given the candidate's statistics refused (AccessDenied)
+    world = asking_world(candidate_auc=0.93, live_auc=0.81)
+    world.artifacts.refused.add(quality_uri(2))
+    # When, Then the mail goes out, saying no metrics are registered with this version
+    result = approvals.handle(event("PendingManualApproval", 2), cfg(), world.ports)
+    assert result.action == "asked_approval"
+    [(_, note)] = world.notifier.published
+    assert "Metrics: none registered with this version" in note.message
+
+
+def test_live_metrics_over_1_mb_are_not_read_and_the_candidates_are_shown_alone() -> None:
+    # Given the live version's statistics object is larger than the 1 MB the mail reads
+    world = asking_world(candidate_auc=0.93, live_auc=0.81)
+    world.artifacts.objects[quality_uri(1)] = b" " * 1_000_001
+    # When, Then the candidate's AUC is shown without a comparison
+    approvals.handle(event("PendingManualApproval", 2), cfg(), world.ports)
+    [(_, note)] = world.notifier.published
+    assert "auc: 0.9300\n" in note.message and "live v1: 0.8100" not in note.message

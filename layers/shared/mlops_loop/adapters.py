@@ -19,6 +19,7 @@ from mlops_loop.errors import ModelPackageNotFound
 from mlops_loop.models.notification import Notification
 from mlops_loop.ports import (
     ArtifactNotFound,
+    ArtifactTooLarge,
     ArtifactUnreadable,
     EventNotPublished,
     ExecutionAlreadyExists,
@@ -43,9 +44,15 @@ class S3ArtifactStore:
     """ArtifactStore on S3. Only NoSuchKey/404 is "not found"; every other refusal (AccessDenied,
     403, NoSuchBucket, a KMS error) is ArtifactUnreadable, so nothing reads a refusal as absence."""
 
-    def read(self, uri: S3Uri) -> bytes:
+    def read(self, uri: S3Uri, *, max_bytes: int | None = None) -> bytes:
         try:
-            return aws.s3().get_object(Bucket=uri.bucket, Key=uri.key)["Body"].read()
+            obj = aws.s3().get_object(Bucket=uri.bucket, Key=uri.key)
+            # GetObject's ContentLength is known before the body is streamed: a too large object
+            # is refused without downloading it
+            if max_bytes is not None and obj.get("ContentLength", 0) > max_bytes:
+                obj["Body"].close()
+                raise ArtifactTooLarge(f"{uri} holds {obj['ContentLength']} bytes, more than {max_bytes}")
+            return obj["Body"].read()
         except ClientError as exc:
             code = _code(exc)
             if code in _ABSENT:

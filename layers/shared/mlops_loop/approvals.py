@@ -23,7 +23,7 @@ from mlops_loop.observability import logger
 from mlops_loop.settings import ModelPackageStateChangeSettings
 
 if TYPE_CHECKING:
-    from mlops_loop.ports import ModelRegistry, Notifier, ParameterStore, Workflows
+    from mlops_loop.ports import ArtifactStore, ModelRegistry, Notifier, ParameterStore, Workflows
 
 
 def _default_registry() -> ModelRegistry:
@@ -42,15 +42,20 @@ def _default_workflows() -> Workflows:
     return adapters.workflows()
 
 
+def _default_artifacts() -> ArtifactStore:
+    return adapters.artifact_store()
+
+
 @dataclass(frozen=True)
 class ApprovalPorts:
-    """What the approval logic reads and writes: the registry, the live-model parameter, the topic
-    and the batch-inference state machine."""
+    """What the approval logic reads and writes: the registry, the live-model parameter, the topic,
+    the batch-inference state machine and the versions' metrics files."""
 
     models: ModelRegistry = field(default_factory=_default_registry)
     parameters: ParameterStore = field(default_factory=_default_parameters)
     notifier: Notifier = field(default_factory=_default_notifier)
     workflows: Workflows = field(default_factory=_default_workflows)
+    artifacts: ArtifactStore = field(default_factory=_default_artifacts)
 
 
 def other_group(
@@ -183,7 +188,8 @@ def _ask_approval(
     if current and current.model_package_arn and current.model_package_arn != detail.model_package_arn:
         live_version = current.version
         live_metrics = notifications.read_metrics(
-            registry.describe(current.model_package_arn, ports.models).model_quality_statistics_s3_uri
+            registry.describe(current.model_package_arn, ports.models).model_quality_statistics_s3_uri,
+            ports.artifacts,
         )
     metadata = candidate.raw.get("CustomerMetadataProperties") or {}
     reason = metadata.get("reason")
@@ -194,7 +200,9 @@ def _ask_approval(
         group=detail.model_package_group_name,
         version=detail.model_package_version,
         model_package_arn=detail.model_package_arn,
-        candidate_metrics=notifications.read_metrics(candidate.model_quality_statistics_s3_uri),
+        candidate_metrics=notifications.read_metrics(
+            candidate.model_quality_statistics_s3_uri, ports.artifacts
+        ),
         live_version=live_version,
         live_metrics=live_metrics,
         reason=reason,

@@ -15,15 +15,15 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import ClientError
 
-from mlops_loop import adapters, aws, links
+from mlops_loop import adapters, links
 from mlops_loop.models.notification import Notification
 from mlops_loop.observability import logger, metrics
+from mlops_loop.ports import ArtifactNotFound, ArtifactUnreadable
 from mlops_loop.s3uri import S3Uri
 
 if TYPE_CHECKING:
-    from mlops_loop.ports import Notifier
+    from mlops_loop.ports import ArtifactStore, Notifier
 
 SUBJECT_MAX = 99  # SNS: "less than 100 characters", no line breaks or control characters
 CAUSE_MAX = 600
@@ -128,19 +128,19 @@ def flatten_metrics(doc: Any) -> dict[str, float]:
     return {k: v for k, v in found.items() if math.isfinite(v) and k}
 
 
-def read_metrics(s3_uri: str | None, region: str | None = None) -> dict[str, float]:
-    """Metrics from an evaluation JSON in S3; {} (logged) when absent or unreadable."""
+def read_metrics(s3_uri: str | None, store: ArtifactStore) -> dict[str, float]:
+    """Metrics from an evaluation JSON (a version's ModelMetrics.ModelQuality.Statistics); {}
+    (logged) when absent, unreadable, over 1 MB or not JSON: the mail is sent without them."""
     if not s3_uri:
         return {}
     try:
-        loc = S3Uri.parse(s3_uri)
-        obj = aws.s3(region).get_object(Bucket=loc.bucket, Key=loc.key)
-        if obj.get("ContentLength", 0) > _EVALUATION_MAX_BYTES:
-            logger.warning("Evaluation JSON too large to read", extra={"s3Uri": s3_uri})
-            return {}
-        return flatten_metrics(json.loads(obj["Body"].read()))
-    except (ClientError, ValueError) as exc:
-        logger.warning("Could not read model metrics", extra={"s3Uri": s3_uri, "error": str(exc)})
+        body = store.read(S3Uri.parse(s3_uri), max_bytes=_EVALUATION_MAX_BYTES)
+        return flatten_metrics(json.loads(body))
+    except (ArtifactUnreadable, ArtifactNotFound, ValueError) as exc:
+        logger.warning(
+            "Could not read model metrics",
+            extra={"s3Uri": s3_uri, "error": type(exc).__name__, "detail": str(exc)},
+        )
         return {}
 
 

@@ -25,11 +25,16 @@ class ArtifactUnreadable(Exception):
     """The object may exist but cannot be read (AccessDenied, 403, NoSuchBucket, a KMS error...)."""
 
 
-class ArtifactStore(Protocol):
-    """A run's files: baselines, monitoring outputs, reports, partial profiles."""
+class ArtifactTooLarge(ArtifactUnreadable):
+    """The object is larger than its reader takes (`read`'s max_bytes): it was not downloaded."""
 
-    def read(self, uri: S3Uri) -> bytes:
-        """The object's bytes; ArtifactNotFound or ArtifactUnreadable otherwise."""
+
+class ArtifactStore(Protocol):
+    """A run's files: baselines, monitoring outputs, reports, partial profiles, a version's metrics."""
+
+    def read(self, uri: S3Uri, *, max_bytes: int | None = None) -> bytes:
+        """The object's bytes; ArtifactNotFound or ArtifactUnreadable otherwise (ArtifactTooLarge,
+        before any download, for an object of more than `max_bytes`)."""
         ...
 
     def write(self, uri: S3Uri, body: bytes, content_type: str) -> None: ...
