@@ -50,10 +50,11 @@ setup-tools: $(SAM_VENV)/.stamp $(CHECKOV_VENV)/.stamp node_modules/.stamp ## SA
 
 # Two pytest processes: the unit tests run on plain moto, as a user's CI would; the local cloud's
 # patches of moto are process-wide and would be under them after the first cloud of a worker.
-test: setup ## run every test (unit, state machines, local cloud, integration)
-	$(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk and not samcli" tests/unit tests/dataquality
+test: setup ## run every test (unit, state machines, local cloud, integration) in one pytest process
+	@# One process holds them all: the local cloud undoes its moto patches as it stops
+	@# (localcloud/patching.py), so unit tests on plain moto and local-cloud tests share workers.
 	rm -rf build/iam
-	LOCALCLOUD_IAM_LOG_DIR=build/iam $(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk and not samcli" tests/localcloud tests/statemachine tests/integration
+	LOCALCLOUD_IAM_LOG_DIR=build/iam $(PY) -m pytest -n 2 --dist loadfile -m "not docker and not sdk and not samcli" tests/unit tests/dataquality tests/localcloud tests/statemachine tests/integration
 	@# The least-privilege report of every local-cloud run above: no call denied that a flow needs,
 	@# no grant unused without a written reason (localcloud/iam/report.py).
 	$(PY) -m localcloud iam-report build/iam --check > build/iam-report.md && tail -n +3 build/iam-report.md | head -6

@@ -48,7 +48,7 @@ class EvaluateRequest(Payload, kw_only=True):
     evaluation_s3_uri: Annotated[str, Meta(pattern=r"^s3://[^/]+/.+\.json$")]
     #: The retraining state machine trains a binary classifier and leaves the default.
     problem_type: Literal["BinaryClassification", "Regression"] = "BinaryClassification"
-    #: Why the run retrains (the state machine's input); the pipeline's step does not send it.
+    #: Why the run retrains: the state machine's input, or the pipeline's `Reason` parameter.
     reason: RetrainingReason | None = None
 
 
