@@ -220,3 +220,14 @@ def test_the_join_by_id_agrees_with_the_rules_row_by_row(shape, mix, monkeypatch
     assert dict(zip(result.index.tolist(), result.labels.tolist(), strict=True)) == expected
     assert result.index.tolist() == sorted(expected)
     assert {k: result.counts.to_dict()[k] for k in counts} == counts
+
+
+def test_ids_that_differ_only_by_a_longer_tail_never_match_across_sides_of_other_widths():
+    # Given predictions whose ids all have 4 bytes and labels whose ids all have 3, their prefixes
+    predictions = predictions_in_order([("a.out", _with_ids(("ab10", 0.9), ("ab20", 0.1)))])
+    labels = [_labels("l.csv", "record_id,label\nab1,1\nab2,0\n")]
+    # When joined
+    result = join(predictions, labels, id_column="record_id", problem_type=BINARY)
+    # Then nothing matches: a prefix is another id
+    assert result.counts.matched == 0
+    assert result.unmatched_label_ids == ["ab1", "ab2"]

@@ -343,8 +343,9 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # a 64-bit odd multiplier (the golden rati
 
 
 def _id_bytes(ids: pa.Array) -> NDArray[np.uint8] | None:
-    """Each id's UTF-8 bytes, zero-padded to 16, as rows; None when an id is longer than 16 bytes or
-    holds a NUL byte (with one, padding could make two different ids equal)."""
+    """Each id's UTF-8 bytes as a row, read as if zero-padded to 16 (ids of one length: a view of
+    Arrow's buffer, as wide as they are); None when an id is longer than 16 bytes or holds a NUL byte
+    (with one, padding could make two different ids equal)."""
     ids = ids.cast(pa.string())
     if ids.null_count:
         return None
@@ -353,14 +354,37 @@ def _id_bytes(ids: pa.Array) -> NDArray[np.uint8] | None:
     lengths = np.diff(offsets)
     if lengths.size and (lengths.max() > _ID_BYTES or not data.all()):
         return None
-    out = np.zeros((len(ids), _ID_BYTES), np.uint8)
     if lengths.size and (lengths == lengths[0]).all():
-        out[:, : lengths[0]] = data.reshape(len(ids), int(lengths[0]))
-    else:
-        starts = offsets[:-1] - offsets[0]
-        rows = np.repeat(np.arange(len(ids)), lengths)
-        out[rows, np.arange(data.size) - starts[rows]] = data
+        return data.reshape(len(ids), int(lengths[0]))
+    out = np.zeros((len(ids), _ID_BYTES), np.uint8)
+    starts = offsets[:-1] - offsets[0]
+    rows = np.repeat(np.arange(len(ids)), lengths)
+    out[rows, np.arange(data.size) - starts[rows]] = data
     return out
+
+
+def _byte_range(side: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """Each of the 16 byte positions' lowest and highest value among a side's ids (0 past its width)."""
+    low, high = np.zeros(_ID_BYTES, np.uint8), np.zeros(_ID_BYTES, np.uint8)
+    if side.shape[1]:
+        low[: side.shape[1]], high[: side.shape[1]] = side.min(axis=0), side.max(axis=0)
+    return low, high
+
+
+def _keys(side: NDArray[np.uint8], columns: NDArray[np.int64]) -> NDArray[np.uint64]:
+    """The side's bytes at `columns` (at most 8; 0 past its width), packed into one 64-bit key per id."""
+    packed = np.zeros((len(side), 8), np.uint8)
+    for k, column in enumerate(columns.tolist()):
+        if column < side.shape[1]:
+            packed[:, k] = side[:, column]
+    return packed.view(np.uint64).ravel()
+
+
+def _words(side: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """The side's ids zero-padded to 16 bytes, as two 64-bit words each."""
+    padded = np.zeros((len(side), _ID_BYTES), np.uint8)
+    padded[:, : side.shape[1]] = side
+    return padded.view(np.uint64)
 
 
 def _codes_by_bytes(first: pa.Array, second: pa.Array) -> tuple[NDArray[np.int64], int] | None:
@@ -370,17 +394,17 @@ def _codes_by_bytes(first: pa.Array, second: pa.Array) -> tuple[NDArray[np.int64
     a, b = _id_bytes(first), _id_bytes(second)
     if a is None or b is None:
         return None
-    rows = np.concatenate((a, b))
+    ranges = [_byte_range(side) for side in (a, b) if len(side)]
     # A byte every id has alike tells no two apart: when at most 8 differ ("r00012345", "rec-0042"),
     # those bytes are the key, exactly. Otherwise two words mixed, and equal keys checked word by word.
-    varying = np.flatnonzero(rows.min(axis=0) != rows.max(axis=0)) if len(rows) else np.zeros(0, np.int64)
+    lowest = np.minimum.reduce([low for low, _ in ranges]) if ranges else np.zeros(_ID_BYTES, np.uint8)
+    highest = np.maximum.reduce([high for _, high in ranges]) if ranges else lowest
+    varying = np.flatnonzero(lowest != highest)
     exact = varying.size <= 8
     if exact:
-        packed = np.zeros((len(rows), 8), np.uint8)
-        packed[:, : varying.size] = rows[:, varying]
-        keys = packed.view(np.uint64).ravel()
+        keys = np.concatenate((_keys(a, varying), _keys(b, varying)))
     else:
-        words = rows.view(np.uint64)
+        words = np.concatenate((_words(a), _words(b)))
         keys = words[:, 0] * _MIX ^ words[:, 1]
     order = np.argsort(keys, kind="quicksort")
     ordered = keys[order]
