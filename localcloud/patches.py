@@ -1073,6 +1073,77 @@ def patch_s3_eventbridge_notifications() -> None:
     _once("s3_eventbridge_notifications", apply)
 
 
+# (x) -------------------------------------------------------------------------------------------
+def patch_cloudformation_rules() -> None:
+    """A template's `Rules` are evaluated before CreateStack, CreateChangeSet and UpdateStack (moto
+    ignores them, so it created stacks CloudFormation refuses): a failed assertion, or a rule the
+    local cloud cannot evaluate, is a ValidationError and nothing is created (`localcloud.cfn_rules`).
+    ValidationError is CloudFormation's common error code for a refused request (botocore's
+    cloudformation model lists no modelled error for it)."""
+
+    def apply() -> None:
+        from moto.cloudformation.exceptions import ValidationError
+        from moto.cloudformation.models import CloudFormationBackend
+
+        from localcloud import cfn_rules
+        from localcloud.stack import parse_template
+
+        create_stack = CloudFormationBackend.create_stack
+        create_change_set = CloudFormationBackend.create_change_set
+        update_stack = CloudFormationBackend.update_stack
+
+        def evaluate(backend: Any, template: str, parameters: dict[str, Any], name: str, arns: Any) -> None:
+            try:
+                parsed = parse_template(template)
+            except Exception:  # noqa: BLE001 - not a mapping: moto refuses it as before
+                return
+            context = cfn_rules.StackContext(backend.region_name, backend.account_id, name, tuple(arns or ()))
+            try:
+                cfn_rules.check(parsed, parameters, context)
+            except cfn_rules.RuleAssertionError as error:
+                raise ValidationError(message=error.description) from error
+            except cfn_rules.RuleError as error:
+                raise ValidationError(message=f"{type(error).__name__}: {error}") from error
+
+        def checked_create_stack(
+            self: Any, name: str, template: str, parameters: Any, *args: Any, **kwargs: Any
+        ) -> Any:
+            evaluate(self, template, dict(parameters or {}), name, kwargs.get("notification_arns"))
+            return create_stack(self, name, template, parameters, *args, **kwargs)
+
+        def checked_create_change_set(self: Any, **request: Any) -> Any:  # moto's responses pass keywords
+            name = request["stack_name"]
+            if name.startswith("arn:"):
+                name = self.get_stack(name).name
+            evaluate(
+                self,
+                request["template"],
+                dict(request.get("parameters") or {}),
+                name,
+                request.get("notification_arns"),
+            )
+            return create_change_set(self, **request)
+
+        def checked_update_stack(  # noqa: PLR0917 - moto's signature
+            self: Any, name: str, template: str, role_arn: Any, parameters: Any, tags: Any
+        ) -> Any:
+            stack = self.get_stack(name)
+            values = {  # moto's UpdateStack passes the request's list; UsePreviousValue keeps the stack's
+                p["ParameterKey"]: stack.stack_parameters.get(p["ParameterKey"])
+                if p.get("UsePreviousValue") in (True, "true")
+                else p.get("ParameterValue")
+                for p in parameters or []
+            }
+            evaluate(self, template, values, stack.name, stack.notification_arns)
+            return update_stack(self, name, template, role_arn, parameters, tags)
+
+        replace(CloudFormationBackend, "create_stack", checked_create_stack)
+        replace(CloudFormationBackend, "create_change_set", checked_create_change_set)
+        replace(CloudFormationBackend, "update_stack", checked_update_stack)
+
+    _once("cloudformation_rules", apply)
+
+
 ALL_PATCHES: tuple[Callable[[], None], ...] = (
     # First: the patches below import moto's backends, and moto.ec2 makes three boto3 Sessions
     # at import (each parsing endpoints.json); shared, that parse happens once.
@@ -1100,6 +1171,7 @@ ALL_PATCHES: tuple[Callable[[], None], ...] = (
     patch_dynamodb_atomic_writes,
     patch_s3_eventbridge_notifications,
     patch_sagemaker_models_and_job_stops,
+    patch_cloudformation_rules,
 )
 
 
