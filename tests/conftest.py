@@ -50,17 +50,15 @@ from localcloud.runtime import register_reset  # noqa: E402
 # race otherwise). The one moto fidelity fix unit tests need from the local cloud's patches.
 patch_dynamodb_atomic_writes()
 
-from tests.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, sns_messages  # noqa: E402
-
-BUCKET = f"mlops-loop-dev-artifacts-{ACCOUNT}"
-LIVE_PARAMETER = "/mlops-loop/dev/live-model"
-
-
-def _reset_caches() -> None:
-    from mlops_loop import aws, settings
-
-    aws.reset_clients()
-    settings.reset()
+from tests.support.caches import reset_caches  # noqa: E402
+from tests.support.helpers import (  # noqa: E402
+    BUCKET,
+    GROUP,
+    LIVE_PARAMETER,
+    REGION,
+    FakeLambdaContext,
+    sns_messages,
+)
 
 
 def _reset_caches_if_imported() -> None:
@@ -68,7 +66,7 @@ def _reset_caches_if_imported() -> None:
     and stop make them stale (another environment, other credentials). Not imported: nothing to forget,
     and importing it here would put the host's copy in place before a test means to."""
     if "mlops_loop.aws" in sys.modules or "mlops_loop.settings" in sys.modules:
-        _reset_caches()
+        reset_caches()
 
 
 register_reset(_reset_caches_if_imported)
@@ -96,9 +94,9 @@ def lambda_context() -> FakeLambdaContext:
 def aws_mock() -> Iterator[None]:
     """moto for every service; cached clients and settings are rebuilt inside the mock."""
     with mock_aws():
-        _reset_caches()
+        reset_caches()
         yield
-    _reset_caches()
+    reset_caches()
 
 
 @dataclass
@@ -145,5 +143,5 @@ def function_env(monkeypatch: pytest.MonkeyPatch, topic: Topic, bucket: str) -> 
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    _reset_caches()
+    reset_caches()
     return env

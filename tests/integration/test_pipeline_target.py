@@ -24,7 +24,7 @@ from mlops_loop.retraining.evaluate import model_package_description
 from test_event_shapes import shape_problems
 
 from pipelines.local import upsert_retraining_pipeline
-from tests.statemachine.sm_kit import (
+from tests.support.state_machines import (
     DRIFT_DETAIL_TYPE,
     DRIFT_SOURCE,
     GROUP,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.statemachine.sm_kit import Stack, deployed
+from tests.support.state_machines import Stack, deployed
 from tools import stack_leftovers
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from story.local import run
-from tests.localcloud.lc_testkit import FIXTURE_TEMPLATE
+from tests.support.local_cloud import FIXTURE_TEMPLATE
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import boto3
 import pytest
-from lc_testkit import FIXTURE_TEMPLATE, REGION
 from moto import mock_aws
 
 from localcloud import LocalCloud, patches, patching
 from localcloud.sagemaker_jobs import JobRunner
+from tests.support.local_cloud import FIXTURE_TEMPLATE, REGION
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from lc_testkit import REGION
 
 from localcloud import LocalCloud
+from tests.support.local_cloud import REGION
 
 HOME = "123456789012"  # the cloud's own account: the host's credentials
 REGISTRY = "111122223333"

@@ -15,9 +15,9 @@ from typing import Any
 
 import boto3
 import pytest
-from lc_testkit import FIXTURE_TEMPLATE, REGION
 
 from localcloud.cli import Setup, SetupError, main
+from tests.support.local_cloud import FIXTURE_TEMPLATE, REGION
 
 REPO = Path(__file__).resolve().parents[2]
 

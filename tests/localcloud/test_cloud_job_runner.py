@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from lc_testkit import FIXTURE_TEMPLATE, wait_until
-
 from localcloud import LocalCloud
+from tests.support.local_cloud import FIXTURE_TEMPLATE, wait_until
 
 
 def test_job_runner_is_attached_and_its_state_change_events_are_routed(tmp_path):

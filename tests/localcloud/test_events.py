@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 import pytest
-from lc_testkit import service_role, wait_until
 
 from localcloud.events import transform_input
+from tests.support.local_cloud import service_role, wait_until
 
 
 def _drain(cloud: Any, logical_id: str = "EventsDeadLetterQueue") -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from lc_testkit import REGION, service_role
 
 from localcloud.faults import Faults
+from tests.support.local_cloud import REGION, service_role
 
 
 def test_throttle_counts_down_and_matches_names_loosely():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 
 import boto3
-from lc_testkit import FIXTURE_TEMPLATE
 
 from localcloud import LocalCloud
 from localcloud.cloud import IAM_OFF_MARK
+from tests.support.local_cloud import FIXTURE_TEMPLATE
 
 
 def test_with_iam_off_a_denied_call_goes_through_and_every_log_line_says_so(tmp_path, caplog):

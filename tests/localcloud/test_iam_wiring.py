@@ -12,7 +12,8 @@ import uuid
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lc_testkit import REGION, service_role, wait_until
+
+from tests.support.local_cloud import REGION, service_role, wait_until
 
 TRANSFORM_SYNC = {
     "StartAt": "T",

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lc_testkit import FIXTURE_TEMPLATE
 
 from localcloud import LocalCloud, patches, patching
+from tests.support.local_cloud import FIXTURE_TEMPLATE
 
 _MISSING = object()
 

@@ -11,11 +11,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lc_testkit import REGION, run_definition, wait_execution
 from moto.sagemaker.models import SageMakerModelBackend
 
 from localcloud import patches, patching
 from localcloud.sfn_sagemaker import SYNC_JOB_FAILED_ERROR
+from tests.support.local_cloud import REGION, run_definition, wait_execution
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
-from test_sagemaker_jobs_support import (
+
+from localcloud.sagemaker_jobs import JobRunner
+from tests.support.sagemaker_jobs import (
     BUCKET,
     REGION,
     ROLE,
@@ -23,8 +25,6 @@ from test_sagemaker_jobs_support import (
     training_request,
     transform_request,
 )
-
-from localcloud.sagemaker_jobs import JobRunner
 
 TRAINING = "SageMaker Training Job State Change"
 TRANSFORM = "SageMaker Transform Job State Change"

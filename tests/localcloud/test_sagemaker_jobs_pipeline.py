@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 from test_sagemaker_jobs_processing import _import_real_dataquality
-from test_sagemaker_jobs_support import (
+
+from localcloud.sagemaker_jobs import JobRunner
+from tests.support.sagemaker_jobs import (
     ANALYZER_IMAGE,
     BUCKET,
     REGION,
@@ -28,8 +30,6 @@ from test_sagemaker_jobs_support import (
     statuses,
     training_request,
 )
-
-from localcloud.sagemaker_jobs import JobRunner
 
 PIPELINE = "SageMaker Model Building Pipeline Execution Status Change"
 PACKAGE = "SageMaker Model Package State Change"

@@ -11,7 +11,9 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
-from test_sagemaker_jobs_support import (
+
+from localcloud.sagemaker_jobs import JobRunner
+from tests.support.sagemaker_jobs import (
     ANALYZER_IMAGE,
     BUCKET,
     REGION,
@@ -21,8 +23,6 @@ from test_sagemaker_jobs_support import (
     separable,
     statuses,
 )
-
-from localcloud.sagemaker_jobs import JobRunner
 
 PROCESSING = "SageMaker Processing Job State Change"
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from lc_testkit import service_role
 
 from localcloud.scheduler import ScheduleExpressionError, fill_context, occurrences
+from tests.support.local_cloud import service_role
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -8,7 +8,8 @@ import sys
 import textwrap
 
 import boto3
-from lc_testkit import REGION
+
+from tests.support.local_cloud import REGION
 
 
 def _client(endpoint: str, service: str):

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from lc_testkit import FIXTURE_APP, FIXTURE_TEMPLATE
 
 from localcloud.stack import LOCAL_ENVIRONMENT, local_parameters, samconfig_parameters
+from tests.support.local_cloud import FIXTURE_APP, FIXTURE_TEMPLATE
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lc_testkit import FIXTURE_TEMPLATE
 
 from localcloud import LocalCloud
 from localcloud.runtime import AlreadyActiveError
 from localcloud.stack import TemplateError, local_parameters
+from tests.support.local_cloud import FIXTURE_TEMPLATE
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,9 +13,17 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sm_kit import ENVIRONMENT, GROUP, SHIFTED_FEATURES, Run, Stack, deployed, wait_until
 
 from sample.data import to_csv
+from tests.support.state_machines import (
+    ENVIRONMENT,
+    GROUP,
+    SHIFTED_FEATURES,
+    Run,
+    Stack,
+    deployed,
+    wait_until,
+)
 
 PREDICTIONS = f"batch-inference/{GROUP}/v1/{{run}}/predictions/"
 MONITORING = f"batch-inference/{GROUP}/v1/{{run}}/monitoring/"

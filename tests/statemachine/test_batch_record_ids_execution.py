@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sm_kit import GROUP, Stack, deployed
+
+from tests.support.state_machines import GROUP, Stack, deployed
 
 PREDICTIONS = f"batch-inference/{GROUP}/v1/{{run}}/predictions/batch.csv.out"
 # CreateTransformJob's DataProcessing (botocore's sagemaker model, shape DataProcessing; SageMaker

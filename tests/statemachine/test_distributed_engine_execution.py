@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import dataquality
 import pytest
-from sm_kit import GROUP, SHIFTED_FEATURES, Stack, deployed
 
 from sample.data import to_csv
+from tests.support.state_machines import GROUP, SHIFTED_FEATURES, Stack, deployed
 
 MONITORING = f"batch-inference/{GROUP}/v1/{{run}}/monitoring/"
 

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 
 import pytest
 from mlops_loop import monitoring, run_layout
-from sm_kit import GROUP, REPO, Run, Stack, deployed, wait_until
 
 from localcloud import sfn_errors
+from tests.support.state_machines import GROUP, REPO, Run, Stack, deployed, wait_until
 
 BATCH_ASL = json.loads((REPO / "statemachines" / "batch_inference.asl.json").read_text())
 RETRAINING_ASL = json.loads((REPO / "statemachines" / "retraining.asl.json").read_text())

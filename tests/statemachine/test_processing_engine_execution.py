@@ -10,7 +10,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sm_kit import GROUP, SHIFTED_FEATURES, Stack, deployed
+
+from tests.support.state_machines import GROUP, SHIFTED_FEATURES, Stack, deployed
 
 PROCESSING_PATH = [
     "ResolveModel",

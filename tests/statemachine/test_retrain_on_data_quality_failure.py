@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sm_kit import ENVIRONMENT, GROUP, Stack, deployed
+
+from tests.support.state_machines import ENVIRONMENT, GROUP, Stack, deployed
 
 BROKEN = "missing-column"
 

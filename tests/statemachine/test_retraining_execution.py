@@ -15,7 +15,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sm_kit import ENVIRONMENT, GROUP, REPO, Run, Stack, deployed, wait_until
+
+from tests.support.state_machines import ENVIRONMENT, GROUP, REPO, Run, Stack, deployed, wait_until
 
 HAPPY_PATH = [
     "ReadInput",

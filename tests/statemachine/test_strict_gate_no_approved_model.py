@@ -9,7 +9,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sm_kit import ENVIRONMENT, GROUP, Stack, deployed, wait_until
+
+from tests.support.state_machines import ENVIRONMENT, GROUP, Stack, deployed, wait_until
 
 STRICT_GATE = "0.9999"
 

@@ -26,8 +26,8 @@ from mlops_loop.ports import (
 )
 from mlops_loop.s3uri import S3Uri
 
-from tests.helpers import ACCOUNT, REGION
-from tests.unit.fakes import FakeStateTable
+from tests.support.fakes import FakeStateTable
+from tests.support.helpers import ACCOUNT, REGION
 
 
 def test_the_store_reads_writes_and_lists_a_runs_files(function_env, bucket) -> None:

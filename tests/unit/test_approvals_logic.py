@@ -15,14 +15,14 @@ from mlops_loop.models.model_package import ModelPackageStateChangeEvent
 from mlops_loop.models.parsing import parse_event
 from mlops_loop.settings import ModelPackageStateChangeSettings
 
-from tests.helpers import ACCOUNT, GROUP, REGION, load_event
-from tests.unit.fakes import (
+from tests.support.fakes import (
     FakeArtifactStore,
     FakeNotifier,
     FakeParameterStore,
     FakeRegistry,
     FakeWorkflows,
 )
+from tests.support.helpers import ACCOUNT, GROUP, REGION, load_event
 
 PARAMETER = "/mlops-loop/dev/live-model"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlops-loop-dev-notifications"

@@ -16,9 +16,18 @@ from mlops_loop import notifications
 from mlops_loop.errors import InvalidEvent, ModelPackageNotFound
 
 from functions.model_package_state_change import app
-from tests.conftest import BUCKET, LIVE_PARAMETER, _reset_caches
-from tests.helpers import ACCOUNT, GROUP, REGION, emf_metrics, load_event, logged
-from tests.unit.registry_seed import create_group, put_evaluation, register, set_status
+from tests.support.caches import reset_caches
+from tests.support.helpers import (
+    ACCOUNT,
+    BUCKET,
+    GROUP,
+    LIVE_PARAMETER,
+    REGION,
+    emf_metrics,
+    load_event,
+    logged,
+)
+from tests.support.registry_seed import create_group, put_evaluation, register, set_status
 from tests.unit.retraining.conftest import TABLE, create_state_table
 
 
@@ -35,7 +44,7 @@ def state_table(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -
     """The stack's state table, where each handled event leaves its idempotency record."""
     create_state_table()
     monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
-    _reset_caches()
+    reset_caches()
     return TABLE
 
 

@@ -19,7 +19,7 @@ from mlops_loop.errors import (
 from mlops_loop.models.drift import DataDriftDetectedDetail
 
 from functions.monitor_batch import app
-from tests.helpers import REGION, FakeLambdaContext, emf_metrics, load_event
+from tests.support.helpers import REGION, FakeLambdaContext, emf_metrics, load_event
 
 FEATURES = ["mean_radius", "mean_texture", "mean_smoothness"]
 

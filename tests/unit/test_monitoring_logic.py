@@ -33,8 +33,8 @@ from mlops_loop.models.resolved import (
 )
 from mlops_loop.settings import MonitorBatchSettings, NotifyFailureSettings, ResolveModelSettings
 
-from tests.helpers import load_event
-from tests.unit.fakes import FakeArtifactStore, FakeNotifier, FakeRegistry
+from tests.support.fakes import FakeArtifactStore, FakeNotifier, FakeRegistry
+from tests.support.helpers import load_event
 
 CFG = MonitorBatchSettings(environment_name="dev", artifacts_bucket="mlops-loop-dev-artifacts-123456789012")
 DRIFT = {

@@ -6,8 +6,8 @@ import pytest
 from mlops_loop.errors import InvalidEvent
 
 from functions.notify_failure import app
-from tests.conftest import _reset_caches
-from tests.helpers import GROUP, load_event
+from tests.support.caches import reset_caches
+from tests.support.helpers import GROUP, load_event
 from tests.unit.retraining.conftest import TABLE, create_state_table
 
 CONSOLE = "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/"
@@ -18,7 +18,7 @@ def state_table(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -
     """The stack's state table, where each handled event leaves its idempotency record."""
     create_state_table()
     monkeypatch.setenv("STATE_TABLE_NAME", TABLE)
-    _reset_caches()
+    reset_caches()
     return TABLE
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from tests.unit.test_template import _translate
+from tests.support.template import translate
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY_TEMPLATE = ROOT / "registry" / "template.yaml"
@@ -397,7 +397,7 @@ def _chosen(node: Any, conditions: dict[str, bool]) -> Any:
 
 
 def _role_statements(parameters: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    cfn = _translate(parameters)
+    cfn = translate(parameters)
     values = {name: p.get("Default") for name, p in cfn["Parameters"].items()} | parameters
     conditions = {}
     for name, expression in cfn["Conditions"].items():

@@ -13,9 +13,8 @@ from mlops_loop.errors import (
 )
 
 from functions.resolve_model import app
-from tests.conftest import BUCKET
-from tests.helpers import ACCOUNT, GROUP, REGION, load_event, logged
-from tests.unit.registry_seed import IMAGE, create_group, register
+from tests.support.helpers import ACCOUNT, BUCKET, GROUP, REGION, load_event, logged
+from tests.support.registry_seed import IMAGE, create_group, register
 
 
 def invoke_run(context):

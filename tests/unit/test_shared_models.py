@@ -24,7 +24,7 @@ from mlops_loop.models.retraining import BaselineRequest, EvaluateRequest, Prepa
 from mlops_loop.models.s3 import ObjectCreatedEvent
 from mlops_loop.models.schedule import ScheduledEvent
 
-from tests.helpers import EVENTS, GROUP, load_event, logged
+from tests.support.helpers import EVENTS, GROUP, load_event, logged
 
 MODEL_FOR_EVENT = {
     "drift_detected": DataDriftDetectedEvent,

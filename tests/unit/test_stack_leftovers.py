@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.helpers import ACCOUNT, REGION
+from tests.support.helpers import ACCOUNT, REGION
 from tools import stack_leftovers
 from tools.stack_leftovers import Clients, LeftoversError
 

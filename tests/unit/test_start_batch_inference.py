@@ -10,7 +10,7 @@ import pytest
 from mlops_loop.errors import InvalidEvent
 
 from functions.start_batch_inference import app
-from tests.helpers import ACCOUNT, REGION, emf_metrics, load_event
+from tests.support.helpers import ACCOUNT, REGION, emf_metrics, load_event
 
 PASS_DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 

@@ -7,7 +7,6 @@ Nothing here touches AWS; the translator runs offline with local code URIs swapp
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import shlex
@@ -20,11 +19,9 @@ import msgspec
 import pytest
 from mlops_loop import settings as settings_module
 from mlops_loop.model_quality import settings as model_quality_settings
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
+from tests.support.template import ROOT, sam_template, translate
+
 TAG_KEYS = {"Project", "Owner", "CostCenter", "Environment"}
 PARAMETERS = {"ModelPackageGroup": "churn-model"}
 
@@ -72,17 +69,6 @@ FUNCTION_SETTINGS = {
 }
 
 
-class _NoManagedPolicies:
-    """The translator's managed-policy loader: the template uses no AWS managed policy by name."""
-
-    def load(self) -> dict[str, str]:
-        return {}
-
-
-def _sam() -> dict[str, Any]:
-    return yaml_parse(TEMPLATE.read_text())
-
-
 def _asl_files(sam: dict[str, Any]) -> dict[str, Path]:
     return {
         name: ROOT / res["Properties"]["DefinitionUri"]
@@ -91,29 +77,16 @@ def _asl_files(sam: dict[str, Any]) -> dict[str, Path]:
     }
 
 
-def _translate(parameters: dict[str, str]) -> dict[str, Any]:
-    sam = copy.deepcopy(_sam())
-    for res in sam["Resources"].values():
-        props = res.get("Properties", {})
-        if "CodeUri" in props:
-            props["CodeUri"] = "s3://code-bucket/function.zip"
-        if "ContentUri" in props:
-            props["ContentUri"] = "s3://code-bucket/layer.zip"
-        if "DefinitionUri" in props:
-            props["Definition"] = json.loads((ROOT / props.pop("DefinitionUri")).read_text())
-    return transform(sam, parameters, _NoManagedPolicies())
-
-
 @pytest.fixture(scope="module")
 def sam() -> dict[str, Any]:
-    return _sam()
+    return sam_template()
 
 
 @pytest.fixture(scope="module", params=["own-account", "cross-account-with-pipeline"])
 def cfn(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "own-account":
-        return _translate(PARAMETERS)
-    return _translate(
+        return translate(PARAMETERS)
+    return translate(
         {
             "ModelPackageGroup": "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/churn-model",
             "RetrainingPipelineName": "churn-retraining",

@@ -3,7 +3,7 @@
 The logic (monitoring.py, resolve.py, failures.py, approvals.py, live.py, scheduling.py and the
 retraining starter) takes these; the boto3 adapters behind them are in adapters.py (typed with the
 services' mypy-boto3 stubs); unit tests pass in-memory fakes
-(tests/unit/fakes.py), and the adapters and whole flows are tested on moto and the local cloud.
+(tests/support/fakes.py), and the adapters and whole flows are tested on moto and the local cloud.
 """
 
 from __future__ import annotations

@@ -16,9 +16,10 @@ from mlops_loop.ports import EventNotPublished
 from mlops_loop.settings import settings
 
 from functions.check_model_quality import app
-from tests.conftest import Topic, _reset_caches
-from tests.helpers import GROUP, REGION, FakeLambdaContext, load_event
-from tests.unit.fakes import FakeEventBus
+from tests.conftest import Topic
+from tests.support.caches import reset_caches
+from tests.support.fakes import FakeEventBus
+from tests.support.helpers import GROUP, REGION, FakeLambdaContext, load_event
 from tests.unit.retraining.conftest import Retraining
 
 RUN = "scheduled-20261124T020000Z"
@@ -148,7 +149,7 @@ def test_labels_of_a_changed_rule_degrade_mail_put_the_event_add_the_rows_and_re
     assert event["source"] == "mlops.monitoring" and event["detail"]["runId"] == RUN
     assert {v["metricName"] for v in event["detail"]["violations"]} >= {"auc"}
     # And another delivery of the same label set (another event) does nothing again
-    _reset_caches()
+    reset_caches()
     again = app.lambda_handler(_event(bucket, key, "e-2"), FakeLambdaContext())
     assert again["status"] == "already_checked" and again["verdict"] == "degraded"
     assert topic.messages() == [] and _executions(retraining) == [f"retrain-{RUN}-model-quality"]
@@ -179,7 +180,7 @@ def test_the_sweep_checks_the_marked_label_sets_events_missed(
     _scored_run(bucket, flip=True)
     swept = app.lambda_handler(load_event("schedule_model_quality_sweep"), FakeLambdaContext())
     assert (swept["checked"], swept["alreadyChecked"], swept["failed"]) == (1, 0, [])
-    _reset_caches()
+    reset_caches()
     again = app.lambda_handler(load_event("schedule_model_quality_sweep"), FakeLambdaContext())
     assert (again["checked"], again["alreadyChecked"]) == (0, 1)
 

@@ -7,7 +7,7 @@ import pytest
 from mlops_loop.model_quality import actions
 from mlops_loop.ports import EventNotPublished
 
-from tests.unit.fakes import FakeEventBus
+from tests.support.fakes import FakeEventBus
 
 DETAIL = {"modelPackageGroupName": "g", "modelPackageVersion": 1, "runId": "r1", "violations": []}
 

@@ -19,7 +19,7 @@ from mlops_loop.model_quality.errors import (
 )
 from mlops_loop.s3uri import S3Uri
 
-from tests.unit.fakes import FakeArtifactStore, FakeRegistry
+from tests.support.fakes import FakeArtifactStore, FakeRegistry
 
 BUCKET = "artifacts"
 GROUP = "churn"

@@ -17,8 +17,8 @@ from mlops_loop.retraining.provenance import Provenance, verify_drift_event
 from mlops_loop.retraining.training import PIPELINE_PARAMETER_NAMES
 from moto.sagemaker.models import sagemaker_backends
 
-from tests.conftest import _reset_caches
-from tests.helpers import ACCOUNT, REGION
+from tests.support.caches import reset_caches
+from tests.support.helpers import ACCOUNT, REGION
 
 TABLE = "mlops-loop-dev-state"
 STATE_MACHINE = "mlops-loop-dev-retraining"
@@ -119,7 +119,7 @@ def retraining(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) ->
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    _reset_caches()
+    reset_caches()
     return Retraining({**function_env, **env}, TABLE, arn)
 
 
@@ -137,7 +137,7 @@ def pipeline(retraining: Retraining, monkeypatch: pytest.MonkeyPatch) -> str:
     }
     sm.create_pipeline(PipelineName=PIPELINE, PipelineDefinition=json.dumps(definition), RoleArn=ROLE)
     monkeypatch.setenv("RETRAINING_PIPELINE_NAME", PIPELINE)
-    _reset_caches()
+    reset_caches()
     return PIPELINE
 
 

@@ -9,7 +9,7 @@ import pytest
 from mlops_loop.errors import InvalidEvent
 
 from functions.compute_baseline import app
-from tests.helpers import REGION, FakeLambdaContext
+from tests.support.helpers import REGION, FakeLambdaContext
 
 
 def test_handler_writes_statistics_and_constraints(bucket: str) -> None:

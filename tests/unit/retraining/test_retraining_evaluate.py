@@ -16,7 +16,7 @@ from mlops_loop.retraining.errors import InvalidPredictions, PredictionCountMism
 from sklearn import metrics as skm
 
 from functions.evaluate_model import app
-from tests.helpers import REGION, FakeLambdaContext
+from tests.support.helpers import REGION, FakeLambdaContext
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])

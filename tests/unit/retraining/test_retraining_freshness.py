@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from functions.check_freshness import app
-from tests.conftest import LIVE_PARAMETER, _reset_caches
-from tests.helpers import GROUP, REGION, FakeLambdaContext, load_event
-from tests.unit.registry_seed import create_group, register
+from tests.support.caches import reset_caches
+from tests.support.helpers import GROUP, LIVE_PARAMETER, REGION, FakeLambdaContext, load_event
+from tests.support.registry_seed import create_group, register
 from tests.unit.retraining.conftest import Retraining, pipeline_executions
 
 
@@ -29,7 +29,7 @@ def invoke(event: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def policy(retraining: Retraining, monkeypatch: pytest.MonkeyPatch) -> Retraining:
     monkeypatch.setenv("MAX_MODEL_AGE_DAYS", "30")
-    _reset_caches()
+    reset_caches()
     create_group()
     return retraining
 
@@ -92,7 +92,7 @@ def test_with_a_pipeline_target_the_stale_run_gets_the_stacks_quality_gate(
 ) -> None:
     # Given: a SageMaker Pipeline target and a stack gate of 0.85 (the pipeline's own default is 0.9)
     monkeypatch.setenv("QUALITY_GATE_MIN_AUC", "0.85")
-    _reset_caches()
+    reset_caches()
     v1 = register(status="Approved")
 
     # When
@@ -129,7 +129,7 @@ def test_a_fresh_live_model_starts_nothing(policy: Retraining) -> None:
 
 def test_the_policy_is_off_by_default(policy: Retraining, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAX_MODEL_AGE_DAYS", "0")
-    _reset_caches()
+    reset_caches()
     register(status="Approved")
     result = invoke(tick(in_days(400)))
     assert result["action"] == "off"

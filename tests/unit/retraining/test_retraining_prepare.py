@@ -16,7 +16,7 @@ from mlops_loop.retraining.errors import InsufficientTrainingData, InvalidTraini
 from mlops_loop.retraining.prepare import LabelledData, TrainingObject, split, training_window
 
 from functions.prepare_training_data import app
-from tests.helpers import GROUP, REGION, FakeLambdaContext
+from tests.support.helpers import GROUP, REGION, FakeLambdaContext
 
 HEADER = ["label", "f1", "f2", "f3"]
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from mlops_loop.retraining.provenance import verify_drift_event
 
 from functions.start_retraining import app
-from tests.helpers import ACCOUNT, REGION, FakeLambdaContext, emf_metrics, load_event, logged
+from tests.support.helpers import ACCOUNT, REGION, FakeLambdaContext, emf_metrics, load_event, logged
 from tests.unit.retraining.conftest import BATCH_STATE_MACHINE, BatchRunHistories, Retraining
 
 FORGED_LOG = "Drift event not put by this stack's batch runs: nothing started"

@@ -12,7 +12,7 @@ from mlops_loop.retraining.prepare import LabelledData, channel_files, split
 
 from sample.data import breast_cancer
 from sample.seed import seed, xgboost_image_uri
-from tests.helpers import GROUP, REGION
+from tests.support.helpers import GROUP, REGION
 
 
 def test_the_sample_is_split_like_the_seed_and_deterministic() -> None:

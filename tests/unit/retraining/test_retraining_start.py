@@ -13,8 +13,8 @@ from mlops_loop.errors import InvalidEvent
 from mlops_loop.retraining import names
 
 from functions.start_retraining import app
-from tests.conftest import _reset_caches
-from tests.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, emf_metrics, load_event
+from tests.support.caches import reset_caches
+from tests.support.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, emf_metrics, load_event
 from tests.unit.retraining.conftest import Retraining, pipeline_executions
 
 EPISODE = "scheduled-20261124T020000Z"
@@ -223,7 +223,7 @@ def test_a_closed_run_with_the_name_but_no_episode_record_gives_already_ran(retr
 def test_a_failed_start_gives_the_lock_back(retraining: Retraining, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given: the configured state machine does not exist
     monkeypatch.setenv("RETRAINING_STATE_MACHINE_ARN", retraining.state_machine_arn + "-missing")
-    _reset_caches()
+    reset_caches()
 
     # When / Then
     with pytest.raises(Exception, match=r"StateMachineDoesNotExist|does not exist"):
@@ -285,7 +285,7 @@ def test_pipeline_target_starts_the_pipeline_with_the_parameters_and_a_determini
     # Given: the stack's quality gate differs from the pipeline's own default (0.9)
     monkeypatch.setenv("QUALITY_GATE_MIN_AUC", "0.73")
     monkeypatch.setenv("RETRAINING_PIPELINE_MAX_PARALLEL_STEPS", "3")
-    _reset_caches()
+    reset_caches()
 
     # When
     result = invoke(drift_event())

@@ -20,7 +20,7 @@ from mlops_loop.retraining.starter import (
     RetrainingStarter,
 )
 
-from tests.unit.fakes import FakeParameterStore, FakeRegistry, FakeStateTable, FakeWorkflows
+from tests.support.fakes import FakeParameterStore, FakeRegistry, FakeStateTable, FakeWorkflows
 
 GROUP = "breast-cancer-classifier"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:mlops-loop-dev-retraining"

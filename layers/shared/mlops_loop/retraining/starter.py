@@ -18,7 +18,7 @@ Concurrent deliveries of one episode race on the lock's conditional put: one win
 others find the lock held under their own name without a run ARN yet and start nothing.
 
 The table and the targets are ports (mlops_loop.ports: StateTable, Workflows); the DynamoDB, Step
-Functions and SageMaker adapters are in mlops_loop.adapters, the unit tests' fakes in tests/unit/fakes.py.
+Functions and SageMaker adapters are in mlops_loop.adapters, the unit tests' fakes in tests/support/fakes.py.
 """
 
 from __future__ import annotations

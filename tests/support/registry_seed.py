@@ -7,8 +7,7 @@ from typing import Any
 
 import boto3
 
-from tests.conftest import BUCKET
-from tests.helpers import GROUP, REGION
+from tests.support.helpers import BUCKET, GROUP, REGION
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from localcloud.sagemaker_jobs.events import OPTIONAL_DETAIL_KEYS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sagemaker_jobs"
+FIXTURES = Path(__file__).resolve().parents[1] / "localcloud" / "fixtures" / "sagemaker_jobs"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "artifacts"

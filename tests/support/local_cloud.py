@@ -11,7 +11,7 @@ from localcloud.waiting import wait_until
 
 __all__ = ["FIXTURE_APP", "FIXTURE_TEMPLATE", "REGION", "run_definition", "wait_execution", "wait_until"]
 
-FIXTURE_APP = Path(__file__).parent / "fixtures" / "app"
+FIXTURE_APP = Path(__file__).resolve().parents[1] / "localcloud" / "fixtures" / "app"
 FIXTURE_TEMPLATE = FIXTURE_APP / "template.yaml"
 REGION = "us-east-1"
 

@@ -12,11 +12,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 GROUP = "breast-cancer-classifier"
+# The artifacts bucket and live-model parameter the functions' test environment names (tests/conftest.py).
+BUCKET = f"mlops-loop-dev-artifacts-{ACCOUNT}"
+LIVE_PARAMETER = "/mlops-loop/dev/live-model"
 
 
 @cache

@@ -1,0 +1,12 @@
+"""Helpers shared by the test suites (imported as `tests.support.<module>`; pytest's fixtures stay in
+the conftest.py files, which import from here):
+
+- helpers: sample events, account/region/group names, a fake Lambda context, EMF metrics, SNS messages
+- caches: forgetting the shared layer's cached settings and boto3 clients
+- fakes: in-memory stand-ins for the ports (mlops_loop.ports)
+- registry_seed: seeding a moto Model Registry
+- template: template.yaml as SAM source and as translated CloudFormation
+- local_cloud: the local-cloud engine tests' fixture app and waits
+- sagemaker_jobs: data, requests and event-shape checks of the local SageMaker job runner tests
+- state_machines: a deployed stack of the real template on the local cloud and readers of executions
+"""
