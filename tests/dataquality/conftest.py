@@ -18,7 +18,7 @@ if _spec is None or _spec.origin is None:
 FIXTURES = Path(__file__).parent / "fixtures"
 
 import json  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
@@ -51,65 +51,3 @@ def aws_baseline() -> tuple[dict[str, Any], dict[str, Any]]:
         json.loads((folder / "statistics.json").read_text()),
         json.loads((folder / "constraints.json").read_text()),
     )
-
-
-def numeric_stats(name: str, values: Sequence[float], itype: str = "Fractional") -> dict[str, Any]:
-    """A statistics.json feature whose KLL sketch holds exactly ``values`` (level 0, weight 1)."""
-    return {
-        "name": name,
-        "inferred_type": itype,
-        "numerical_statistics": {
-            "common": {"num_present": len(values), "num_missing": 0},
-            "mean": sum(values) / len(values),
-            "sum": float(sum(values)),
-            "std_dev": 0.0,
-            "min": min(values),
-            "max": max(values),
-            "distribution": {
-                "kll": {
-                    "buckets": [],
-                    "sketch": {"parameters": {"c": 0.64, "k": 2048.0}, "data": [sorted(values)]},
-                }
-            },
-        },
-    }
-
-
-def string_stats(name: str, counts: dict[str, int]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "inferred_type": "String",
-        "string_statistics": {
-            "common": {"num_present": sum(counts.values()), "num_missing": 0},
-            "distinct_count": float(len(counts)),
-            "distribution": {
-                "categorical": {"buckets": [{"value": k, "count": v} for k, v in counts.items()]}
-            },
-        },
-    }
-
-
-def constraints_doc(features: list[dict[str, Any]], **distribution: Any) -> dict[str, Any]:
-    dist = {
-        "perform_comparison": "Enabled",
-        "comparison_threshold": 0.1,
-        "comparison_method": "Robust",
-        "categorical_comparison_threshold": 0.1,
-        "categorical_drift_method": "LInfinity",
-    }
-    dist.update(distribution)
-    return {
-        "version": 0.0,
-        "features": features,
-        "monitoring_config": {
-            "evaluate_constraints": "Enabled",
-            "emit_metrics": "Enabled",
-            "datatype_check_threshold": 1.0,
-            "domain_content_threshold": 1.0,
-            "distribution_constraints": dist,
-        },
-    }
-
-
-def statistics_doc(features: list[dict[str, Any]], item_count: int = 100) -> dict[str, Any]:
-    return {"version": 0.0, "dataset": {"item_count": item_count}, "features": features}

@@ -9,7 +9,7 @@ import dataquality as dq
 import pytest
 from dataquality.distance import chi2_sf, ks_critical_term
 
-from tests.dataquality.conftest import constraints_doc, numeric_stats, statistics_doc, string_stats
+from tests.support.dataquality_docs import constraints_doc, numeric_stats, statistics_doc, string_stats
 
 
 def _by_type(result: dq.CheckResult, check_type: str) -> list[dict[str, str]]:

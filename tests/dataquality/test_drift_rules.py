@@ -19,7 +19,7 @@ import dataquality as dq
 import pytest
 from dataquality.cli import main
 
-from tests.dataquality.conftest import constraints_doc, numeric_stats, statistics_doc, string_stats
+from tests.support.dataquality_docs import constraints_doc, numeric_stats, statistics_doc, string_stats
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "model-monitor-files"
 CHURN = REAL / "kubeflow-pipelines" / "churn_data_quality"

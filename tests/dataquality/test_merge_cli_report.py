@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from dataquality.cli import main
 
-from tests.dataquality.conftest import LAYER
+LAYER = Path(__file__).resolve().parents[2] / "layers" / "dataquality"
 
 
 def _dataset(path: Path, n: int, seed: int, shift: float = 0.0, header: bool = True) -> Path:

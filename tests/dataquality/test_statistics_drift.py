@@ -9,7 +9,7 @@ from typing import Any
 import dataquality as dq
 import pytest
 
-from tests.dataquality.conftest import constraints_doc, numeric_stats, statistics_doc, string_stats
+from tests.support.dataquality_docs import constraints_doc, numeric_stats, statistics_doc, string_stats
 
 BASE_VALUES = [float(i) for i in range(100)]
 

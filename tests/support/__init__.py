@@ -3,6 +3,7 @@ the conftest.py files, which import from here):
 
 - helpers: sample events, account/region/group names, a fake Lambda context, EMF metrics, SNS messages
 - caches: forgetting the shared layer's cached settings and boto3 clients
+- dataquality_docs: small statistics.json / constraints.json documents for the analyzer's tests
 - fakes: in-memory stand-ins for the ports (mlops_loop.ports)
 - registry_seed: seeding a moto Model Registry
 - template: template.yaml as SAM source and as translated CloudFormation
