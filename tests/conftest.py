@@ -36,8 +36,6 @@ for _package, _folder in (("mlops_loop", "layers/shared"), ("dataquality", "laye
         sys.path.insert(0, str(_ROOT / _folder))
 
 from collections.abc import Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
@@ -57,7 +55,7 @@ from tests.support.helpers import (  # noqa: E402
     LIVE_PARAMETER,
     REGION,
     FakeLambdaContext,
-    sns_messages,
+    Topic,
 )
 
 
@@ -97,17 +95,6 @@ def aws_mock() -> Iterator[None]:
         reset_caches()
         yield
     reset_caches()
-
-
-@dataclass
-class Topic:
-    arn: str
-    queue_url: str
-    sqs: Any
-
-    def messages(self) -> list[dict[str, Any]]:
-        """What reached the topic since the last call (SNS envelopes with Subject and Message)."""
-        return sns_messages(self.sqs, self.queue_url)
 
 
 @pytest.fixture

@@ -92,3 +92,14 @@ def sns_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
         for m in msgs:
             out.append(json.loads(m["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+@dataclass
+class Topic:
+    arn: str
+    queue_url: str
+    sqs: Any
+
+    def messages(self) -> list[dict[str, Any]]:
+        """What reached the topic since the last call (SNS envelopes with Subject and Message)."""
+        return sns_messages(self.sqs, self.queue_url)

@@ -28,7 +28,7 @@ from tests.support.helpers import (
     logged,
 )
 from tests.support.registry_seed import create_group, put_evaluation, register, set_status
-from tests.unit.retraining.conftest import TABLE, create_state_table
+from tests.support.retraining import TABLE, create_state_table
 
 
 def live_value() -> Any:  # the recorded JSON object, or None

@@ -8,7 +8,7 @@ from mlops_loop.errors import InvalidEvent
 from functions.notify_failure import app
 from tests.support.caches import reset_caches
 from tests.support.helpers import GROUP, load_event
-from tests.unit.retraining.conftest import TABLE, create_state_table
+from tests.support.retraining import TABLE, create_state_table
 
 CONSOLE = "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/"
 

@@ -16,11 +16,10 @@ from mlops_loop.ports import EventNotPublished
 from mlops_loop.settings import settings
 
 from functions.check_model_quality import app
-from tests.conftest import Topic
 from tests.support.caches import reset_caches
 from tests.support.fakes import FakeEventBus
-from tests.support.helpers import GROUP, REGION, FakeLambdaContext, load_event
-from tests.unit.retraining.conftest import Retraining
+from tests.support.helpers import GROUP, REGION, FakeLambdaContext, Topic, load_event
+from tests.support.retraining import Retraining
 
 RUN = "scheduled-20261124T020000Z"
 ROWS = 300

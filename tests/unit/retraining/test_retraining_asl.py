@@ -15,7 +15,7 @@ from mlops_loop.retraining.training import XGBOOST_HYPERPARAMETERS
 from moto import mock_aws
 
 from tests.support.helpers import ACCOUNT, GROUP, REGION
-from tests.unit.retraining.conftest import ROLE, TABLE, create_state_table
+from tests.support.retraining import ROLE, TABLE, create_state_table
 
 ASL = Path(__file__).resolve().parents[3] / "statemachines" / "retraining.asl.json"
 ALLOWED = {

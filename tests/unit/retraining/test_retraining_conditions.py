@@ -14,7 +14,7 @@ from mlops_loop.retraining.conditions import Candidate, hold_for
 from functions.start_retraining import app
 from tests.support.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, emf_metrics, load_event
 from tests.support.registry_seed import create_group, register
-from tests.unit.retraining.conftest import Retraining
+from tests.support.retraining import Retraining
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 V1 = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/1"

@@ -14,7 +14,7 @@ from mlops_loop.retraining import data_quality
 
 from functions.start_retraining import app
 from tests.support.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, load_event
-from tests.unit.retraining.conftest import BATCH_STATE_MACHINE, TABLE, Retraining
+from tests.support.retraining import BATCH_STATE_MACHINE, TABLE, Retraining
 
 RUN = "scheduled-20261125T020000Z"
 RUN_ARN = BATCH_STATE_MACHINE.replace(":stateMachine:", ":execution:") + f":{RUN}"

@@ -13,7 +13,7 @@ from functions.check_freshness import app
 from tests.support.caches import reset_caches
 from tests.support.helpers import GROUP, LIVE_PARAMETER, REGION, FakeLambdaContext, load_event
 from tests.support.registry_seed import create_group, register
-from tests.unit.retraining.conftest import Retraining, pipeline_executions
+from tests.support.retraining import Retraining, pipeline_executions
 
 
 def tick(at: datetime) -> dict[str, Any]:

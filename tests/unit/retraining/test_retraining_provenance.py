@@ -11,7 +11,7 @@ from mlops_loop.retraining.provenance import verify_drift_event
 
 from functions.start_retraining import app
 from tests.support.helpers import ACCOUNT, REGION, FakeLambdaContext, emf_metrics, load_event, logged
-from tests.unit.retraining.conftest import BATCH_STATE_MACHINE, BatchRunHistories, Retraining
+from tests.support.retraining import BATCH_STATE_MACHINE, BatchRunHistories, Retraining
 
 FORGED_LOG = "Drift event not put by this stack's batch runs: nothing started"
 

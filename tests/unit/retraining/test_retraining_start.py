@@ -15,7 +15,7 @@ from mlops_loop.retraining import names
 from functions.start_retraining import app
 from tests.support.caches import reset_caches
 from tests.support.helpers import ACCOUNT, GROUP, REGION, FakeLambdaContext, emf_metrics, load_event
-from tests.unit.retraining.conftest import Retraining, pipeline_executions
+from tests.support.retraining import Retraining, pipeline_executions
 
 EPISODE = "scheduled-20261124T020000Z"
 
