@@ -1,5 +1,5 @@
 """The approval rules, the live-model record and the batch starts as logic on in-memory fakes
-(tests/unit/fakes.py): what becomes live, what is recorded and told, what is started. The same
+(tests/support/fakes.py): what becomes live, what is recorded and told, what is started. The same
 flows through the handler and moto are in test_model_package_state_change.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The model-quality actions' event on an in-memory bus (tests/unit/fakes.py): what is put, and a
+"""The model-quality actions' event on an in-memory bus (tests/support/fakes.py): what is put, and a
 refused entry as a named error."""
 
 from __future__ import annotations
