@@ -86,8 +86,18 @@ _CAPTURES: dict[int, _Capture] = {}
 class _CapturingStream(io.TextIOBase):
     """Stands in for sys.stdout/sys.stderr: writes to the capture of the thread, or through."""
 
-    def __init__(self, target: TextIO) -> None:
-        self.target = target
+    def __init__(self, target: TextIO, fallback: TextIO | None) -> None:
+        self._target = target
+        self._fallback = fallback
+
+    @property
+    def target(self) -> TextIO:
+        """Where lines outside an invocation go: the stream this one stood in for or, once that is
+        closed (a test's capture ends while a `logging` handler or a later cloud still holds this
+        stream), the process's own stream, so nothing is written to a closed file."""
+        if getattr(self._target, "closed", False) and self._fallback is not None:
+            return self._fallback
+        return self._target
 
     def write(self, text: str) -> int:
         capture = _CAPTURES.get(threading.get_ident())
@@ -160,8 +170,8 @@ class FunctionRegistry:
         if self._saved_streams is not None:
             return
         self._saved_streams = (sys.stdout, sys.stderr)
-        sys.stdout = _CapturingStream(sys.stdout)
-        sys.stderr = _CapturingStream(sys.stderr)
+        sys.stdout = _CapturingStream(sys.stdout, sys.__stdout__)
+        sys.stderr = _CapturingStream(sys.stderr, sys.__stderr__)
 
     def remove_capture(self) -> None:
         if self._saved_streams is None:
@@ -344,13 +354,19 @@ def _capturing_std_streams() -> Iterator[None]:
     """
     saved = (sys.stdout, sys.stderr)
     if not isinstance(sys.stdout, _CapturingStream):
-        sys.stdout = _CapturingStream(sys.stdout)
+        sys.stdout = _CapturingStream(sys.stdout, sys.__stdout__)
     if not isinstance(sys.stderr, _CapturingStream):
-        sys.stderr = _CapturingStream(sys.stderr)
+        sys.stderr = _CapturingStream(sys.stderr, sys.__stderr__)
+    ours = (sys.stdout, sys.stderr)
     try:
         yield
     finally:
-        sys.stdout, sys.stderr = saved
+        # Only where ours are still in place: an invocation on another thread, or the host (a test's
+        # capture), may have set a stream since, and the one saved here may be closed by now.
+        if sys.stdout is ours[0]:
+            sys.stdout = saved[0]
+        if sys.stderr is ours[1]:
+            sys.stderr = saved[1]
 
 
 def _error_payload(error_type: str, message: str, error: BaseException) -> str:
